@@ -1,0 +1,27 @@
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+from evidence.roles import sync_groups
+
+
+def create_groups(apps, schema_editor):
+    # Permissions are normally created after all migrations; make sure they exist now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    sync_groups(
+        apps.get_model("auth", "Group"),
+        apps.get_model("auth", "Permission"),
+        apps.get_model("contenttypes", "ContentType"),
+    )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("evidence", "0002_default_tier_ladder"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(create_groups, migrations.RunPython.noop)]

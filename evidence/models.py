@@ -1,0 +1,683 @@
+"""The knowledge base: goals, compounds, the tier ladder, ratings, studies and their findings,
+articles, interactions, vendors and their offers.
+
+Integrity lives in the database (unique slugs, check constraints, deliberate on_delete), so a
+bad import or a careless admin edit cannot leave half-true evidence behind.
+"""
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from evidence import stats
+
+https_only = RegexValidator(r"^https://[^\s/$.?#][^\s]*$", "Enter a well-formed https:// URL.")
+
+
+class Goal(models.Model):
+    """A health goal a visitor can pick, e.g. Liver health."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    category = models.CharField(max_length=80, help_text="Heading the goal is grouped under.")
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["category", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("goal_detail", args=[self.slug])
+
+
+class Tier(models.Model):
+    """One rung of the editorial evidence ladder; Tier 1 is the strongest."""
+
+    number = models.PositiveSmallIntegerField(unique=True)
+    label = models.CharField(max_length=80)
+    description = models.TextField(help_text="What the tier means, in plain language.")
+    weight = models.PositiveSmallIntegerField(
+        validators=[MaxValueValidator(100)],
+        help_text="Anchor points (0-100) a rating at this tier starts from in scoring.",
+    )
+    means_no_effect = models.BooleanField(
+        default=False,
+        help_text="Ratings at this tier say the compound was studied and showed no effect.",
+    )
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(number__gte=1), name="tier_number_from_1"),
+            models.CheckConstraint(condition=Q(weight__lte=100), name="tier_weight_at_most_100"),
+        ]
+
+    def __str__(self):
+        return f"Tier {self.number}: {self.label}"
+
+
+class CompoundQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published=True)
+
+    def search(self, text: str):
+        """Compounds whose name or any alias contains the text, case-insensitively."""
+        text = text.strip()
+        if not text:
+            return self
+        matching_alias = CompoundAlias.objects.filter(name__icontains=text).values("compound_id")
+        return self.filter(Q(name__icontains=text) | Q(pk__in=matching_alias))
+
+
+class Compound(models.Model):
+    class Kind(models.TextChoices):
+        PEPTIDE = "peptide", "Peptide"
+        SUPPLEMENT = "supplement", "Supplement"
+        NUTRIENT = "nutrient", "Nutrient"
+        HERBAL = "herbal", "Herbal extract"
+        DRUG = "drug", "Drug"
+        HORMONE = "hormone", "Hormone"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=160, unique=True)
+    slug = models.SlugField(max_length=160, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    summary = models.TextField(blank=True)
+    mechanism = models.TextField("mechanism of action", blank=True)
+    regulatory_status = models.TextField(blank=True)
+    published = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CompoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("compound_detail", args=[self.slug])
+
+
+class CompoundAlias(models.Model):
+    """Another name the compound is known by (brand, INN, abbreviation)."""
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=160)
+
+    class Meta:
+        verbose_name_plural = "compound aliases"
+        constraints = [
+            # One alias names one compound, or search would be ambiguous.
+            models.UniqueConstraint(Lower("name"), name="alias_name_unique_ci"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Route(models.TextChoices):
+    ORAL = "oral", "Oral"
+    SUBLINGUAL = "sublingual", "Sublingual"
+    SUBCUTANEOUS = "subcutaneous", "Subcutaneous injection"
+    INTRAMUSCULAR = "intramuscular", "Intramuscular injection"
+    INTRAVENOUS = "intravenous", "Intravenous"
+    INTRANASAL = "intranasal", "Intranasal"
+    TOPICAL = "topical", "Topical"
+    INHALED = "inhaled", "Inhaled"
+
+    @classmethod
+    def injections(cls):
+        return {cls.SUBCUTANEOUS, cls.INTRAMUSCULAR, cls.INTRAVENOUS}
+
+
+class Unit(models.TextChoices):
+    MG = "mg", "mg"
+    MCG = "mcg", "mcg"
+    G = "g", "g"
+    IU = "IU", "IU"
+    ML = "ml", "ml"
+
+    @classmethod
+    def milligrams(cls, amount: Decimal, unit: str) -> Decimal | None:
+        """The amount in mg, or None for units that do not convert to mass (IU, ml)."""
+        factor = {cls.MG: Decimal(1), cls.MCG: Decimal("0.001"), cls.G: Decimal(1000)}
+        return amount * factor[unit] if unit in factor else None
+
+
+class Dosing(models.Model):
+    """A studied dose of a compound: general, or for one goal where it differs."""
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="dosings")
+    goal = models.ForeignKey(
+        Goal,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="dosings",
+        help_text="Leave empty when the dose applies to every goal.",
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=4)
+    unit = models.CharField(max_length=8, choices=Unit.choices)
+    frequency = models.CharField(max_length=120, help_text='As written, e.g. "twice weekly".')
+    doses_per_week = models.DecimalField(
+        max_digits=6,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Used to estimate monthly cost; leave empty if the source does not say.",
+    )
+    route = models.CharField(max_length=20, choices=Route.choices)
+    duration = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name_plural = "dosing"
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="dosing_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(doses_per_week__isnull=True) | Q(doses_per_week__gt=0),
+                name="dosing_doses_per_week_positive",
+            ),
+        ]
+
+    def __str__(self):
+        goal = f" for {self.goal}" if self.goal_id else ""
+        return (
+            f"{self.compound}: {self.amount.normalize():f} {self.unit} {self.frequency}, "
+            f"{self.get_route_display().lower()}{goal}"
+        )
+
+    @property
+    def milligrams_per_month(self) -> Decimal | None:
+        mg = Unit.milligrams(self.amount, self.unit)
+        if mg is None or self.doses_per_week is None:
+            return None
+        return mg * self.doses_per_week * Decimal(52) / Decimal(12)
+
+
+class SideEffect(models.Model):
+    class Frequency(models.TextChoices):
+        COMMON = "common", "Common"
+        UNCOMMON = "uncommon", "Uncommon"
+        RARE = "rare", "Rare"
+        SERIOUS = "serious", "Serious"
+        NOT_STATED = "not_stated", "Frequency not stated"
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="side_effects")
+    name = models.CharField(max_length=160)
+    frequency = models.CharField(max_length=12, choices=Frequency.choices)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["compound", "name"], name="side_effect_unique_per_compound"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_frequency_display().lower()})"
+
+
+class Condition(models.TextChoices):
+    """Conditions a visitor can declare, which exclude contraindicated compounds."""
+
+    PREGNANCY = "pregnancy", "Pregnancy"
+    BREASTFEEDING = "breastfeeding", "Breastfeeding"
+    AUTOIMMUNE_DISEASE = "autoimmune_disease", "Autoimmune disease"
+    IMMUNOSUPPRESSIVE_THERAPY = "immunosuppressive_therapy", "Immunosuppressive therapy"
+    ORGAN_TRANSPLANT = "organ_transplant", "Organ transplant recipient"
+    ANTICOAGULANTS = "anticoagulants", "Taking anticoagulants"
+    KIDNEY_DISEASE = "kidney_disease", "Kidney disease"
+    CHILDREN = "children", "Children and adolescents"
+
+
+class Contraindication(models.Model):
+    compound = models.ForeignKey(
+        Compound, on_delete=models.CASCADE, related_name="contraindications"
+    )
+    condition = models.CharField(max_length=32, choices=Condition.choices)
+    note = models.TextField(blank=True, help_text="Why, in the source's words.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["compound", "condition"], name="contraindication_unique_per_compound"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.compound}: {self.get_condition_display()}"
+
+
+class Interaction(models.Model):
+    """Two compounds that should not be combined, or only with care."""
+
+    class Severity(models.TextChoices):
+        MAJOR = "major", "Major"
+        MODERATE = "moderate", "Moderate"
+        MINOR = "minor", "Minor"
+
+    compound_a = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="+")
+    compound_b = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="+")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    note = models.TextField()
+
+    class Meta:
+        constraints = [
+            # The pair is stored once, in id order, so (a, b) and (b, a) cannot both exist.
+            models.CheckConstraint(
+                condition=Q(compound_a__lt=F("compound_b")), name="interaction_pair_ordered"
+            ),
+            models.UniqueConstraint(
+                fields=["compound_a", "compound_b"], name="interaction_pair_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.compound_a} + {self.compound_b} ({self.get_severity_display().lower()})"
+
+    def save(self, *args, **kwargs):
+        if self.compound_a_id and self.compound_b_id and self.compound_a_id > self.compound_b_id:
+            self.compound_a_id, self.compound_b_id = self.compound_b_id, self.compound_a_id
+        super().save(*args, **kwargs)
+
+
+class Rating(models.Model):
+    """The editorial verdict on one compound for one goal, anchored on a tier."""
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="ratings")
+    goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="ratings")
+    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="ratings")
+    bottom_line = models.TextField()
+    data_suggests = models.TextField("what the data suggests", blank=True)
+    limitations = models.TextField(blank=True)
+    last_reviewed = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["compound", "goal"], name="rating_unique_per_goal"),
+        ]
+        indexes = [
+            # Ranking one goal reads every rating of that goal with its tier.
+            models.Index(fields=["goal", "tier"], name="rating_goal_tier_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.compound} for {self.goal}: Tier {self.tier.number}"
+
+    def get_absolute_url(self):
+        return reverse("evidence_detail", args=[self.compound.slug, self.goal.slug])
+
+
+class Study(models.Model):
+    class Design(models.TextChoices):
+        META_ANALYSIS = "meta_analysis", "Meta-analysis of RCTs"
+        RCT = "rct", "Randomised controlled trial"
+        NON_RANDOMISED = "non_randomised", "Non-randomised controlled trial"
+        COHORT = "cohort", "Cohort (incl. propensity-matched)"
+        CASE_CONTROL = "case_control", "Case-control"
+        CASE_SERIES = "case_series", "Case series"
+        ANIMAL = "animal", "Animal study"
+        IN_VITRO = "in_vitro", "In vitro"
+        NOT_REPORTED = "not_reported", "Design not reported"
+
+    slug = models.SlugField(max_length=160, unique=True, help_text="Stable key for imports.")
+    title = models.CharField(max_length=300)
+    design = models.CharField(max_length=20, choices=Design.choices)
+    design_detail = models.CharField(
+        max_length=200, blank=True, help_text='e.g. "propensity score-matched".'
+    )
+    n = models.PositiveIntegerField(
+        "sample size", null=True, blank=True, help_text="For a meta-analysis: total n."
+    )
+    trial_count = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Meta-analyses only: number of trials pooled."
+    )
+    population = models.TextField(blank=True)
+    country = models.CharField(max_length=120, blank=True)
+    duration = models.CharField(max_length=120, blank=True)
+    follow_up = models.CharField(max_length=120, blank=True)
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1900), MaxValueValidator(2100)]
+    )
+    pmid = models.CharField("PMID", max_length=12, blank=True)
+    doi = models.CharField("DOI", max_length=200, blank=True)
+    url = models.URLField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name_plural = "studies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(n__isnull=True) | Q(n__gte=1), name="study_n_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | Q(year__gte=1900, year__lte=2100),
+                name="study_year_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(trial_count__isnull=True)
+                | Q(design="meta_analysis", trial_count__gte=1),
+                name="study_trial_count_only_for_meta_analysis",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_randomised(self) -> bool:
+        return self.design in {self.Design.META_ANALYSIS, self.Design.RCT}
+
+    @property
+    def citation_url(self) -> str:
+        if self.pmid:
+            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        return self.url
+
+
+class Finding(models.Model):
+    """One outcome of one study, for one compound and goal."""
+
+    class Comparator(models.TextChoices):
+        PLACEBO = "placebo", "Placebo"
+        NO_TREATMENT = "no_treatment", "No treatment"
+        ACTIVE = "active", "Active comparator"
+        ADD_ON = "add_on", "Add-on to standard care vs standard care alone"
+        NOT_REPORTED = "not_reported", "No comparator reported"
+
+    class Measure(models.TextChoices):
+        PROPORTION = "proportion", "Proportion of participants (%)"
+        ODDS_RATIO = "odds_ratio", "Odds ratio"
+        RISK_RATIO = "risk_ratio", "Risk ratio"
+        HAZARD_RATIO = "hazard_ratio", "Hazard ratio"
+        MEAN_DIFFERENCE = "mean_difference", "Mean difference"
+        STD_MEAN_DIFFERENCE = "std_mean_difference", "Standardised mean difference"
+        RISK_DIFFERENCE = "risk_difference", "Risk difference"
+        QUALITATIVE = "qualitative", "Reported without figures"
+
+    RATIO_MEASURES = {Measure.ODDS_RATIO, Measure.RISK_RATIO, Measure.HAZARD_RATIO}
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="findings")
+    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="findings")
+    goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="findings")
+    outcome = models.CharField(max_length=200)
+    comparator = models.CharField(max_length=20, choices=Comparator.choices)
+    comparator_name = models.CharField(
+        max_length=160, blank=True, help_text='e.g. "Interferon-alpha" or "Entecavir alone".'
+    )
+    comparator_compound = models.ForeignKey(
+        Compound,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="findings_as_comparator",
+    )
+    measure = models.CharField(max_length=24, choices=Measure.choices)
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    comparator_value = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Proportions only: the comparator arm's proportion.",
+    )
+    ci_low = models.DecimalField(
+        "95% CI low", max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    ci_high = models.DecimalField(
+        "95% CI high", max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    p_value = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
+    p_value_is_bound = models.BooleanField(
+        "p-value is an upper bound", default=False, help_text='Tick for "p<0.001".'
+    )
+    stated_significance = models.BooleanField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Only when the source gives neither a CI nor a p-value: whether it states the "
+            "result was statistically significant. Otherwise significance is derived."
+        ),
+    )
+    higher_is_better = models.BooleanField(
+        default=True,
+        help_text="Untick for outcomes where lower is better (mortality, recurrence, incidence).",
+    )
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["study", "compound", "goal", "outcome"], name="finding_unique_outcome"
+            ),
+            models.CheckConstraint(
+                condition=Q(ci_low__isnull=True, ci_high__isnull=True)
+                | Q(ci_low__isnull=False, ci_high__isnull=False, ci_low__lt=F("ci_high")),
+                name="finding_ci_complete_and_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(ci_low__isnull=True)
+                | Q(value__isnull=False, ci_low__lte=F("value"), ci_high__gte=F("value")),
+                name="finding_value_inside_ci",
+            ),
+            models.CheckConstraint(
+                condition=Q(p_value__isnull=True) | Q(p_value__gt=0, p_value__lte=1),
+                name="finding_p_value_in_range",
+            ),
+            models.CheckConstraint(
+                condition=~Q(measure__in=["odds_ratio", "risk_ratio", "hazard_ratio"])
+                | Q(value__gt=0, ci_low__isnull=True)
+                | Q(value__gt=0, ci_low__gt=0),
+                name="finding_ratio_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(measure="proportion")
+                | (
+                    Q(value__gte=0, value__lte=100)
+                    & (
+                        Q(comparator_value__isnull=True)
+                        | Q(comparator_value__gte=0, comparator_value__lte=100)
+                    )
+                ),
+                name="finding_proportion_is_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(measure="proportion") | Q(comparator_value__isnull=True),
+                name="finding_comparator_value_only_for_proportions",
+            ),
+            models.CheckConstraint(
+                condition=Q(measure="qualitative") | Q(value__isnull=False),
+                name="finding_value_required_unless_qualitative",
+            ),
+            models.CheckConstraint(
+                condition=Q(stated_significance__isnull=True)
+                | Q(ci_low__isnull=True, p_value__isnull=True),
+                name="finding_stated_significance_only_without_ci_or_p",
+            ),
+        ]
+        indexes = [
+            # Scoring reads all findings of a goal at once, grouped by compound.
+            models.Index(fields=["goal", "compound"], name="finding_goal_compound_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.compound} - {self.outcome} ({self.study})"
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.measure in self.RATIO_MEASURES
+
+    @property
+    def is_comparative(self) -> bool:
+        if self.measure == self.Measure.PROPORTION:
+            return self.comparator_value is not None
+        return self.measure != self.Measure.QUALITATIVE
+
+    @property
+    def significant(self) -> bool | None:
+        """Derived from the CI or p-value (or the source's statement when it gives neither)."""
+        return stats.is_significant(
+            is_ratio=self.is_ratio,
+            is_comparative=self.is_comparative,
+            ci_low=self.ci_low,
+            ci_high=self.ci_high,
+            p_value=self.p_value,
+            p_value_is_bound=self.p_value_is_bound,
+            stated_significance=self.stated_significance,
+        )
+
+    @property
+    def favours(self) -> stats.Favours:
+        return stats.favours(
+            is_ratio=self.is_ratio,
+            is_comparative=self.is_comparative,
+            value=self.effect,
+            higher_is_better=self.higher_is_better,
+        )
+
+    @property
+    def effect(self) -> Decimal | None:
+        """The effect on the measure's own scale (a difference for two proportions)."""
+        if self.measure == self.Measure.PROPORTION and self.comparator_value is not None:
+            return self.value - self.comparator_value
+        return self.value
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published=True, compound__published=True)
+
+
+class Article(models.Model):
+    """A research deep dive, written in Markdown and rendered sanitised."""
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="articles")
+    goal = models.ForeignKey(
+        Goal, on_delete=models.SET_NULL, null=True, blank=True, related_name="articles"
+    )
+    slug = models.SlugField(max_length=200, unique=True)
+    title = models.CharField(max_length=300)
+    body = models.TextField(help_text="Markdown. HTML is sanitised on display; scripts never run.")
+    last_updated = models.DateField(null=True, blank=True)
+    published = models.BooleanField(default=False)
+
+    objects = ArticleQuerySet.as_manager()
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        if self.goal_id:
+            return reverse("evidence_detail", args=[self.compound.slug, self.goal.slug])
+        return self.compound.get_absolute_url()
+
+
+class VendorQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class Vendor(models.Model):
+    name = models.CharField(max_length=160, unique=True)
+    slug = models.SlugField(max_length=160, unique=True)
+    website = models.URLField(max_length=300, validators=[https_only])
+    country = models.CharField(max_length=80, blank=True)
+    description = models.TextField(blank=True)
+    third_party_tested = models.BooleanField(default=False)
+    certificate_of_analysis = models.BooleanField(
+        "certificate of analysis available", default=False
+    )
+    active = models.BooleanField(default=True)
+
+    objects = VendorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(website__startswith="https://"), name="vendor_website_https"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("vendor_detail", args=[self.slug])
+
+
+class Offer(models.Model):
+    """One vendor's product for one compound."""
+
+    class Currency(models.TextChoices):
+        USD = "USD", "US dollar"
+        EUR = "EUR", "Euro"
+        GBP = "GBP", "Pound sterling"
+
+    class Form(models.TextChoices):
+        VIAL = "vial", "Vial (lyophilised powder)"
+        PREFILLED_SYRINGE = "prefilled_syringe", "Prefilled syringe"
+        CAPSULE = "capsule", "Capsule"
+        TABLET = "tablet", "Tablet"
+        POWDER = "powder", "Powder"
+        LIQUID = "liquid", "Liquid"
+        NASAL_SPRAY = "nasal_spray", "Nasal spray"
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="offers")
+    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="offers")
+    key = models.SlugField(max_length=120, help_text="Stable key within the vendor, for imports.")
+    product_name = models.CharField(max_length=200)
+    url = models.URLField(max_length=500, validators=[https_only])
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    amount_per_unit = models.DecimalField(max_digits=12, decimal_places=4)
+    unit = models.CharField(max_length=8, choices=Unit.choices)
+    units_per_pack = models.PositiveIntegerField(default=1)
+    form = models.CharField(max_length=20, choices=Form.choices)
+    in_stock = models.BooleanField(default=True)
+    last_checked = models.DateField(null=True, blank=True)
+    click_count = models.PositiveBigIntegerField(default=0, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "key"], name="offer_key_unique_per_vendor"),
+            models.CheckConstraint(condition=Q(url__startswith="https://"), name="offer_url_https"),
+            models.CheckConstraint(condition=Q(price__gt=0), name="offer_price_positive"),
+            models.CheckConstraint(
+                condition=Q(amount_per_unit__gt=0), name="offer_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(units_per_pack__gte=1), name="offer_units_per_pack_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__in=["USD", "EUR", "GBP"]), name="offer_currency_known"
+            ),
+        ]
+        indexes = [
+            # The stack's cost and "in stock only" read the offers of a set of compounds.
+            models.Index(fields=["compound", "in_stock"], name="offer_compound_stock_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_name} ({self.vendor})"
+
+    @property
+    def milligrams_per_pack(self) -> Decimal | None:
+        mg = Unit.milligrams(self.amount_per_unit, self.unit)
+        return None if mg is None else mg * self.units_per_pack
+
+    @property
+    def price_per_mg(self) -> Decimal | None:
+        mg = self.milligrams_per_pack
+        return None if not mg else self.price / mg

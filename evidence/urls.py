@@ -1,0 +1,17 @@
+from django.urls import path
+
+from evidence import views
+
+urlpatterns = [
+    path("compounds/", views.compound_index, name="compound_index"),
+    path("compounds/<slug:slug>/", views.compound_detail, name="compound_detail"),
+    path(
+        "compounds/<slug:slug>/evidence/<slug:goal_slug>/",
+        views.evidence_detail,
+        name="evidence_detail",
+    ),
+    path("goals/<slug:slug>/", views.goal_detail, name="goal_detail"),
+    path("vendors/", views.vendor_index, name="vendor_index"),
+    path("vendors/<slug:slug>/", views.vendor_detail, name="vendor_detail"),
+    path("go/<int:offer_id>/", views.outbound, name="outbound"),
+]

@@ -1,0 +1,124 @@
+"""Small factory functions for tests: each builds a valid object with sensible defaults.
+
+Every name made here is marked synthetic, so test data can never pass for real evidence.
+"""
+
+from decimal import Decimal
+from itertools import count
+
+from evidence.models import (
+    Compound,
+    CompoundAlias,
+    Contraindication,
+    Dosing,
+    Finding,
+    Goal,
+    Offer,
+    Rating,
+    SideEffect,
+    Study,
+    Tier,
+    Vendor,
+)
+
+_seq = count(1)
+
+
+def _next() -> int:
+    return next(_seq)
+
+
+def make_goal(name=None, **fields) -> Goal:
+    i = _next()
+    name = name or f"Synthetic goal {i}"
+    fields.setdefault("slug", f"synthetic-goal-{i}")
+    fields.setdefault("category", "Synthetic category")
+    return Goal.objects.create(name=name, **fields)
+
+
+def tier(number: int) -> Tier:
+    """A tier of the default ladder, created by the data migration."""
+    return Tier.objects.get(number=number)
+
+
+def make_compound(name=None, *, aliases=(), published=True, **fields) -> Compound:
+    i = _next()
+    name = name or f"Synthetic compound {i}"
+    fields.setdefault("slug", f"synthetic-compound-{i}")
+    fields.setdefault("kind", Compound.Kind.SUPPLEMENT)
+    compound = Compound.objects.create(name=name, published=published, **fields)
+    for alias in aliases:
+        CompoundAlias.objects.create(compound=compound, name=alias)
+    return compound
+
+
+def make_rating(compound=None, goal=None, tier_number=3, **fields) -> Rating:
+    fields.setdefault("bottom_line", "Synthetic bottom line.")
+    return Rating.objects.create(
+        compound=compound or make_compound(),
+        goal=goal or make_goal(),
+        tier=tier(tier_number),
+        **fields,
+    )
+
+
+def make_study(design=Study.Design.RCT, n=100, **fields) -> Study:
+    i = _next()
+    fields.setdefault("slug", f"synthetic-study-{i}")
+    fields.setdefault("title", f"Synthetic study {i}")
+    if design == Study.Design.META_ANALYSIS:
+        fields.setdefault("trial_count", 3)
+    return Study.objects.create(design=design, n=n, **fields)
+
+
+def make_finding(compound, goal, study=None, **fields) -> Finding:
+    """A finding; by default an odds ratio of 1.5 [1.2-1.9] against placebo (significant)."""
+    fields.setdefault("outcome", f"Synthetic outcome {_next()}")
+    fields.setdefault("comparator", Finding.Comparator.PLACEBO)
+    fields.setdefault("measure", Finding.Measure.ODDS_RATIO)
+    if fields["measure"] != Finding.Measure.QUALITATIVE:
+        fields.setdefault("value", Decimal("1.5"))
+        if "ci_low" not in fields and "ci_high" not in fields and fields["value"] is not None:
+            fields.setdefault("ci_low", Decimal("1.2"))
+            fields.setdefault("ci_high", Decimal("1.9"))
+    return Finding.objects.create(
+        study=study or make_study(), compound=compound, goal=goal, **fields
+    )
+
+
+def make_dosing(compound, **fields) -> Dosing:
+    fields.setdefault("amount", Decimal("1.6"))
+    fields.setdefault("unit", "mg")
+    fields.setdefault("frequency", "twice weekly")
+    fields.setdefault("doses_per_week", Decimal(2))
+    fields.setdefault("route", "oral")
+    return Dosing.objects.create(compound=compound, **fields)
+
+
+def make_side_effect(compound, frequency=SideEffect.Frequency.COMMON, **fields) -> SideEffect:
+    fields.setdefault("name", f"Synthetic side effect {_next()}")
+    return SideEffect.objects.create(compound=compound, frequency=frequency, **fields)
+
+
+def make_contraindication(compound, condition="pregnancy", **fields) -> Contraindication:
+    return Contraindication.objects.create(compound=compound, condition=condition, **fields)
+
+
+def make_vendor(name=None, **fields) -> Vendor:
+    i = _next()
+    name = name or f"Synthetic vendor {i}"
+    fields.setdefault("slug", f"synthetic-vendor-{i}")
+    fields.setdefault("website", f"https://vendor-{i}.example.com")
+    return Vendor.objects.create(name=name, **fields)
+
+
+def make_offer(compound, vendor=None, **fields) -> Offer:
+    i = _next()
+    fields.setdefault("key", f"synthetic-offer-{i}")
+    fields.setdefault("product_name", f"Synthetic product {i}")
+    fields.setdefault("url", f"https://vendor.example.com/products/{i}")
+    fields.setdefault("price", Decimal("40.00"))
+    fields.setdefault("amount_per_unit", Decimal(5))
+    fields.setdefault("unit", "mg")
+    fields.setdefault("form", Offer.Form.VIAL)
+    return Offer.objects.create(vendor=vendor or make_vendor(), compound=compound, **fields)

@@ -10,8 +10,9 @@ urlpatterns = [
         views.evidence_detail,
         name="evidence_detail",
     ),
-    path("goals/<slug:slug>/", views.goal_detail, name="goal_detail"),
     path("vendors/", views.vendor_index, name="vendor_index"),
     path("vendors/<slug:slug>/", views.vendor_detail, name="vendor_detail"),
     path("go/<int:offer_id>/", views.outbound, name="outbound"),
+    path("methodology/", views.methodology, name="methodology"),
+    path("healthz", views.healthz, name="healthz"),
 ]

@@ -6,5 +6,5 @@ def _not_yet(*args, **kwargs):
     raise Http404("This page is not built yet.")
 
 
-compound_index = compound_detail = evidence_detail = goal_detail = _not_yet
+compound_index = compound_detail = evidence_detail = methodology = healthz = _not_yet
 vendor_index = vendor_detail = outbound = _not_yet

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from stacks import views
+
+urlpatterns = [
+    path("", views.builder, name="builder"),
+    path("goals/<slug:slug>/", views.goal_detail, name="goal_detail"),
+]

@@ -90,6 +90,11 @@ class Compound(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     summary = models.TextField(blank=True)
     mechanism = models.TextField("mechanism of action", blank=True)
+    mechanism_class = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text='Short class, e.g. "Immunomodulator"; two stack picks of one class are flagged.',
+    )
     regulatory_status = models.TextField(blank=True)
     published = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,308 @@
+"""The scoring method: how one compound's evidence for one goal becomes a score from 0 to 100.
+
+Pure functions over plain data (no database), so every rule can be tested directly and the
+method stays the single place that decides a rank. docs/methodology.md explains it to readers;
+keep the two in step.
+
+The editorial tier is the anchor; each study then moves the score by a number of points:
+
+    study points = STUDY_POINTS x design weight x size factor x mean outcome factor
+
+and the sum of all study points (plus the consistency adjustment) is clamped to
++/- MAX_REFINEMENT. Serious adverse effects subtract; observational-only evidence is capped.
+Vendors and offers never enter this module.
+"""
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from evidence.models import Finding, Study
+from evidence.stats import Favours
+
+STUDY_POINTS = 10.0
+MAX_REFINEMENT = 20.0
+SIZE_CAP = 1000  # participants at which the size factor reaches 1
+UNKNOWN_SIZE_FACTOR = 0.25
+CONSISTENCY_BONUS = 2.0
+CONTRADICTION_SHARE = 0.5
+SERIOUS_EFFECT_POINTS = 3.0
+MAX_SAFETY_PENALTY = 9.0
+OBSERVATIONAL_CAP = 70.0
+
+Design = Study.Design
+Comparator = Finding.Comparator
+
+DESIGN_WEIGHTS: dict[str, float] = {
+    Design.META_ANALYSIS: 1.0,
+    Design.RCT: 0.8,
+    Design.NON_RANDOMISED: 0.5,
+    Design.COHORT: 0.4,
+    Design.CASE_CONTROL: 0.3,
+    Design.CASE_SERIES: 0.2,
+    Design.ANIMAL: 0.1,
+    Design.IN_VITRO: 0.05,
+    Design.NOT_REPORTED: 0.1,
+}
+RANDOMISED_DESIGNS = frozenset({Design.META_ANALYSIS, Design.RCT})
+HUMAN_CONTROLLED_DESIGNS = frozenset(
+    {Design.META_ANALYSIS, Design.RCT, Design.NON_RANDOMISED, Design.COHORT, Design.CASE_CONTROL}
+)
+# Comparators where "compound worse" means harm, as opposed to "weaker than another treatment".
+INACTIVE_COMPARATORS = frozenset({Comparator.PLACEBO, Comparator.NO_TREATMENT, Comparator.ADD_ON})
+
+
+class Outcome(StrEnum):
+    """What one finding says, as far as scoring is concerned."""
+
+    BENEFIT = "significant benefit"
+    STATED_BENEFIT = "significant, reported without figures"
+    NO_DIFFERENCE = "no significant difference"
+    INFERIOR_TO_ACTIVE = "significantly inferior to an active comparator"
+    HARM = "significant harm"
+    NOT_ASSESSABLE = "not assessable (no comparison reported)"
+
+
+OUTCOME_FACTORS: dict[Outcome, float] = {
+    Outcome.BENEFIT: 1.0,
+    Outcome.STATED_BENEFIT: 0.5,
+    Outcome.NO_DIFFERENCE: 0.0,
+    Outcome.INFERIOR_TO_ACTIVE: -0.25,
+    Outcome.HARM: -1.0,
+    Outcome.NOT_ASSESSABLE: 0.0,
+}
+
+
+@dataclass(frozen=True)
+class FindingFacts:
+    """The facts of one finding that scoring reads; built from a Finding row or by tests."""
+
+    study_slug: str
+    study_title: str
+    design: str
+    n: int | None
+    trial_count: int | None
+    outcome: str
+    comparator: str
+    significant: bool | None
+    favours: str
+    is_qualitative: bool = False
+
+
+@dataclass(frozen=True)
+class CompoundEvidence:
+    """Everything scoring may know about one compound for one goal."""
+
+    tier_number: int
+    tier_label: str
+    tier_weight: int
+    tier_means_no_effect: bool
+    findings: tuple[FindingFacts, ...] = ()
+    serious_side_effects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Component:
+    """One line of "why this rank": a labelled number of points."""
+
+    kind: str  # tier | study | consistency | safety | cap
+    label: str
+    points: float
+    detail: str = ""
+    study_slug: str = ""
+
+
+@dataclass(frozen=True)
+class Score:
+    value: float
+    components: tuple[Component, ...]
+    no_effect: bool
+    study_count: int
+    randomised_study_count: int
+    participants: int
+
+
+def classify(finding: FindingFacts) -> Outcome:
+    """Say whether a finding shows benefit, harm, inferiority, no difference, or cannot say."""
+    if finding.significant is None:
+        return Outcome.NOT_ASSESSABLE
+    if not finding.significant:
+        return Outcome.NO_DIFFERENCE
+    if finding.favours == Favours.COMPOUND:
+        return Outcome.BENEFIT
+    if finding.favours == Favours.COMPARATOR:
+        if finding.comparator in INACTIVE_COMPARATORS:
+            return Outcome.HARM
+        return Outcome.INFERIOR_TO_ACTIVE
+    if finding.is_qualitative:
+        return Outcome.STATED_BENEFIT
+    return Outcome.NOT_ASSESSABLE
+
+
+def size_factor(n: int | None) -> float:
+    """Weight for sample size: logarithmic, reaching 1 at SIZE_CAP participants."""
+    if not n:
+        return UNKNOWN_SIZE_FACTOR
+    return min(1.0, math.log10(n + 1) / math.log10(SIZE_CAP + 1))
+
+
+def _finding_order(finding: FindingFacts):
+    return (finding.outcome, finding.comparator, str(finding.significant), finding.favours)
+
+
+def _by_study(findings: Iterable[FindingFacts]) -> dict[str, list[FindingFacts]]:
+    studies: dict[str, list[FindingFacts]] = {}
+    for finding in findings:
+        studies.setdefault(finding.study_slug, []).append(finding)
+    return {slug: sorted(group, key=_finding_order) for slug, group in sorted(studies.items())}
+
+
+def _study_component(slug: str, findings: list[FindingFacts]) -> tuple[Component, list[Outcome]]:
+    first = findings[0]
+    outcomes = [classify(f) for f in findings]
+    mean_factor = sum(OUTCOME_FACTORS[o] for o in outcomes) / len(outcomes)
+    design_weight = DESIGN_WEIGHTS.get(first.design, DESIGN_WEIGHTS[Design.NOT_REPORTED])
+    points = STUDY_POINTS * design_weight * size_factor(first.n) * mean_factor
+    size = f"n={first.n}" if first.n else "n not reported"
+    if first.trial_count:
+        size += f", {first.trial_count} trials"
+    design_label = Design(first.design).label if first.design in Design.values else first.design
+    detail = "; ".join(f"{f.outcome}: {o.value}" for f, o in zip(findings, outcomes, strict=True))
+    component = Component(
+        kind="study",
+        label=f"{first.study_title} ({design_label}, {size})",
+        points=round(points, 2),
+        detail=detail,
+        study_slug=slug,
+    )
+    return component, outcomes
+
+
+def _is_no_effect(evidence: CompoundEvidence) -> bool:
+    """Studied and found wanting: a no-effect tier, or null randomised results and no benefit."""
+    if evidence.tier_means_no_effect:
+        return True
+    all_findings = evidence.findings
+    if any(classify(f) in (Outcome.BENEFIT, Outcome.STATED_BENEFIT) for f in all_findings):
+        return False
+    null_controlled = [
+        f
+        for f in all_findings
+        if f.design in RANDOMISED_DESIGNS
+        and f.comparator in INACTIVE_COMPARATORS
+        and classify(f) == Outcome.NO_DIFFERENCE
+    ]
+    return bool(null_controlled)
+
+
+def score_evidence(evidence: CompoundEvidence) -> Score:
+    """Score one compound's evidence for one goal, from 0 to 100, with its components.
+
+    The tier weight is the anchor. Each study adds or subtracts points by design, size and
+    what its findings show; the refinement is clamped to +/-MAX_REFINEMENT. Contradictory
+    significant results cost half of the smaller side; two or more studies with significant
+    benefit and no significant harm earn a small consistency bonus. Serious side effects
+    subtract. Without randomised evidence the score cannot exceed OBSERVATIONAL_CAP.
+    """
+    components = [
+        Component(
+            kind="tier",
+            label=f"Editorial rating: Tier {evidence.tier_number} ({evidence.tier_label})",
+            points=float(evidence.tier_weight),
+            detail="The staff-assigned tier is the anchor of the score.",
+        )
+    ]
+    study_points = []
+    benefit_points = harm_points = 0.0
+    benefit_studies = harm_studies = 0
+    for slug, findings in _by_study(evidence.findings).items():
+        component, outcomes = _study_component(slug, findings)
+        components.append(component)
+        study_points.append(component.points)
+        if any(o in (Outcome.BENEFIT, Outcome.STATED_BENEFIT) for o in outcomes):
+            benefit_studies += 1
+            benefit_points += max(component.points, 0.0)
+        if Outcome.HARM in outcomes:
+            harm_studies += 1
+            harm_points += max(-component.points, 0.0)
+
+    consistency = 0.0
+    if benefit_studies and harm_studies:
+        consistency = -CONTRADICTION_SHARE * min(benefit_points, harm_points)
+        components.append(
+            Component(
+                kind="consistency",
+                label="Contradictory results: some studies show benefit, others harm",
+                points=round(consistency, 2),
+            )
+        )
+    elif benefit_studies >= 2:
+        consistency = CONSISTENCY_BONUS
+        components.append(
+            Component(
+                kind="consistency",
+                label=f"Consistent benefit across {benefit_studies} studies",
+                points=consistency,
+            )
+        )
+
+    raw_refinement = sum(study_points) + consistency
+    refinement = max(-MAX_REFINEMENT, min(MAX_REFINEMENT, raw_refinement))
+    if refinement != raw_refinement:
+        components.append(
+            Component(
+                kind="cap",
+                label=f"Study evidence limited to ±{MAX_REFINEMENT:g} points around the tier",
+                points=round(refinement - raw_refinement, 2),
+            )
+        )
+
+    safety = -min(MAX_SAFETY_PENALTY, SERIOUS_EFFECT_POINTS * len(evidence.serious_side_effects))
+    if safety:
+        components.append(
+            Component(
+                kind="safety",
+                label="Serious adverse effects: " + ", ".join(evidence.serious_side_effects),
+                points=safety,
+            )
+        )
+
+    value = max(0.0, min(100.0, evidence.tier_weight + refinement + safety))
+    randomised = {f.study_slug for f in evidence.findings if f.design in RANDOMISED_DESIGNS}
+    if not randomised and value > OBSERVATIONAL_CAP:
+        components.append(
+            Component(
+                kind="cap",
+                label=f"No randomised evidence: capped at {OBSERVATIONAL_CAP:g}",
+                points=round(OBSERVATIONAL_CAP - value, 2),
+            )
+        )
+        value = OBSERVATIONAL_CAP
+
+    sizes = {f.study_slug: f.n or 0 for f in evidence.findings}
+    return Score(
+        value=round(value, 1),
+        components=tuple(components),
+        no_effect=_is_no_effect(evidence),
+        study_count=len(sizes),
+        randomised_study_count=len(randomised),
+        participants=sum(sizes.values()),
+    )
+
+
+def facts_from_finding(finding: Finding) -> FindingFacts:
+    """Read the scoring facts off a Finding whose study is already loaded."""
+    study = finding.study
+    return FindingFacts(
+        study_slug=study.slug,
+        study_title=study.title,
+        design=study.design,
+        n=study.n,
+        trial_count=study.trial_count,
+        outcome=finding.outcome,
+        comparator=finding.comparator,
+        significant=finding.significant,
+        favours=finding.favours,
+        is_qualitative=finding.measure == Finding.Measure.QUALITATIVE,
+    )

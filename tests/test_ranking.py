@@ -1,0 +1,295 @@
+"""The scoring service against the database: constraints, groups, stacks, query counts."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evidence.models import Condition, Finding, Interaction, SideEffect, Study
+from stacks.ranking import Constraints, build_stack, rank_goal
+from tests.factories import (
+    make_compound,
+    make_contraindication,
+    make_dosing,
+    make_finding,
+    make_goal,
+    make_offer,
+    make_rating,
+    make_side_effect,
+    make_study,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def rated(goal, tier_number=3, findings=1, **compound_fields):
+    compound = make_compound(**compound_fields)
+    make_rating(compound, goal, tier_number)
+    for _ in range(findings):
+        make_finding(compound, goal)
+    return compound
+
+
+def slugs(entries):
+    return [entry.slug for entry in entries]
+
+
+def test_ranks_rated_compounds_best_first_with_components():
+    goal = make_goal()
+    weak = rated(goal, tier_number=4)
+    strong = rated(goal, tier_number=2)
+    ranking = rank_goal(goal)
+    assert slugs(ranking.ranked) == [strong.slug, weak.slug]
+    top = ranking.ranked[0]
+    assert top.tier_number == 2
+    assert 0 <= top.score <= 100
+    assert top.components[0].kind == "tier"
+    assert any(c.kind == "study" for c in top.components)
+
+
+def test_unpublished_compounds_are_not_ranked():
+    goal = make_goal()
+    hidden = rated(goal, published=False)
+    assert hidden.slug not in slugs(rank_goal(goal).ranked)
+
+
+def test_contraindication_excludes_compound_with_the_reason():
+    goal = make_goal()
+    compound = rated(goal)
+    make_contraindication(compound, Condition.PREGNANCY, note="Synthetic reason")
+    ranking = rank_goal(goal, Constraints(conditions=frozenset({Condition.PREGNANCY})))
+    assert ranking.ranked == ()
+    [exclusion] = ranking.excluded
+    assert exclusion.slug == compound.slug
+    assert exclusion.reasons == ("Contraindicated: Pregnancy (Synthetic reason)",)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    contraindicated=st.sets(st.sampled_from(Condition.values)),
+    declared=st.sets(st.sampled_from(Condition.values)),
+)
+def test_a_declared_contraindication_always_excludes(contraindicated, declared):
+    goal = make_goal()
+    compound = rated(goal)
+    for condition in contraindicated:
+        make_contraindication(compound, condition)
+    ranking = rank_goal(goal, Constraints(conditions=frozenset(declared)))
+    excluded = compound.slug in slugs(ranking.excluded)
+    assert excluded == bool(contraindicated & declared)
+    assert excluded != (compound.slug in slugs(ranking.ranked))
+
+
+def test_no_injections_excludes_compounds_only_given_by_injection():
+    goal = make_goal()
+    injected = rated(goal)
+    make_dosing(injected, route="subcutaneous")
+    make_dosing(injected, route="intramuscular")
+    either = rated(goal)
+    make_dosing(either, route="subcutaneous")
+    make_dosing(either, route="oral")
+    ranking = rank_goal(goal, Constraints(no_injections=True))
+    assert slugs(ranking.ranked) == [either.slug]
+    assert "Only given by injection" in ranking.excluded[0].reasons[0]
+
+
+def test_kind_and_minimum_tier_exclude_with_reasons():
+    goal = make_goal()
+    peptide = rated(goal, kind="peptide", tier_number=2)
+    weak = rated(goal, kind="supplement", tier_number=4)
+    ranking = rank_goal(goal, Constraints(excluded_kinds=frozenset({"peptide"}), min_tier=3))
+    reasons = {e.slug: e.reasons for e in ranking.excluded}
+    assert reasons[peptide.slug] == ("Kind excluded: Peptide",)
+    assert reasons[weak.slug] == ("Below the minimum tier: Tier 4, minimum Tier 3",)
+
+
+def test_in_stock_only_and_budget_filter_on_offers():
+    goal = make_goal()
+    cheap = rated(goal)
+    make_dosing(cheap, amount=Decimal(1), doses_per_week=Decimal(7))  # ~30.3 mg a month
+    make_offer(cheap, price=Decimal("10.00"), amount_per_unit=Decimal(10))  # 1 USD/mg
+    dear = rated(goal)
+    make_dosing(dear, amount=Decimal(1), doses_per_week=Decimal(7))
+    make_offer(dear, price=Decimal("100.00"), amount_per_unit=Decimal(10), in_stock=False)
+    unsold = rated(goal)
+
+    in_stock = rank_goal(goal, Constraints(in_stock_only=True))
+    assert slugs(in_stock.ranked) == [cheap.slug]
+    assert {e.slug for e in in_stock.excluded} == {dear.slug, unsold.slug}
+
+    budget = rank_goal(goal, Constraints(monthly_budget=Decimal(50)))
+    assert slugs(budget.ranked) == [cheap.slug]
+    assert budget.ranked[0].monthly_cost == Decimal("30.33")
+    reasons = {e.slug: e.reasons[0] for e in budget.excluded}
+    assert reasons[dear.slug].startswith("Estimated 303.33 USD/month is over the budget")
+    assert reasons[unsold.slug] == "Monthly cost cannot be estimated in USD"
+
+
+def test_offers_never_change_a_score():
+    goal = make_goal()
+    compounds = [rated(goal, tier_number=t, findings=t) for t in (2, 3, 4)]
+    before = [(e.slug, e.score, e.components) for e in rank_goal(goal).ranked]
+
+    offers = [make_offer(c, price=Decimal("1.00")) for c in compounds]
+    added = [(e.slug, e.score, e.components) for e in rank_goal(goal).ranked]
+    for offer in offers:
+        offer.price = Decimal("9999.00")
+        offer.in_stock = False
+        offer.save()
+    repriced = [(e.slug, e.score, e.components) for e in rank_goal(goal).ranked]
+    offers[0].delete()
+    removed = [(e.slug, e.score, e.components) for e in rank_goal(goal).ranked]
+
+    assert before == added == repriced == removed
+
+
+def test_no_effect_compounds_are_reported_apart_from_unproven_ones():
+    goal = make_goal()
+    null = make_compound()
+    make_rating(null, goal, 4)
+    for _ in range(2):
+        make_finding(
+            null, goal, value=Decimal("1.1"), ci_low=Decimal("0.8"), ci_high=Decimal("1.4")
+        )
+    unstudied = make_compound()
+    make_rating(unstudied, goal, 5)
+    ranking = rank_goal(goal)
+    assert slugs(ranking.no_effect) == [null.slug]
+    assert slugs(ranking.ranked) == [unstudied.slug]
+
+
+def test_compounds_with_findings_but_no_rating_are_listed_as_unrated():
+    goal = make_goal()
+    compound = make_compound()
+    make_finding(compound, goal)
+    ranking = rank_goal(goal)
+    assert ranking.ranked == ()
+    assert slugs(ranking.unrated) == [compound.slug]
+    assert ranking.unrated[0].tier_label == "Not yet rated"
+
+
+def test_ties_are_broken_by_the_documented_rule_not_database_order():
+    goal = make_goal()
+    names = ["Synthetic Zeta", "Synthetic alpha", "Synthetic Beta"]
+    for name in names:
+        make_rating(make_compound(name=name), goal, 3)
+    assert [e.name for e in rank_goal(goal).ranked] == sorted(names, key=str.casefold)
+
+
+def build_catalogue(goals, compounds_per_goal, findings_per_compound):
+    for goal in goals:
+        for i in range(compounds_per_goal):
+            compound = make_compound()
+            make_rating(compound, goal, 2 + i % 3)
+            make_dosing(compound, goal=goal)
+            make_side_effect(compound, SideEffect.Frequency.SERIOUS)
+            make_contraindication(compound, Condition.PREGNANCY)
+            make_offer(compound)
+            study = make_study(design=Study.Design.META_ANALYSIS)
+            for j in range(findings_per_compound):
+                make_finding(compound, goal, study=study, outcome=f"Synthetic outcome {j}")
+
+
+@pytest.mark.parametrize("scale", [1, 10])
+def test_ranking_reads_a_fixed_number_of_queries(scale, django_assert_max_num_queries):
+    goal = make_goal()
+    build_catalogue([goal], 2 * scale, 2 * scale)
+    constraints = Constraints(
+        conditions=frozenset({Condition.BREASTFEEDING}),
+        in_stock_only=True,
+        monthly_budget=Decimal(500),
+    )
+    with django_assert_max_num_queries(8):
+        ranking = rank_goal(goal, constraints)
+    assert len(ranking.ranked) == 2 * scale
+
+
+@pytest.mark.parametrize("scale", [1, 10])
+def test_a_stack_reads_a_fixed_number_of_queries(scale, django_assert_max_num_queries):
+    goals = [make_goal() for _ in range(3)]
+    build_catalogue(goals, 2 * scale, 2 * scale)
+    with django_assert_max_num_queries(9):
+        stack = build_stack(goals)
+    assert len(stack.picks) == 5
+
+
+def test_a_stack_covers_every_goal_before_doubling_up():
+    liver, immune, sleep = make_goal(), make_goal(), make_goal()
+    strong_liver = [rated(liver, tier_number=1) for _ in range(3)]
+    weak_immune = rated(immune, tier_number=5)
+    stack = build_stack([liver, immune, sleep], size=2)
+    picked = [p.compound.slug for p in stack.picks]
+    assert weak_immune.slug in picked
+    assert len(set(picked) & {c.slug for c in strong_liver}) == 1
+    assert stack.uncovered_goals == (sleep,)
+
+
+def test_a_compound_serving_two_goals_counts_for_each():
+    liver, immune = make_goal(), make_goal()
+    both = make_compound()
+    make_rating(both, liver, 3)
+    make_rating(both, immune, 3)
+    one = rated(liver, tier_number=2)
+    stack = build_stack([liver, immune], size=1)
+    [pick] = stack.picks
+    assert pick.compound.slug == both.slug
+    assert set(pick.goal_scores) == {liver.slug, immune.slug}
+    assert one.slug not in [p.compound.slug for p in stack.picks]
+
+
+def test_a_second_compound_for_a_covered_goal_is_worth_less():
+    goal = make_goal()
+    first, second = rated(goal, tier_number=2), rated(goal, tier_number=2)
+    picks = build_stack([goal]).picks
+    assert [p.compound.slug for p in picks] == sorted([first.slug, second.slug], key=str)
+    assert picks[1].marginal_gain == pytest.approx(picks[0].marginal_gain / 2, rel=0.05)
+
+
+def test_priorities_weigh_goals():
+    liver, immune = make_goal(), make_goal()
+    for_liver, for_immune = rated(liver, tier_number=3), rated(immune, tier_number=3)
+    stack = build_stack([liver, immune], priorities={immune.slug: 3}, size=2)
+    assert [p.compound.slug for p in stack.picks] == [for_immune.slug, for_liver.slug]
+
+
+def test_stack_warns_of_interactions_shared_contraindications_and_same_mechanism():
+    goal = make_goal()
+    a = rated(goal, mechanism_class="Synthetic class")
+    b = rated(goal, mechanism_class="Synthetic class")
+    for compound in (a, b):
+        make_contraindication(compound, Condition.PREGNANCY)
+    Interaction.objects.create(
+        compound_a=b, compound_b=a, severity=Interaction.Severity.MAJOR, note="Synthetic note"
+    )
+    warnings = build_stack([goal]).warnings
+    assert [w.kind for w in warnings] == [
+        "interaction",
+        "same_mechanism",
+        "shared_contraindication",
+    ]
+    assert warnings[0].severity == "major"
+    assert "Synthetic note" in warnings[0].message
+
+
+def test_stack_estimates_monthly_cost_where_offers_allow():
+    goal = make_goal()
+    priced = rated(goal)
+    make_dosing(priced, amount=Decimal(1), doses_per_week=Decimal(7))
+    make_offer(priced, price=Decimal("10.00"), amount_per_unit=Decimal(10))
+    unpriced = rated(goal)
+    stack = build_stack([goal])
+    assert stack.monthly_cost == Decimal("30.33")
+    assert stack.cost_unknown_for == (unpriced.slug,)
+
+
+def test_contraindicated_compounds_never_enter_a_stack():
+    goal = make_goal()
+    compound = rated(goal, tier_number=1)
+    make_contraindication(compound, Condition.AUTOIMMUNE_DISEASE)
+    stack = build_stack([goal], Constraints(conditions=frozenset({Condition.AUTOIMMUNE_DISEASE})))
+    assert stack.picks == ()
+    assert stack.uncovered_goals == (goal,)
+    assert Finding.objects.count() == 1

@@ -1,0 +1,237 @@
+"""Properties of the scoring method itself, on plain data (no database)."""
+
+import random
+from dataclasses import replace
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evidence.models import Finding, Study
+from evidence.stats import Favours
+from stacks.ranking import RankedCompound
+from stacks.scoring import (
+    OBSERVATIONAL_CAP,
+    RANDOMISED_DESIGNS,
+    CompoundEvidence,
+    FindingFacts,
+    Outcome,
+    classify,
+    score_evidence,
+    size_factor,
+)
+
+TIER_WEIGHTS = {1: 90, 2: 75, 3: 60, 4: 40, 5: 20}
+OBSERVATIONAL = [d for d in Study.Design.values if d not in RANDOMISED_DESIGNS]
+
+
+def facts(study="s1", design=Study.Design.RCT, n=100, **fields):
+    defaults = {
+        "study_title": f"Synthetic {study}",
+        "trial_count": None,
+        "outcome": "Synthetic outcome",
+        "comparator": Finding.Comparator.PLACEBO,
+        "significant": True,
+        "favours": Favours.COMPOUND,
+    }
+    return FindingFacts(study_slug=study, design=design, n=n, **{**defaults, **fields})
+
+
+def evidence(tier=3, findings=(), serious=()):
+    return CompoundEvidence(
+        tier_number=tier,
+        tier_label=f"Synthetic tier {tier}",
+        tier_weight=TIER_WEIGHTS[tier],
+        tier_means_no_effect=False,
+        findings=tuple(findings),
+        serious_side_effects=tuple(serious),
+    )
+
+
+def ranked(name, tier, score):
+    return RankedCompound(
+        slug=name,
+        name=name,
+        kind="supplement",
+        score=score.value,
+        tier_number=tier,
+        tier_label="",
+        components=score.components,
+        study_count=score.study_count,
+        randomised_study_count=score.randomised_study_count,
+        participants=score.participants,
+    )
+
+
+@st.composite
+def finding_lists(draw):
+    """Findings from up to five studies; every finding of a study shares its design and size."""
+    studies = {
+        slug: (draw(st.sampled_from(Study.Design.values)), draw(st.integers(1, 100_000)))
+        for slug in draw(st.sets(st.sampled_from(["s1", "s2", "s3", "s4", "s5"]), max_size=5))
+    }
+    if not studies:
+        return []
+    findings = []
+    for _ in range(draw(st.integers(0, 8))):
+        slug = draw(st.sampled_from(sorted(studies)))
+        design, n = studies[slug]
+        findings.append(
+            FindingFacts(
+                study_slug=slug,
+                study_title=f"Synthetic study {slug}",
+                design=design,
+                n=n,
+                trial_count=None,
+                outcome=draw(st.sampled_from(["Synthetic A", "Synthetic B", "Synthetic C"])),
+                comparator=draw(st.sampled_from(Finding.Comparator.values)),
+                significant=draw(st.sampled_from([True, False, None])),
+                favours=draw(st.sampled_from(list(Favours))),
+                is_qualitative=draw(st.booleans()),
+            )
+        )
+    return findings
+
+
+tiers = st.sampled_from(sorted(TIER_WEIGHTS))
+
+
+@given(tier=tiers, findings=finding_lists(), n=st.integers(min_value=1, max_value=100_000))
+def test_adding_a_significant_rct_benefit_never_lowers_a_score(tier, findings, n):
+    before = score_evidence(evidence(tier, findings))
+    benefit = facts(study="zz-new-rct", design=Study.Design.RCT, n=n)
+    after = score_evidence(evidence(tier, [*findings, benefit]))
+    assert after.value >= before.value
+
+
+@given(higher=tiers, lower=tiers, findings=finding_lists())
+def test_a_higher_tier_never_ranks_below_a_lower_one_with_equal_findings(higher, lower, findings):
+    if higher >= lower:
+        higher, lower = min(higher, lower), max(higher, lower)
+    if higher == lower:
+        return
+    strong = ranked("zzz-synthetic", higher, score_evidence(evidence(higher, findings)))
+    weak = ranked("aaa-synthetic", lower, score_evidence(evidence(lower, findings)))
+    assert sorted([weak, strong], key=RankedCompound.sort_key)[0] is strong
+
+
+@given(tier=tiers, findings=finding_lists(), n=st.integers(min_value=1, max_value=100_000))
+def test_observational_only_never_outranks_the_same_with_randomised_benefit(tier, findings, n):
+    observational = [
+        replace(f, design=random.Random(f.study_slug).choice(OBSERVATIONAL)) for f in findings
+    ]
+    with_rct = [*observational, facts(study="zz-rct", design=Study.Design.RCT, n=n)]
+    only_obs = ranked("aaa-synthetic", tier, score_evidence(evidence(tier, observational)))
+    randomised = ranked("zzz-synthetic", tier, score_evidence(evidence(tier, with_rct)))
+    assert sorted([only_obs, randomised], key=RankedCompound.sort_key)[0] is randomised
+
+
+@given(findings=finding_lists())
+def test_observational_only_evidence_is_capped(findings):
+    observational = [
+        replace(f, design=random.Random(f.study_slug).choice(OBSERVATIONAL)) for f in findings
+    ]
+    assert score_evidence(evidence(1, observational)).value <= OBSERVATIONAL_CAP
+
+
+@given(tier=tiers, findings=finding_lists())
+def test_score_stays_between_0_and_100(tier, findings):
+    assert 0 <= score_evidence(evidence(tier, findings)).value <= 100
+
+
+@settings(max_examples=50)
+@given(tier=tiers, findings=finding_lists(), seed=st.integers())
+def test_score_is_the_same_for_findings_in_any_order(tier, findings, seed):
+    shuffled = list(findings)
+    random.Random(seed).shuffle(shuffled)
+    assert score_evidence(evidence(tier, findings)) == score_evidence(evidence(tier, shuffled))
+
+
+@given(
+    scores=st.lists(st.tuples(tiers, st.floats(0, 100), st.integers(0, 3)), max_size=12),
+    seed=st.integers(),
+)
+def test_ranking_order_is_stable_under_shuffled_input(scores, seed):
+    entries = [
+        RankedCompound(
+            slug=f"synthetic-{i}",
+            name=f"Synthetic {i % 3}",
+            kind="supplement",
+            score=round(score, 1),
+            tier_number=tier,
+            tier_label="",
+            components=(),
+            study_count=rct,
+            randomised_study_count=rct,
+            participants=10 * rct,
+        )
+        for i, (tier, score, rct) in enumerate(scores)
+    ]
+    shuffled = list(entries)
+    random.Random(seed).shuffle(shuffled)
+    assert sorted(shuffled, key=RankedCompound.sort_key) == sorted(
+        entries, key=RankedCompound.sort_key
+    )
+
+
+def test_inferiority_to_an_active_comparator_is_not_harm():
+    inferior = facts(comparator=Finding.Comparator.ACTIVE, favours=Favours.COMPARATOR)
+    harm = facts(comparator=Finding.Comparator.PLACEBO, favours=Favours.COMPARATOR)
+    assert classify(inferior) == Outcome.INFERIOR_TO_ACTIVE
+    assert classify(harm) == Outcome.HARM
+    assert score_evidence(evidence(3, [inferior])).value > score_evidence(evidence(3, [harm])).value
+
+
+def test_a_non_significant_result_adds_nothing():
+    null = facts(significant=False, favours=Favours.COMPOUND)
+    assert score_evidence(evidence(3, [null])).value == TIER_WEIGHTS[3]
+
+
+def test_significant_harm_subtracts():
+    harm = facts(favours=Favours.COMPARATOR)
+    assert score_evidence(evidence(3, [harm])).value < TIER_WEIGHTS[3]
+
+
+def test_serious_side_effects_lower_the_score():
+    plain = score_evidence(evidence(3))
+    risky = score_evidence(evidence(3, serious=["Synthetic serious effect"]))
+    assert risky.value < plain.value
+    assert any(c.kind == "safety" for c in risky.components)
+
+
+def test_null_randomised_results_against_placebo_put_a_compound_in_the_no_effect_group():
+    nulls = [facts(study="s1", significant=False), facts(study="s2", significant=False)]
+    assert score_evidence(evidence(3, nulls)).no_effect
+    assert not score_evidence(evidence(3, [])).no_effect  # not yet studied is not "no effect"
+    assert not score_evidence(evidence(3, [*nulls, facts(study="s3")])).no_effect
+
+
+def test_sample_size_adds_weight_with_diminishing_returns_up_to_a_cap():
+    assert size_factor(10) < size_factor(100) < size_factor(1000) == size_factor(50_000) == 1
+    assert size_factor(100) - size_factor(10) > size_factor(1000) - size_factor(900)
+
+
+def test_study_design_sets_the_weight_of_equal_findings():
+    order = [
+        Study.Design.META_ANALYSIS,
+        Study.Design.RCT,
+        Study.Design.NON_RANDOMISED,
+        Study.Design.COHORT,
+        Study.Design.CASE_CONTROL,
+        Study.Design.CASE_SERIES,
+        Study.Design.ANIMAL,
+        Study.Design.IN_VITRO,
+    ]
+    scores = [score_evidence(evidence(4, [facts(design=d, n=500)])).value for d in order]
+    assert scores == sorted(scores, reverse=True)
+    assert len(set(scores)) == len(scores)
+
+
+def test_consistent_benefits_raise_and_contradictions_lower_confidence():
+    one = score_evidence(evidence(4, [facts(study="s1")]))
+    two = score_evidence(evidence(4, [facts(study="s1"), facts(study="s2")]))
+    mixed = score_evidence(
+        evidence(4, [facts(study="s1"), facts(study="s2", favours=Favours.COMPARATOR)])
+    )
+    assert any(c.kind == "consistency" and c.points > 0 for c in two.components)
+    assert any(c.kind == "consistency" and c.points < 0 for c in mixed.components)
+    assert two.value > one.value > mixed.value

@@ -1,0 +1,347 @@
+"""Read-only JSON API over the scoring service, documented at /api/openapi.json."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from ninja import Field, NinjaAPI, Query, Schema
+from ninja.errors import HttpError, ValidationError
+
+from evidence.models import Compound, Condition, Finding, Goal, Offer, Rating
+from stacks.ranking import (
+    DEFAULT_STACK_SIZE,
+    MAX_STACK_SIZE,
+    Constraints,
+    RankedCompound,
+    Ranking,
+    build_stack,
+    rank_goal,
+)
+
+api = NinjaAPI(
+    title="Evidence Stack Builder API",
+    version="1",
+    description=(
+        "Compounds ranked for health goals by the strength of the scientific evidence. "
+        "Educational purposes only, not medical advice."
+    ),
+    urls_namespace="api",
+)
+
+MAX_BUDGET = Decimal(1_000_000)
+MAX_GOALS = 10
+
+
+class ConstraintParams(Schema):
+    condition: list[Condition] = Field(
+        default_factory=list,
+        description="Declared conditions; contraindicated compounds are excluded.",
+    )
+    no_injections: bool = Field(False, description="Exclude compounds only given by injection.")
+    exclude_kind: list[Compound.Kind] = Field(default_factory=list)
+    min_tier: int | None = Field(None, ge=1, le=20, description="Weakest tier still shown.")
+    in_stock: bool = Field(False, description="Only compounds with an offer in stock.")
+    budget: Decimal | None = Field(
+        None, ge=0, le=MAX_BUDGET, max_digits=10, decimal_places=2, description="Monthly budget."
+    )
+    currency: Offer.Currency = Offer.Currency.USD
+
+    def to_constraints(self) -> Constraints:
+        return Constraints(
+            conditions=frozenset(self.condition),
+            no_injections=self.no_injections,
+            excluded_kinds=frozenset(self.exclude_kind),
+            min_tier=self.min_tier,
+            in_stock_only=self.in_stock,
+            monthly_budget=self.budget,
+            currency=self.currency,
+        )
+
+
+class StackParams(ConstraintParams):
+    goals: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(
+        ..., min_length=1, max_length=MAX_GOALS, description="Goal slugs, repeated."
+    )
+    priority: list[Annotated[str, Field(pattern=r"^[-a-zA-Z0-9_]+:\d{1,2}(\.\d{1,2})?$")]] = Field(
+        default_factory=list,
+        description='Optional goal weights as "slug:weight", e.g. liver-health:2 (default 1).',
+    )
+    size: int = Field(DEFAULT_STACK_SIZE, ge=1, le=MAX_STACK_SIZE)
+
+
+class GoalOut(Schema):
+    slug: str
+    name: str
+    category: str
+
+
+class ComponentOut(Schema):
+    kind: str
+    label: str
+    points: float
+    detail: str
+    study_slug: str
+
+
+class RankedOut(Schema):
+    slug: str
+    name: str
+    kind: str
+    score: float
+    tier: int | None
+    tier_label: str
+    components: list[ComponentOut]
+    study_count: int
+    randomised_study_count: int
+    participants: int
+    monthly_cost: float | None
+
+
+class ExclusionOut(Schema):
+    slug: str
+    name: str
+    tier: int | None
+    reasons: list[str]
+
+
+class RankingOut(Schema):
+    goal: GoalOut
+    ranked: list[RankedOut]
+    no_effect: list[RankedOut]
+    unrated: list[RankedOut]
+    excluded: list[ExclusionOut]
+
+
+class PickOut(Schema):
+    compound: RankedOut
+    goals: dict[str, float]
+    marginal_gain: float
+
+
+class WarningOut(Schema):
+    kind: str
+    severity: str
+    message: str
+    compounds: list[str]
+
+
+class StackOut(Schema):
+    goals: list[GoalOut]
+    picks: list[PickOut]
+    uncovered_goals: list[GoalOut]
+    warnings: list[WarningOut]
+    monthly_cost: float | None
+    currency: str
+    cost_unknown_for: list[str]
+
+
+class StudyOut(Schema):
+    slug: str
+    title: str
+    design: str
+    n: int | None
+    trial_count: int | None
+    population: str
+    country: str
+    year: int | None
+    pmid: str
+    doi: str
+    url: str
+
+
+class FindingOut(Schema):
+    study: StudyOut
+    goal: str
+    outcome: str
+    comparator: str
+    comparator_name: str
+    measure: str
+    value: Decimal | None
+    comparator_value: Decimal | None
+    ci_low: Decimal | None
+    ci_high: Decimal | None
+    p_value: Decimal | None
+    p_value_is_bound: bool
+    significant: bool | None
+    favours: str
+
+
+class RatingOut(Schema):
+    goal: str
+    tier: int
+    tier_label: str
+    bottom_line: str
+    last_reviewed: date | None
+
+
+class CompoundOut(Schema):
+    slug: str
+    name: str
+    aliases: list[str]
+    kind: str
+    summary: str
+    mechanism: str
+    regulatory_status: str
+    ratings: list[RatingOut]
+    findings: list[FindingOut]
+
+
+class ParamErrorOut(Schema):
+    param: str
+    message: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[ParamErrorOut] = []
+
+
+@api.exception_handler(ValidationError)
+def invalid_parameters(request: HttpRequest, exc: ValidationError):
+    """422 with a readable message naming every bad parameter."""
+    errors = []
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("query", "params")]
+        param = location[0] if location else "request"
+        errors.append({"param": param, "message": error.get("msg", "invalid value")})
+    detail = "; ".join(f"{e['param']}: {e['message']}" for e in errors)
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)
+
+
+def _ranked(entry: RankedCompound) -> dict:
+    return {
+        **{k: getattr(entry, k) for k in RankedOut.model_fields if hasattr(entry, k)},
+        "tier": entry.tier_number,
+        "components": [c.__dict__ for c in entry.components],
+        "monthly_cost": float(entry.monthly_cost) if entry.monthly_cost is not None else None,
+    }
+
+
+def _goal(goal: Goal) -> dict:
+    return {"slug": goal.slug, "name": goal.name, "category": goal.category}
+
+
+def _ranking(ranking: Ranking) -> dict:
+    return {
+        "goal": _goal(ranking.goal),
+        "ranked": [_ranked(e) for e in ranking.ranked],
+        "no_effect": [_ranked(e) for e in ranking.no_effect],
+        "unrated": [_ranked(e) for e in ranking.unrated],
+        "excluded": [
+            {"slug": e.slug, "name": e.name, "tier": e.tier_number, "reasons": list(e.reasons)}
+            for e in ranking.excluded
+        ],
+    }
+
+
+@api.get("/goals/", response=list[GoalOut], summary="All goals")
+def list_goals(request: HttpRequest):
+    return [_goal(g) for g in Goal.objects.order_by("category", "name")]
+
+
+@api.get(
+    "/goals/{slug}/ranking/",
+    response={200: RankingOut, 404: ErrorOut},
+    summary="Compounds ranked for one goal",
+)
+def goal_ranking(request: HttpRequest, slug: str, params: Query[ConstraintParams]):
+    goal = Goal.objects.filter(slug=slug).first()
+    if goal is None:
+        raise HttpError(404, f"Unknown goal: {slug}")
+    return _ranking(rank_goal(goal, params.to_constraints()))
+
+
+@api.get(
+    "/stack/",
+    response={200: StackOut, 404: ErrorOut, 422: ErrorOut},
+    summary="A recommended stack for several goals",
+)
+def stack(request: HttpRequest, params: Query[StackParams]):
+    slugs = list(dict.fromkeys(params.goals))
+    goals = {g.slug: g for g in Goal.objects.filter(slug__in=slugs)}
+    missing = [s for s in slugs if s not in goals]
+    if missing:
+        raise HttpError(404, f"Unknown goal: {', '.join(missing)}")
+    priorities = {}
+    for item in params.priority:
+        goal_slug, weight = item.split(":")
+        if goal_slug not in goals:
+            raise HttpError(422, f"priority: {goal_slug} is not one of the chosen goals")
+        priorities[goal_slug] = float(weight)
+    constraints = params.to_constraints()
+    result = build_stack([goals[s] for s in slugs], constraints, priorities, params.size)
+    return {
+        "goals": [_goal(g) for g in result.goals],
+        "picks": [
+            {
+                "compound": _ranked(p.compound),
+                "goals": p.goal_scores,
+                "marginal_gain": p.marginal_gain,
+            }
+            for p in result.picks
+        ],
+        "uncovered_goals": [_goal(g) for g in result.uncovered_goals],
+        "warnings": [w.__dict__ for w in result.warnings],
+        "monthly_cost": float(result.monthly_cost) if result.monthly_cost is not None else None,
+        "currency": constraints.currency,
+        "cost_unknown_for": list(result.cost_unknown_for),
+    }
+
+
+@api.get(
+    "/compounds/{slug}/",
+    response={200: CompoundOut, 404: ErrorOut},
+    summary="A compound with its ratings and findings",
+)
+def compound_detail(request: HttpRequest, slug: str):
+    compound = (
+        Compound.objects.published()
+        .prefetch_related(
+            "aliases",
+            Prefetch("ratings", queryset=Rating.objects.select_related("goal", "tier")),
+            Prefetch(
+                "findings",
+                queryset=Finding.objects.select_related("study", "goal").order_by(
+                    "study__slug", "goal__slug", "outcome"
+                ),
+            ),
+        )
+        .filter(slug=slug)
+        .first()
+    )
+    if compound is None:
+        raise HttpError(404, f"Unknown compound: {slug}")
+    return {
+        "slug": compound.slug,
+        "name": compound.name,
+        "aliases": sorted(a.name for a in compound.aliases.all()),
+        "kind": compound.kind,
+        "summary": compound.summary,
+        "mechanism": compound.mechanism,
+        "regulatory_status": compound.regulatory_status,
+        "ratings": [
+            {
+                "goal": r.goal.slug,
+                "tier": r.tier.number,
+                "tier_label": r.tier.label,
+                "bottom_line": r.bottom_line,
+                "last_reviewed": r.last_reviewed,
+            }
+            for r in sorted(compound.ratings.all(), key=lambda r: r.goal.slug)
+        ],
+        "findings": [
+            {
+                "study": {k: getattr(f.study, k) for k in StudyOut.model_fields},
+                "goal": f.goal.slug,
+                **{
+                    k: getattr(f, k)
+                    for k in FindingOut.model_fields
+                    if k not in {"study", "goal", "favours"}
+                },
+                "favours": str(f.favours),
+            }
+            for f in compound.findings.all()
+        ],
+    }

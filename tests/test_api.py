@@ -1,0 +1,186 @@
+"""The read-only JSON API: shapes, errors that name the parameter, and the OpenAPI document."""
+
+import json
+from decimal import Decimal
+
+import pytest
+from openapi_spec_validator import validate
+
+from evidence.models import Condition
+from tests.factories import (
+    make_compound,
+    make_contraindication,
+    make_finding,
+    make_goal,
+    make_rating,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def rated(goal, tier_number=3, **fields):
+    compound = make_compound(**fields)
+    make_rating(compound, goal, tier_number)
+    make_finding(compound, goal)
+    return compound
+
+
+def test_goals_lists_slug_name_and_category(client):
+    goal = make_goal(name="Synthetic sleep", category="Synthetic rest")
+    response = client.get("/api/goals/")
+    assert response.status_code == 200
+    assert {"slug": goal.slug, "name": "Synthetic sleep", "category": "Synthetic rest"} in (
+        response.json()
+    )
+
+
+def test_ranking_returns_scores_tiers_and_components(client):
+    goal = make_goal()
+    strong, weak = rated(goal, 2), rated(goal, 4)
+    body = client.get(f"/api/goals/{goal.slug}/ranking/").json()
+    assert [e["slug"] for e in body["ranked"]] == [strong.slug, weak.slug]
+    top = body["ranked"][0]
+    assert top["tier"] == 2
+    assert top["components"][0]["kind"] == "tier"
+    assert set(top) >= {"slug", "name", "score", "tier", "components"}
+
+
+def test_ranking_reports_exclusions_with_reasons(client):
+    goal = make_goal()
+    compound = rated(goal)
+    make_contraindication(compound, Condition.PREGNANCY)
+    body = client.get(f"/api/goals/{goal.slug}/ranking/?condition=pregnancy").json()
+    assert body["ranked"] == []
+    assert body["excluded"] == [
+        {
+            "slug": compound.slug,
+            "name": compound.name,
+            "tier": 3,
+            "reasons": ["Contraindicated: Pregnancy"],
+        }
+    ]
+
+
+def test_unknown_goal_is_404_with_a_message(client):
+    response = client.get("/api/goals/no-such-goal/ranking/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Unknown goal: no-such-goal"}
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [
+        ("min_tier=abc", "min_tier"),
+        ("min_tier=0", "min_tier"),
+        ("condition=flu", "condition"),
+        ("budget=-5", "budget"),
+        ("budget=1e400", "budget"),
+        ("in_stock=maybe", "in_stock"),
+        ("currency=XYZ", "currency"),
+        ("exclude_kind=rock", "exclude_kind"),
+    ],
+)
+def test_malformed_ranking_parameters_are_422_naming_the_parameter(client, query, param):
+    goal = make_goal()
+    response = client.get(f"/api/goals/{goal.slug}/ranking/?{query}")
+    assert response.status_code == 422
+    assert param in [e["param"] for e in response.json()["errors"]]
+
+
+def test_stack_picks_compounds_for_several_goals(client):
+    liver, immune = make_goal(), make_goal()
+    for_liver, for_immune = rated(liver), rated(immune)
+    response = client.get(f"/api/stack/?goals={liver.slug}&goals={immune.slug}")
+    assert response.status_code == 200
+    body = response.json()
+    assert {p["compound"]["slug"] for p in body["picks"]} == {for_liver.slug, for_immune.slug}
+    assert body["uncovered_goals"] == []
+    assert body["warnings"] == []
+
+
+def test_stack_priorities_and_size(client):
+    liver, immune = make_goal(), make_goal()
+    rated(liver), rated(liver)
+    for_immune = rated(immune)
+    url = f"/api/stack/?goals={liver.slug}&goals={immune.slug}&priority={immune.slug}:3&size=1"
+    body = client.get(url).json()
+    assert [p["compound"]["slug"] for p in body["picks"]] == [for_immune.slug]
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "param"),
+    [
+        ("", 422, "goals"),
+        ("goals=a&size=0", 422, "size"),
+        ("goals=a&size=11", 422, "size"),
+        ("goals=a&priority=nonsense", 422, "priority"),
+        ("goals=" + "&goals=".join(str(i) for i in range(11)), 422, "goals"),
+    ],
+)
+def test_malformed_stack_parameters_are_422(client, query, status, param):
+    response = client.get(f"/api/stack/?{query}")
+    assert response.status_code == status
+    assert param in [e["param"] for e in response.json()["errors"]]
+
+
+def test_stack_with_unknown_goal_is_404_naming_it(client):
+    goal = make_goal()
+    response = client.get(f"/api/stack/?goals={goal.slug}&goals=synthetic-missing")
+    assert response.status_code == 404
+    assert "synthetic-missing" in response.json()["detail"]
+
+
+def test_priority_for_a_goal_not_chosen_is_422(client):
+    goal = make_goal()
+    response = client.get(f"/api/stack/?goals={goal.slug}&priority=other-goal:2")
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("priority:")
+
+
+def test_compound_has_ratings_and_findings_with_derived_significance(client):
+    goal = make_goal()
+    compound = make_compound(aliases=["Synthetic alias"])
+    make_rating(compound, goal, 3)
+    make_finding(
+        compound,
+        goal,
+        outcome="Synthetic complete response",
+        value=Decimal("0.54"),
+        ci_low=Decimal("0.30"),
+        ci_high=Decimal("0.97"),
+    )
+    make_finding(
+        compound,
+        goal,
+        outcome="Synthetic virologic response",
+        value=Decimal("0.62"),
+        ci_low=Decimal("0.35"),
+        ci_high=Decimal("1.10"),
+    )
+    body = client.get(f"/api/compounds/{compound.slug}/").json()
+    assert body["aliases"] == ["Synthetic alias"]
+    assert body["ratings"][0]["tier"] == 3
+    significance = {f["outcome"]: f["significant"] for f in body["findings"]}
+    assert significance == {
+        "Synthetic complete response": True,
+        "Synthetic virologic response": False,
+    }
+
+
+def test_unpublished_or_unknown_compound_is_404(client):
+    hidden = make_compound(published=False)
+    assert client.get(f"/api/compounds/{hidden.slug}/").status_code == 404
+    assert client.get("/api/compounds/nope/").status_code == 404
+
+
+def test_openapi_document_validates(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    document = json.loads(response.content)
+    validate(document)
+    assert {
+        "/api/goals/",
+        "/api/goals/{slug}/ranking/",
+        "/api/stack/",
+        "/api/compounds/{slug}/",
+    } <= (document["paths"].keys())

@@ -7,6 +7,7 @@ bad import or a careless admin edit cannot leave half-true evidence behind.
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -291,9 +292,18 @@ class Interaction(models.Model):
         return f"{self.compound_a} + {self.compound_b} ({self.get_severity_display().lower()})"
 
     def save(self, *args, **kwargs):
+        self._order_pair()
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        if self.compound_a_id and self.compound_a_id == self.compound_b_id:
+            raise ValidationError("A compound cannot interact with itself.")
+        # Either order is accepted; the pair is stored in id order.
+        self._order_pair()
+
+    def _order_pair(self):
         if self.compound_a_id and self.compound_b_id and self.compound_a_id > self.compound_b_id:
             self.compound_a_id, self.compound_b_id = self.compound_b_id, self.compound_a_id
-        super().save(*args, **kwargs)
 
 
 class Rating(models.Model):
@@ -471,10 +481,30 @@ class Finding(models.Model):
                 | Q(ci_low__isnull=False, ci_high__isnull=False, ci_low__lt=F("ci_high")),
                 name="finding_ci_complete_and_ordered",
             ),
+            # A two-arm proportion's CI is that of the difference in percentage points
+            # (value - comparator_value); every other CI is that of the value itself.
             models.CheckConstraint(
                 condition=Q(ci_low__isnull=True)
-                | Q(value__isnull=False, ci_low__lte=F("value"), ci_high__gte=F("value")),
-                name="finding_value_inside_ci",
+                | Q(
+                    comparator_value__isnull=True,
+                    value__isnull=False,
+                    ci_low__lte=F("value"),
+                    ci_high__gte=F("value"),
+                )
+                | Q(
+                    comparator_value__isnull=False,
+                    value__isnull=False,
+                    ci_low__lte=F("value") - F("comparator_value"),
+                    ci_high__gte=F("value") - F("comparator_value"),
+                ),
+                name="finding_effect_inside_ci",
+            ),
+            models.CheckConstraint(
+                condition=~Q(measure="proportion")
+                | Q(ci_low__isnull=True)
+                | Q(comparator_value__isnull=True, ci_low__gte=0, ci_high__lte=100)
+                | Q(comparator_value__isnull=False, ci_low__gte=-100, ci_high__lte=100),
+                name="finding_proportion_ci_in_range",
             ),
             models.CheckConstraint(
                 condition=Q(p_value__isnull=True) | Q(p_value__gt=0, p_value__lte=1),

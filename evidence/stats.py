@@ -41,8 +41,11 @@ def is_significant(
         null = null_value(is_ratio)
         return ci_high < null or ci_low > null
     if p_value is not None:
-        # "p<0.001" is stored as 0.001 with p_value_is_bound; a bound below alpha is significant.
-        return p_value < ALPHA or (p_value_is_bound and p_value <= ALPHA)
+        # "p<0.001" is stored as 0.001 with p_value_is_bound: a bound at or below alpha is
+        # significant; a bound above it ("p<0.1") cannot tell.
+        if p_value_is_bound:
+            return True if p_value <= ALPHA else None
+        return p_value < ALPHA
     return stated_significance
 
 

@@ -1,0 +1,750 @@
+"""The models' rules: constraints the database enforces by itself, derived values, querysets."""
+
+from contextlib import contextmanager
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError
+
+from evidence.models import (
+    Article,
+    Compound,
+    CompoundAlias,
+    Contraindication,
+    Dosing,
+    Finding,
+    Goal,
+    Interaction,
+    Offer,
+    Rating,
+    SideEffect,
+    Study,
+    Tier,
+    Vendor,
+)
+from evidence.stats import Favours
+from tests.factories import (
+    make_compound,
+    make_contraindication,
+    make_dosing,
+    make_finding,
+    make_goal,
+    make_offer,
+    make_rating,
+    make_side_effect,
+    make_study,
+    make_vendor,
+    tier,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@contextmanager
+def refused_by(constraint: str | None):
+    """The database itself refuses the write inside the block, for breaking `constraint`.
+
+    PostgreSQL names every broken constraint. SQLite names check constraints and expression
+    indexes, but reports a broken unique constraint over columns by the columns, so there
+    only the refusal itself is checked.
+    """
+    with pytest.raises(IntegrityError) as refusal, transaction.atomic():
+        yield
+    message = str(refusal.value)
+    unique_by_columns = message.startswith("UNIQUE constraint failed: evidence_")
+    if constraint and not (connection.vendor == "sqlite" and unique_by_columns):
+        assert constraint in message
+
+
+def test_every_named_constraint_has_a_test_here():
+    source = Path(__file__).read_text()
+    names = [
+        constraint.name
+        for model in apps.get_app_config("evidence").get_models()
+        for constraint in model._meta.constraints
+    ]
+    assert names
+    assert [name for name in names if f'"{name}"' not in source] == []
+
+
+# Tiers
+
+
+def test_tier_number_starts_at_1():
+    with refused_by("tier_number_from_1"):
+        Tier.objects.create(number=0, label="Zero", description="Below the ladder.", weight=10)
+
+
+def test_tier_weight_is_at_most_100():
+    with refused_by("tier_weight_at_most_100"):
+        Tier.objects.create(number=7, label="Seven", description="Too heavy.", weight=101)
+
+
+# Names and slugs
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (make_goal, "name"),
+        (make_goal, "slug"),
+        (make_compound, "name"),
+        (make_compound, "slug"),
+        (make_study, "slug"),
+        (make_vendor, "name"),
+        (make_vendor, "slug"),
+    ],
+    ids=lambda value: getattr(value, "__name__", value),
+)
+def test_names_and_slugs_are_unique(make, field):
+    first = make()
+    with refused_by(None):
+        make(**{field: getattr(first, field)})
+
+
+def test_tier_number_is_unique():
+    with refused_by(None):
+        Tier.objects.create(number=1, label="Another one", description="Taken.", weight=50)
+
+
+def test_article_slug_is_unique():
+    compound = make_compound()
+    Article.objects.create(compound=compound, slug="deep-dive", title="One", body="...")
+    with refused_by(None):
+        Article.objects.create(compound=compound, slug="deep-dive", title="Two", body="...")
+
+
+# Compounds and what hangs off them
+
+
+def test_alias_is_unique_case_insensitively():
+    make_compound(aliases=["Zadaxin"])
+    other = make_compound()
+    with refused_by("alias_name_unique_ci"):
+        CompoundAlias.objects.create(compound=other, name="ZADAXIN")
+
+
+def test_dosing_amount_must_be_positive():
+    compound = make_compound()
+    with refused_by("dosing_amount_positive"):
+        make_dosing(compound, amount=D(0))
+
+
+def test_doses_per_week_must_be_positive_when_given():
+    compound = make_compound()
+    make_dosing(compound, doses_per_week=None)
+    with refused_by("dosing_doses_per_week_positive"):
+        make_dosing(compound, doses_per_week=D(0))
+
+
+def test_side_effect_is_named_once_per_compound():
+    compound = make_compound()
+    make_side_effect(compound, name="Nausea")
+    with refused_by("side_effect_unique_per_compound"):
+        make_side_effect(compound, name="Nausea")
+
+
+def test_contraindication_is_listed_once_per_compound():
+    compound = make_compound()
+    make_contraindication(compound, condition="pregnancy")
+    with refused_by("contraindication_unique_per_compound"):
+        make_contraindication(compound, condition="pregnancy")
+
+
+def test_interaction_pair_is_stored_once_in_either_order():
+    a, b = make_compound(), make_compound()
+    Interaction.objects.create(compound_a=a, compound_b=b, severity="major", note="Synthetic.")
+    with refused_by("interaction_pair_unique"):
+        Interaction.objects.create(compound_a=b, compound_b=a, severity="minor", note="Again.")
+
+
+def test_interaction_pair_is_stored_lower_id_first():
+    a, b = make_compound(), make_compound()
+    interaction = Interaction.objects.create(
+        compound_a=b, compound_b=a, severity="major", note="Synthetic."
+    )
+    assert (interaction.compound_a, interaction.compound_b) == (a, b)
+    # save() puts the pair in order; the database refuses it out of order all the same.
+    with refused_by("interaction_pair_ordered"):
+        Interaction.objects.filter(pk=interaction.pk).update(compound_a=b, compound_b=a)
+
+
+def test_interaction_needs_two_different_compounds():
+    a = make_compound()
+    with refused_by("interaction_pair_ordered"):
+        Interaction.objects.create(compound_a=a, compound_b=a, severity="major", note="Self.")
+
+
+def test_compound_is_rated_once_per_goal():
+    rating = make_rating()
+    with refused_by("rating_unique_per_goal"):
+        make_rating(compound=rating.compound, goal=rating.goal, tier_number=1)
+
+
+# Studies and findings
+
+
+def test_study_sample_size_is_at_least_1():
+    with refused_by("study_n_positive"):
+        make_study(n=0)
+
+
+@pytest.mark.parametrize("year", [1899, 2101])
+def test_study_year_is_between_1900_and_2100(year):
+    with refused_by("study_year_in_range"):
+        make_study(year=year)
+
+
+@pytest.mark.parametrize(
+    ("design", "trial_count"),
+    [(Study.Design.RCT, 3), (Study.Design.META_ANALYSIS, 0)],
+)
+def test_trial_count_is_only_for_meta_analyses_and_at_least_1(design, trial_count):
+    with refused_by("study_trial_count_only_for_meta_analysis"):
+        make_study(design=design, trial_count=trial_count)
+
+
+@pytest.fixture
+def compound_and_goal():
+    return make_compound(), make_goal()
+
+
+def test_finding_outcome_is_recorded_once_per_study_compound_and_goal(compound_and_goal):
+    finding = make_finding(*compound_and_goal, outcome="Overall survival")
+    with refused_by("finding_unique_outcome"):
+        make_finding(*compound_and_goal, study=finding.study, outcome="Overall survival")
+
+
+@pytest.mark.parametrize(("ci_low", "ci_high"), [(D("1.2"), None), (None, D("1.9"))])
+def test_ci_needs_both_bounds(compound_and_goal, ci_low, ci_high):
+    with refused_by("finding_ci_complete_and_ordered"):
+        make_finding(*compound_and_goal, ci_low=ci_low, ci_high=ci_high)
+
+
+def test_ci_low_must_be_below_ci_high(compound_and_goal):
+    with refused_by("finding_ci_complete_and_ordered"):
+        make_finding(*compound_and_goal, value=D("1.5"), ci_low=D("1.5"), ci_high=D("1.5"))
+
+
+@pytest.mark.parametrize(
+    ("measure", "value"),
+    [
+        (Finding.Measure.MEAN_DIFFERENCE, D("1.1")),
+        (Finding.Measure.MEAN_DIFFERENCE, D("2.0")),
+        (Finding.Measure.QUALITATIVE, None),
+    ],
+)
+def test_value_must_lie_inside_its_ci(compound_and_goal, measure, value):
+    with refused_by("finding_effect_inside_ci"):
+        make_finding(
+            *compound_and_goal,
+            measure=measure,
+            value=value,
+            ci_low=D("1.2"),
+            ci_high=D("1.9"),
+        )
+
+
+@pytest.mark.parametrize("p_value", [D(0), D("1.5")])
+def test_p_value_must_be_above_0_and_at_most_1(compound_and_goal, p_value):
+    with refused_by("finding_p_value_in_range"):
+        make_finding(*compound_and_goal, p_value=p_value)
+
+
+@pytest.mark.parametrize(
+    ("value", "ci_low", "ci_high"),
+    [(D(0), None, None), (D("-0.5"), None, None), (D("0.5"), D(0), D("0.9"))],
+)
+def test_ratio_and_its_ci_must_be_positive(compound_and_goal, value, ci_low, ci_high):
+    with refused_by("finding_ratio_positive"):
+        make_finding(
+            *compound_and_goal,
+            measure=Finding.Measure.HAZARD_RATIO,
+            value=value,
+            ci_low=ci_low,
+            ci_high=ci_high,
+        )
+
+
+@pytest.mark.parametrize(
+    ("value", "comparator_value"),
+    [(D(101), None), (D(-1), None), (D(40), D(101)), (D(40), D(-1))],
+)
+def test_proportion_is_a_percentage(compound_and_goal, value, comparator_value):
+    with refused_by("finding_proportion_is_percent"):
+        make_finding(
+            *compound_and_goal,
+            measure=Finding.Measure.PROPORTION,
+            value=value,
+            ci_low=None,
+            ci_high=None,
+            comparator_value=comparator_value,
+        )
+
+
+def test_comparator_value_is_only_for_proportions(compound_and_goal):
+    with refused_by("finding_comparator_value_only_for_proportions"):
+        make_finding(*compound_and_goal, comparator_value=D(40))
+
+
+def test_value_is_required_unless_qualitative(compound_and_goal):
+    make_finding(*compound_and_goal, measure=Finding.Measure.QUALITATIVE)
+    with refused_by("finding_value_required_unless_qualitative"):
+        make_finding(*compound_and_goal, measure=Finding.Measure.MEAN_DIFFERENCE, value=None)
+
+
+@pytest.mark.parametrize(
+    "figures",
+    [
+        {"ci_low": D("1.2"), "ci_high": D("1.9")},
+        {"ci_low": None, "ci_high": None, "p_value": D("0.01")},
+    ],
+    ids=["with CI", "with p-value"],
+)
+def test_stated_significance_only_without_ci_or_p_value(compound_and_goal, figures):
+    with refused_by("finding_stated_significance_only_without_ci_or_p"):
+        make_finding(*compound_and_goal, stated_significance=True, **figures)
+
+
+# Vendors and offers
+
+
+def test_vendor_website_must_be_https():
+    with refused_by("vendor_website_https"):
+        make_vendor(website="http://vendor.example.com")
+
+
+@pytest.fixture
+def compound():
+    return make_compound()
+
+
+def test_offer_key_is_unique_per_vendor(compound):
+    offer = make_offer(compound, key="tb-500-5mg")
+    make_offer(compound, key="tb-500-5mg")  # another vendor may use the same key
+    with refused_by("offer_key_unique_per_vendor"):
+        make_offer(compound, vendor=offer.vendor, key="tb-500-5mg")
+
+
+def test_offer_url_must_be_https(compound):
+    with refused_by("offer_url_https"):
+        make_offer(compound, url="http://vendor.example.com/products/1")
+
+
+def test_offer_price_must_be_positive(compound):
+    with refused_by("offer_price_positive"):
+        make_offer(compound, price=D(0))
+
+
+def test_offer_amount_per_unit_must_be_positive(compound):
+    with refused_by("offer_amount_positive"):
+        make_offer(compound, amount_per_unit=D(0))
+
+
+def test_offer_has_at_least_one_unit_per_pack(compound):
+    with refused_by("offer_units_per_pack_positive"):
+        make_offer(compound, units_per_pack=0)
+
+
+def test_offer_currency_must_be_a_known_one(compound):
+    with refused_by("offer_currency_known"):
+        make_offer(compound, currency="JPY")
+
+
+# Significance and direction of a finding, derived from its figures
+
+
+def finding(measure=Finding.Measure.ODDS_RATIO, **figures) -> Finding:
+    """An unsaved finding with only the figures that matter here."""
+    return Finding(measure=measure, **figures)
+
+
+def ci(low, high):
+    return {"ci_low": D(low), "ci_high": D(high)}
+
+
+@pytest.mark.parametrize(
+    ("measure", "value", "low", "high", "expected"),
+    [
+        (Finding.Measure.ODDS_RATIO, "1.5", "1.2", "1.9", True),
+        (Finding.Measure.RISK_RATIO, "0.6", "0.4", "0.9", True),
+        (Finding.Measure.HAZARD_RATIO, "0.8", "0.6", "1.1", False),
+        # A ratio's null is 1: a CI above 0 that includes 1 is not significant.
+        (Finding.Measure.ODDS_RATIO, "1.5", "0.5", "2.5", False),
+        # A difference's null is 0: the same CI excludes it.
+        (Finding.Measure.MEAN_DIFFERENCE, "1.5", "0.5", "2.5", True),
+        (Finding.Measure.STD_MEAN_DIFFERENCE, "0.2", "-0.1", "0.5", False),
+        (Finding.Measure.RISK_DIFFERENCE, "-5", "-9", "-1", True),
+    ],
+)
+def test_significance_comes_from_whether_the_ci_excludes_the_null(
+    measure, value, low, high, expected
+):
+    assert finding(measure, value=D(value), **ci(low, high)).significant is expected
+
+
+def test_ci_decides_over_a_p_value():
+    significant_ci = finding(value=D("1.5"), p_value=D("0.2"), **ci("1.2", "1.9"))
+    assert significant_ci.significant is True
+
+
+@pytest.mark.parametrize(
+    ("p_value", "is_bound", "expected"),
+    [
+        ("0.049", False, True),
+        ("0.05", False, False),
+        ("0.2", False, False),
+        ("0.05", True, True),  # "p<0.05"
+        ("0.001", True, True),  # "p<0.001"
+    ],
+)
+def test_without_a_ci_the_p_value_decides(p_value, is_bound, expected):
+    result = finding(value=D("1.4"), p_value=D(p_value), p_value_is_bound=is_bound)
+    assert result.significant is expected
+
+
+def test_proportion_with_a_comparator_value_is_judged_by_its_p_value():
+    result = finding(
+        Finding.Measure.PROPORTION, value=D(60), comparator_value=D(40), p_value=D("0.01")
+    )
+    assert result.significant is True
+    assert result.effect == D(20)
+
+
+def test_single_arm_proportion_is_not_assessable():
+    result = finding(Finding.Measure.PROPORTION, value=D(60), **ci(50, 70))
+    assert result.significant is None
+    assert result.favours == Favours.UNKNOWN
+
+
+def test_a_two_arm_proportions_ci_is_that_of_the_difference():
+    crossing = finding(
+        Finding.Measure.PROPORTION, value=D(55), comparator_value=D(50), **ci(-5, 15)
+    )
+    excluding = finding(
+        Finding.Measure.PROPORTION, value=D(55), comparator_value=D(40), **ci(5, 25)
+    )
+    assert crossing.significant is False
+    assert excluding.significant is True
+
+
+def test_a_two_arm_proportions_ci_must_contain_the_difference(compound_and_goal):
+    with refused_by("finding_effect_inside_ci"):
+        make_finding(
+            *compound_and_goal,
+            measure=Finding.Measure.PROPORTION,
+            value=D(55),
+            comparator_value=D(50),
+            ci_low=D(45),
+            ci_high=D(65),
+        )
+
+
+@pytest.mark.parametrize(
+    ("comparator_value", "ci_low", "ci_high"),
+    [(None, D(-5), D(40)), (None, D(30), D(120)), (D(10), D(-120), D(50))],
+)
+def test_a_proportions_ci_stays_in_range(compound_and_goal, comparator_value, ci_low, ci_high):
+    with refused_by("finding_proportion_ci_in_range"):
+        make_finding(
+            *compound_and_goal,
+            measure=Finding.Measure.PROPORTION,
+            value=D(30),
+            comparator_value=comparator_value,
+            ci_low=ci_low,
+            ci_high=ci_high,
+        )
+
+
+def test_an_interaction_may_be_entered_in_either_order_but_not_with_itself():
+    first, second = make_compound(), make_compound()
+    interaction = Interaction(
+        compound_a=second, compound_b=first, severity="minor", note="Synthetic note"
+    )
+    interaction.full_clean()
+    assert (interaction.compound_a, interaction.compound_b) == (first, second)
+    with pytest.raises(ValidationError):
+        Interaction(
+            compound_a=first, compound_b=first, severity="minor", note="Synthetic note"
+        ).full_clean()
+
+
+@pytest.mark.parametrize(("stated", "expected"), [(True, True), (False, False), (None, None)])
+def test_qualitative_finding_takes_the_sources_stated_significance(stated, expected):
+    result = finding(Finding.Measure.QUALITATIVE, stated_significance=stated)
+    assert result.significant is expected
+    assert result.favours == Favours.UNKNOWN
+
+
+def test_ratio_without_ci_or_p_value_is_not_assessable():
+    assert finding(value=D("1.4")).significant is None
+
+
+@pytest.mark.parametrize(
+    ("measure", "value", "higher_is_better", "expected"),
+    [
+        (Finding.Measure.ODDS_RATIO, "1.5", True, Favours.COMPOUND),
+        (Finding.Measure.ODDS_RATIO, "0.7", True, Favours.COMPARATOR),
+        (Finding.Measure.ODDS_RATIO, "1", True, Favours.NEITHER),
+        # Mortality: a hazard ratio below 1 favours the compound.
+        (Finding.Measure.HAZARD_RATIO, "0.7", False, Favours.COMPOUND),
+        (Finding.Measure.HAZARD_RATIO, "1.3", False, Favours.COMPARATOR),
+        (Finding.Measure.MEAN_DIFFERENCE, "2", True, Favours.COMPOUND),
+        (Finding.Measure.MEAN_DIFFERENCE, "-2", True, Favours.COMPARATOR),
+        (Finding.Measure.MEAN_DIFFERENCE, "0", True, Favours.NEITHER),
+        (Finding.Measure.RISK_DIFFERENCE, "-5", False, Favours.COMPOUND),
+    ],
+)
+def test_favours_reads_the_point_estimate_against_the_null(
+    measure, value, higher_is_better, expected
+):
+    result = finding(measure, value=D(value), higher_is_better=higher_is_better)
+    assert result.favours == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "comparator_value", "higher_is_better", "expected"),
+    [
+        (60, 40, True, Favours.COMPOUND),
+        (40, 60, True, Favours.COMPARATOR),
+        (50, 50, True, Favours.NEITHER),
+        # Recurrence: a lower proportion favours the compound.
+        (20, 35, False, Favours.COMPOUND),
+    ],
+)
+def test_favours_of_a_proportion_compares_the_two_arms(
+    value, comparator_value, higher_is_better, expected
+):
+    result = finding(
+        Finding.Measure.PROPORTION,
+        value=D(value),
+        comparator_value=D(comparator_value),
+        higher_is_better=higher_is_better,
+    )
+    assert result.favours == expected
+
+
+def test_derived_significance_survives_the_round_trip_through_the_database(compound_and_goal):
+    stored = make_finding(
+        *compound_and_goal,
+        measure=Finding.Measure.HAZARD_RATIO,
+        value=D("0.308"),
+        ci_low=D("0.175"),
+        ci_high=D("0.541"),
+        higher_is_better=False,
+    )
+    stored = Finding.objects.get(pk=stored.pk)
+    assert stored.significant is True
+    assert stored.favours == Favours.COMPOUND
+
+
+# Unit conversion
+
+
+@pytest.mark.parametrize(
+    ("amount", "unit", "doses_per_week", "expected"),
+    [
+        ("3", "mg", "4", D(52)),
+        ("750", "mcg", "4", D(13)),
+        ("1.5", "g", "2", D(13000)),
+        ("5000", "IU", "7", None),
+        ("1", "ml", "7", None),
+        ("3", "mg", None, None),
+    ],
+)
+def test_milligrams_per_month_converts_units(amount, unit, doses_per_week, expected):
+    dosing = Dosing(
+        amount=D(amount),
+        unit=unit,
+        doses_per_week=None if doses_per_week is None else D(doses_per_week),
+    )
+    assert dosing.milligrams_per_month == expected
+
+
+@pytest.mark.parametrize(
+    ("price", "amount_per_unit", "unit", "units_per_pack", "expected"),
+    [
+        ("40.00", "5", "mg", 1, D(8)),
+        ("30.00", "500", "mcg", 60, D(1)),
+        ("20.00", "0.5", "g", 1, D("0.04")),
+        ("25.00", "5000", "IU", 100, None),
+        ("25.00", "10", "ml", 1, None),
+    ],
+)
+def test_price_per_mg_converts_units(price, amount_per_unit, unit, units_per_pack, expected):
+    offer = Offer(
+        price=D(price),
+        amount_per_unit=D(amount_per_unit),
+        unit=unit,
+        units_per_pack=units_per_pack,
+    )
+    assert offer.price_per_mg == expected
+
+
+def test_price_per_mg_is_computed_from_stored_values(compound):
+    offer = make_offer(compound, price=D("30.00"), amount_per_unit=D(500), unit="mcg")
+    offer = Offer.objects.get(pk=offer.pk)
+    assert offer.price_per_mg == D(60)
+
+
+# Querysets
+
+
+def test_search_finds_a_compound_by_name_case_insensitively():
+    thymosin = make_compound("Thymosin alpha-1")
+    make_compound("Synthetic other compound")
+    assert list(Compound.objects.search("THYMOSIN")) == [thymosin]
+
+
+def test_search_finds_a_compound_by_alias_case_insensitively():
+    thymosin = make_compound("Thymosin alpha-1", aliases=["Zadaxin", "Thymalfasin"])
+    make_compound("Synthetic other compound", aliases=["Synthetic alias"])
+    assert list(Compound.objects.search("zadaxin")) == [thymosin]
+    assert list(Compound.objects.search("  THYMALF ")) == [thymosin]
+
+
+def test_search_lists_a_compound_once_when_name_and_aliases_match():
+    thymosin = make_compound("Thymosin alpha-1", aliases=["Thymosin a1", "Thymosin-alpha"])
+    assert list(Compound.objects.search("thymosin")) == [thymosin]
+
+
+def test_blank_search_finds_every_compound():
+    make_compound()
+    make_compound()
+    assert Compound.objects.search("  ").count() == 2
+
+
+def test_published_hides_unpublished_compounds():
+    shown = make_compound(published=True)
+    make_compound(published=False)
+    assert list(Compound.objects.published()) == [shown]
+    assert list(Compound.objects.published().search(shown.name)) == [shown]
+
+
+# Deletion
+
+
+def test_goal_with_ratings_cannot_be_deleted():
+    rating = make_rating()
+    with pytest.raises(ProtectedError):
+        rating.goal.delete()
+    assert Goal.objects.filter(pk=rating.goal.pk).exists()
+
+
+def test_tier_with_ratings_cannot_be_deleted():
+    rating = make_rating(tier_number=2)
+    with pytest.raises(ProtectedError):
+        rating.tier.delete()
+
+
+def test_compound_on_sale_cannot_be_deleted(compound):
+    make_offer(compound)
+    with pytest.raises(ProtectedError):
+        compound.delete()
+
+
+def test_deleting_a_compound_deletes_its_aliases_and_ratings():
+    compound = make_compound(aliases=["Zadaxin"])
+    make_rating(compound=compound)
+    compound.delete()
+    assert not CompoundAlias.objects.exists()
+    assert not Rating.objects.exists()
+
+
+def test_deleting_a_comparator_compound_keeps_the_finding(compound_and_goal):
+    comparator = make_compound()
+    result = make_finding(*compound_and_goal, comparator_compound=comparator)
+    comparator.delete()
+    result.refresh_from_db()
+    assert result.comparator_compound is None
+
+
+# Readable names
+
+
+def thymosin():
+    return make_compound("Thymosin alpha-1")
+
+
+def liver():
+    return make_goal("Liver health")
+
+
+def vendor():
+    return make_vendor("Synthetic Peptides Ltd")
+
+
+def study():
+    return make_study(title="Synthetic trial of thymosin")
+
+
+STR_EXAMPLES = {
+    Goal: (liver, "Liver health"),
+    Tier: (lambda: tier(1), "Tier 1: Established efficacy"),
+    Compound: (thymosin, "Thymosin alpha-1"),
+    CompoundAlias: (
+        lambda: CompoundAlias.objects.create(compound=thymosin(), name="Zadaxin"),
+        "Zadaxin",
+    ),
+    Dosing: (
+        lambda: make_dosing(thymosin(), amount=D("1.6000"), route="subcutaneous", goal=liver()),
+        "Thymosin alpha-1: 1.6 mg twice weekly, subcutaneous injection for Liver health",
+    ),
+    SideEffect: (
+        lambda: make_side_effect(thymosin(), name="Injection-site redness"),
+        "Injection-site redness (common)",
+    ),
+    Contraindication: (
+        lambda: make_contraindication(thymosin(), condition="organ_transplant"),
+        "Thymosin alpha-1: Organ transplant recipient",
+    ),
+    Interaction: (
+        lambda: Interaction.objects.create(
+            compound_a=thymosin(),
+            compound_b=make_compound("Synthetic immunosuppressant"),
+            severity="major",
+            note="Opposing effects.",
+        ),
+        "Thymosin alpha-1 + Synthetic immunosuppressant (major)",
+    ),
+    Rating: (
+        lambda: make_rating(compound=thymosin(), goal=liver(), tier_number=2),
+        "Thymosin alpha-1 for Liver health: Tier 2",
+    ),
+    Study: (study, "Synthetic trial of thymosin"),
+    Finding: (
+        lambda: make_finding(thymosin(), liver(), study=study(), outcome="Overall survival"),
+        "Thymosin alpha-1 - Overall survival (Synthetic trial of thymosin)",
+    ),
+    Article: (
+        lambda: Article.objects.create(
+            compound=thymosin(), slug="deep-dive", title="Thymosin, in depth", body="..."
+        ),
+        "Thymosin, in depth",
+    ),
+    Vendor: (vendor, "Synthetic Peptides Ltd"),
+    Offer: (
+        lambda: make_offer(thymosin(), vendor=vendor(), product_name="Thymosin 5 mg vial"),
+        "Thymosin 5 mg vial (Synthetic Peptides Ltd)",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "model",
+    list(apps.get_app_config("evidence").get_models()),
+    ids=lambda model: model.__name__,
+)
+def test_every_model_reads_well_as_text(model):
+    make, expected = STR_EXAMPLES[model]
+    made = make()
+    assert str(model.objects.get(pk=made.pk)) == expected
+
+
+def test_goal_is_optional_in_a_dosing_name():
+    dosing = make_dosing(thymosin(), amount=D(100), unit="mcg", frequency="daily")
+    assert str(Dosing.objects.get(pk=dosing.pk)) == "Thymosin alpha-1: 100 mcg daily, oral"

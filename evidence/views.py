@@ -1,10 +1,384 @@
-# Placeholder while the visitor pages are being built (issue 4); every view answers 404.
-from django.http import Http404
+"""The visitor pages of the evidence app: the compound index and detail, the evidence for one
+compound and goal, vendors, the outbound offer redirect, the methodology and a health check.
+
+Views are thin: they fetch published objects (404 for anything unknown or unpublished) with a
+constant number of queries and hand them to one template per page.
+"""
+
+import unicodedata
+from itertools import groupby
+
+from django import forms
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.models import Count, F, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.middleware import HtmxDetails
+
+from evidence import charts
+from evidence.markdown import render_markdown
+from evidence.models import (
+    Article,
+    Compound,
+    Dosing,
+    Finding,
+    Goal,
+    Interaction,
+    Offer,
+    Rating,
+    SideEffect,
+    Study,
+    Tier,
+    Vendor,
+)
+from evidence.templatetags.evidence_tags import format_effect, format_favours
 
 
-def _not_yet(*args, **kwargs):
-    raise Http404("This page is not built yet.")
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
-compound_index = compound_detail = evidence_detail = methodology = healthz = _not_yet
-vendor_index = vendor_detail = outbound = _not_yet
+def _wants_fragment(request: HtmxHttpRequest) -> bool:
+    """An htmx request that swaps part of the page (not a history restore, which needs it all)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+# The compound index -----------------------------------------------------------------------
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search compounds",
+        max_length=100,
+        required=False,
+        strip=True,
+        error_messages={"max_length": "Search text can be at most 100 characters long."},
+    )
+
+
+def _index_letter(name: str) -> str:
+    """The A-Z heading a name is filed under; accents dropped, anything else under "#"."""
+    first = unicodedata.normalize("NFKD", name.strip()[:1])[:1].upper()
+    return first if "A" <= first <= "Z" else "#"
+
+
+def _ratings_by_tier():
+    return Rating.objects.select_related("tier", "goal").order_by("tier__number", "goal__name")
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def compound_index(request: HtmxHttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    compounds = Compound.objects.published().prefetch_related(
+        "aliases",
+        Prefetch("ratings", queryset=_ratings_by_tier()),
+    )
+    query = ""
+    if form.is_valid():
+        query = form.cleaned_data["q"]
+        compounds = compounds.search(query)
+    compounds = sorted(
+        compounds.order_by("name"), key=lambda c: (_index_letter(c.name), c.name.casefold())
+    )
+    groups = [
+        (letter, list(items))
+        for letter, items in groupby(compounds, key=lambda c: _index_letter(c.name))
+    ]
+    context = {
+        "form": form,
+        "query": query,
+        "groups": groups,
+        "result_count": len(compounds),
+    }
+    template = "evidence/compound_index.html"
+    if _wants_fragment(request):
+        template += "#results"
+    return render(request, template, context, status=200 if form.is_valid() else 400)
+
+
+# One compound -------------------------------------------------------------------------------
+
+SIDE_EFFECT_ORDER = [
+    SideEffect.Frequency.COMMON,
+    SideEffect.Frequency.UNCOMMON,
+    SideEffect.Frequency.RARE,
+    SideEffect.Frequency.SERIOUS,
+    SideEffect.Frequency.NOT_STATED,
+]
+
+
+def visible_offers():
+    """Offers a visitor may see and follow: an active vendor's, for a published compound."""
+    return Offer.objects.filter(vendor__active=True, compound__published=True)
+
+
+@require_GET
+def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    compound = get_object_or_404(
+        Compound.objects.published().prefetch_related(
+            "aliases",
+            "contraindications",
+            Prefetch("ratings", queryset=_ratings_by_tier()),
+            Prefetch(
+                "dosings",
+                queryset=Dosing.objects.select_related("goal").order_by(
+                    F("goal__name").asc(nulls_first=True), "pk"
+                ),
+            ),
+            Prefetch("side_effects", queryset=SideEffect.objects.order_by("name")),
+            Prefetch(
+                "offers",
+                queryset=visible_offers()
+                .select_related("vendor")
+                .order_by("-in_stock", "price", "pk"),
+                to_attr="visible_offers",
+            ),
+        ),
+        slug=slug,
+    )
+    ratings = list(compound.ratings.all())
+    # Goals with findings but no rating yet still have an evidence page.
+    unrated_goals = (
+        Goal.objects.filter(findings__compound=compound)
+        .exclude(pk__in=[rating.goal_id for rating in ratings])
+        .distinct()
+        .order_by("name")
+    )
+    interactions = [
+        {
+            "other": i.compound_b if i.compound_a_id == compound.pk else i.compound_a,
+            "severity": i.get_severity_display(),
+            "severity_code": i.severity,
+            "note": i.note,
+        }
+        for i in Interaction.objects.filter(Q(compound_a=compound) | Q(compound_b=compound))
+        .select_related("compound_a", "compound_b")
+        .order_by("pk")
+    ]
+    severity_rank = {code: rank for rank, code in enumerate(Interaction.Severity.values)}
+    interactions.sort(key=lambda i: (severity_rank[i["severity_code"]], i["other"].name))
+    # "Studied as a comparator in": evidence pages where this compound is the comparator.
+    comparator_in = (
+        Finding.objects.filter(comparator_compound=compound, compound__published=True)
+        .values("compound__name", "compound__slug", "goal__name", "goal__slug")
+        .distinct()
+        .order_by("compound__name", "goal__name")
+    )
+    by_frequency = {frequency: [] for frequency in SIDE_EFFECT_ORDER}
+    for effect in compound.side_effects.all():
+        by_frequency.setdefault(effect.frequency, []).append(effect)
+    side_effect_groups = [
+        (SideEffect.Frequency(frequency).label, effects)
+        for frequency, effects in by_frequency.items()
+        if effects
+    ]
+    context = {
+        "compound": compound,
+        "aliases": [alias.name for alias in compound.aliases.all()],
+        "ratings": ratings,
+        "unrated_goals": unrated_goals,
+        "dosings": compound.dosings.all(),
+        "side_effect_groups": side_effect_groups,
+        "contraindications": sorted(
+            compound.contraindications.all(), key=lambda c: c.get_condition_display()
+        ),
+        "interactions": interactions,
+        "comparator_in": comparator_in,
+        "offers": compound.visible_offers,
+    }
+    return render(request, "evidence/compound_detail.html", context)
+
+
+# The evidence for one compound and goal -----------------------------------------------------
+
+# Study.Design is declared strongest first; studies are listed in that order.
+DESIGN_RANK = {design: rank for rank, design in enumerate(Study.Design.values)}
+
+
+def _published_comparator(finding: Finding) -> Compound | None:
+    compound = finding.comparator_compound
+    return compound if compound is not None and compound.published else None
+
+
+def _comparator_text(finding: Finding) -> str:
+    """ "Active comparator: Interferon-alpha", "Placebo", ..."""
+    kind = finding.get_comparator_display()
+    comparator = _published_comparator(finding)
+    name = finding.comparator_name or (comparator.name if comparator else "")
+    return f"{kind}: {name}" if name else kind
+
+
+def _comparator_side(finding: Finding) -> str:
+    """What the comparator arm is called when the point estimate favours it."""
+    if finding.comparator_name:
+        return finding.comparator_name
+    if comparator := _published_comparator(finding):
+        return comparator.name
+    if finding.comparator == Finding.Comparator.ADD_ON:
+        return "standard care alone"
+    return finding.get_comparator_display().lower()
+
+
+def _forest_kind(finding: Finding) -> str:
+    if not finding.is_comparative:
+        return charts.NOT_COMPARATIVE
+    return charts.RATIO if finding.is_ratio else charts.DIFFERENCE
+
+
+@require_GET
+def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResponse:
+    compound = get_object_or_404(Compound.objects.published(), slug=slug)
+    goal = get_object_or_404(Goal, slug=goal_slug)
+    rating = Rating.objects.filter(compound=compound, goal=goal).select_related("tier").first()
+    findings = list(
+        Finding.objects.filter(compound=compound, goal=goal)
+        .select_related("study", "comparator_compound")
+        .order_by("study_id", "pk")
+    )
+    if rating is None and not findings:
+        raise Http404("No evidence for this compound and goal.")
+
+    studies: dict[int, dict] = {}
+    for finding in findings:
+        entry = studies.setdefault(finding.study_id, {"study": finding.study, "findings": []})
+        entry["findings"].append(
+            {
+                "finding": finding,
+                "effect": format_effect(finding),
+                "significant": finding.significant,
+                "favours": format_favours(
+                    finding.favours, compound.name, _comparator_side(finding)
+                ),
+                "comparator": _comparator_text(finding),
+                "comparator_link": _published_comparator(finding),
+            }
+        )
+    study_entries = sorted(
+        studies.values(),
+        key=lambda e: (DESIGN_RANK.get(e["study"].design, 99), -(e["study"].year or 0)),
+    )
+    # The plot lists the findings in the same order as the table.
+    forest_rows = [
+        charts.ForestRow(
+            label=f"{row['finding'].outcome} ({entry['study'].title})",
+            kind=_forest_kind(row["finding"]),
+            value=row["finding"].effect,
+            ci_low=row["finding"].ci_low,
+            ci_high=row["finding"].ci_high,
+            significant=row["significant"],
+            favours=row["favours"],
+            effect_text=row["effect"],
+        )
+        for entry in study_entries
+        for row in entry["findings"]
+    ]
+    sample_sizes = [e["study"].n for e in study_entries]
+    plottable = [row for row in forest_rows if charts.is_plottable(row)]
+    article = (
+        Article.objects.published()
+        .filter(compound=compound, goal=goal)
+        .order_by(F("last_updated").desc(nulls_last=True), "-pk")
+        .first()
+    )
+    context = {
+        "compound": compound,
+        "goal": goal,
+        "rating": rating,
+        "studies": study_entries,
+        "study_count": len(study_entries),
+        "randomised_count": sum(1 for e in study_entries if e["study"].is_randomised),
+        "participants": sum(n for n in sample_sizes if n),
+        "studies_without_n": sum(1 for n in sample_sizes if not n),
+        "finding_count": len(findings),
+        "forest_svg": mark_safe(  # forest_plot escapes every text it draws
+            charts.forest_plot(
+                forest_rows,
+                chart_id="forest",
+                title=f"Forest plot: {compound.name} for {goal.name}",
+            )
+        )
+        if plottable
+        else "",
+        "not_plottable": [
+            (row.label, charts.not_plottable_reason(row))
+            for row in forest_rows
+            if not charts.is_plottable(row)
+        ],
+        "article": article,
+        "article_html": mark_safe(
+            render_markdown(article.body, heading_offset=1)
+        )  # sanitised by nh3
+        if article
+        else "",
+    }
+    return render(request, "evidence/evidence_detail.html", context)
+
+
+# Vendors and the outbound redirect ----------------------------------------------------------
+
+
+@require_GET
+def vendor_index(request: HttpRequest) -> HttpResponse:
+    vendors = (
+        Vendor.objects.active()
+        .annotate(offer_count=Count("offers", filter=Q(offers__compound__published=True)))
+        .order_by("name")
+    )
+    return render(request, "evidence/vendor_index.html", {"vendors": vendors})
+
+
+@require_GET
+def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    vendor = get_object_or_404(Vendor.objects.active(), slug=slug)
+    offers = (
+        vendor.offers.filter(compound__published=True)
+        .select_related("compound", "vendor")
+        .order_by("compound__name", "price", "pk")
+    )
+    return render(request, "evidence/vendor_detail.html", {"vendor": vendor, "offers": offers})
+
+
+@never_cache
+@require_GET
+def outbound(request: HttpRequest, offer_id: int) -> HttpResponse:
+    """Count a click on an offer, then send the visitor to the offer's stored URL (only)."""
+    offer = get_object_or_404(visible_offers().only("pk", "url"), pk=offer_id)
+    Offer.objects.filter(pk=offer.pk).update(click_count=F("click_count") + 1)
+    response = HttpResponseRedirect(offer.url)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+# Methodology and health -----------------------------------------------------------------------
+
+
+@require_GET
+def methodology(request: HttpRequest) -> HttpResponse:
+    path = settings.BASE_DIR / "docs" / "methodology.md"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        body = ""
+    else:
+        body = mark_safe(render_markdown(text, heading_offset=1))  # sanitised by nh3
+    context = {"body": body, "tiers": Tier.objects.order_by("number")}
+    return render(request, "evidence/methodology.html", context)
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 "ok" when the database answers, 503 when it does not. GET and HEAD."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return HttpResponse("database unavailable", status=503, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")

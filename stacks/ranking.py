@@ -52,6 +52,14 @@ class Constraints:
 
 
 @dataclass(frozen=True)
+class TierRef:
+    """A tier's number and label, enough to draw its badge."""
+
+    number: int
+    label: str
+
+
+@dataclass(frozen=True)
 class RankedCompound:
     slug: str
     name: str
@@ -65,6 +73,15 @@ class RankedCompound:
     participants: int
     bottom_line: str = ""
     monthly_cost: Decimal | None = None
+
+    @property
+    def tier(self) -> TierRef | None:
+        return None if self.tier_number is None else TierRef(self.tier_number, self.tier_label)
+
+    @property
+    def design_weighted_studies(self) -> float:
+        """Studies counted by design weight (an RCT 0.8, a cohort 0.4...), for the map."""
+        return round(sum(c.design_weight for c in self.components if c.kind == "study"), 2)
 
     def sort_key(self):
         """The documented order: score, then tier, randomised studies, participants, name."""

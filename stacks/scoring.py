@@ -111,6 +111,7 @@ class Component:
     points: float
     detail: str = ""
     study_slug: str = ""
+    design_weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ def _study_component(slug: str, findings: list[FindingFacts]) -> tuple[Component
         points=round(points, 2),
         detail=detail,
         study_slug=slug,
+        design_weight=design_weight,
     )
     return component, outcomes
 

@@ -1,9 +1,80 @@
-# Placeholder while the stack builder is being built (issues 3 and 4).
-from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from evidence.models import Goal, Tier
+from stacks.charts import MapPoint, evidence_map
+from stacks.forms import BuilderForm, ConstraintsForm
+from stacks.ranking import Constraints, build_stack, rank_goal
 
 
-def _not_yet(*args, **kwargs):
-    raise Http404("This page is not built yet.")
+def _page(request, template: str, context: dict, status: int = 200):
+    """The full page, or only its results fragment when htmx asks."""
+    if request.htmx:
+        template += "#results"
+    return render(request, template, context, status=status)
 
 
-builder = goal_detail = _not_yet
+@require_GET
+@vary_on_headers("HX-Request")
+def builder(request):
+    tiers = list(Tier.objects.all())
+    form = BuilderForm(request.GET or None, tiers=tiers)
+    stack = None
+    status = 200
+    if form.is_bound and form.is_valid():
+        goals = list(form.cleaned_data["goals"])
+        if goals:
+            stack = build_stack(goals, form.constraints())
+    elif form.is_bound:
+        status = 400
+    selected = set(request.GET.getlist("goals"))
+    context = {
+        "form": form,
+        "goals": list(Goal.objects.order_by("category", "name")),
+        "selected_goals": selected,
+        "stack": stack,
+        "constraints": form.constraints() if stack else Constraints(),
+        "tiers": tiers,
+    }
+    return _page(request, "stacks/builder.html", context, status)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def goal_detail(request, slug):
+    goal = get_object_or_404(Goal, slug=slug)
+    tiers = list(Tier.objects.all())
+    form = ConstraintsForm(request.GET or None, tiers=tiers)
+    status = 200
+    if form.is_bound and not form.is_valid():
+        status = 400
+        ranking = rank_goal(goal)
+    else:
+        ranking = rank_goal(goal, form.constraints() if form.is_bound else Constraints())
+    entries = [*ranking.ranked, *ranking.no_effect]
+    chart = evidence_map(
+        [
+            MapPoint(
+                label=entry.name,
+                url=reverse("evidence_detail", args=[entry.slug, goal.slug]),
+                studies=entry.design_weighted_studies,
+                score=entry.score,
+                tier_number=entry.tier_number,
+            )
+            for entry in entries
+        ],
+        title=f"Evidence map for {goal.name}",
+    )
+    context = {
+        "goal": goal,
+        "form": form,
+        "constraints": form.constraints() if form.is_bound and form.is_valid() else Constraints(),
+        "ranking": ranking,
+        "map_entries": entries,
+        # evidence_map escapes every label and URL itself.
+        "evidence_map": mark_safe(chart),
+    }
+    return _page(request, "stacks/goal_detail.html", context, status)

@@ -1,0 +1,1028 @@
+"""The interchange format: validation messages, atomicity, idempotent upserts, round trips, the
+import and export commands, and a property test that arbitrary documents fail cleanly."""
+
+import copy
+import io
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError, transaction
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from evidence import interchange
+from evidence.interchange import (
+    FORMAT,
+    SECTIONS,
+    ValidationFailed,
+    dumps,
+    export_document,
+    import_document,
+    loads,
+)
+from evidence.models import (
+    Article,
+    Compound,
+    CompoundAlias,
+    Contraindication,
+    Dosing,
+    Finding,
+    Goal,
+    Interaction,
+    Offer,
+    Rating,
+    SideEffect,
+    Study,
+    Tier,
+    Vendor,
+)
+from tests.factories import (
+    make_compound,
+    make_contraindication,
+    make_dosing,
+    make_finding,
+    make_goal,
+    make_offer,
+    make_rating,
+    make_side_effect,
+    make_study,
+    make_vendor,
+)
+
+BASE_DIR = Path(settings.BASE_DIR)
+DEMO_FILE = BASE_DIR / "demo" / "thymosin-alpha-1.json"
+DOCS_FILE = BASE_DIR / "docs" / "interchange.md"
+DELETE = object()
+
+
+def valid_document() -> dict:
+    """A small valid document; optional fields are left out on purpose (defaults apply)."""
+    goal, a, b = "synthetic-goal", "synthetic-a", "synthetic-b"
+    return {
+        "format": FORMAT,
+        "version": 1,
+        "goals": [{"slug": goal, "name": "Synthetic goal", "category": "Synthetic category"}],
+        "tiers": [],
+        "compounds": [
+            {
+                "slug": a,
+                "name": "Synthetic compound A",
+                "kind": "supplement",
+                "published": True,
+                "aliases": ["Synthetic alias A"],
+                "dosing": [
+                    {
+                        "goal": goal,
+                        "amount": "1.6",
+                        "unit": "mg",
+                        "frequency": "twice weekly",
+                        "doses_per_week": "2",
+                        "route": "oral",
+                    }
+                ],
+                "side_effects": [{"name": "Synthetic side effect", "frequency": "common"}],
+                "contraindications": [{"condition": "pregnancy", "note": "Synthetic note."}],
+            },
+            {"slug": b, "name": "Synthetic compound B", "kind": "drug"},
+        ],
+        "interactions": [{"compounds": [a, b], "severity": "minor", "note": "Synthetic note."}],
+        "ratings": [
+            {"compound": a, "goal": goal, "tier": 3, "bottom_line": "Synthetic bottom line."}
+        ],
+        "studies": [
+            {
+                "slug": "synthetic-study",
+                "title": "Synthetic study",
+                "design": "meta_analysis",
+                "n": 120,
+                "trial_count": 3,
+                "findings": [
+                    {
+                        "compound": a,
+                        "goal": goal,
+                        "outcome": "Synthetic odds",
+                        "comparator": "placebo",
+                        "measure": "odds_ratio",
+                        "value": "1.5",
+                        "ci_low": "1.2",
+                        "ci_high": "1.9",
+                    },
+                    {
+                        "compound": a,
+                        "goal": goal,
+                        "outcome": "Synthetic proportion",
+                        "comparator": "active",
+                        "comparator_compound": b,
+                        "measure": "proportion",
+                        "value": "40",
+                        "comparator_value": "20",
+                        "p_value": "0.03",
+                    },
+                ],
+            }
+        ],
+        "articles": [
+            {
+                "slug": "synthetic-article",
+                "compound": a,
+                "goal": goal,
+                "title": "Synthetic article",
+                "body": "Synthetic body.",
+            }
+        ],
+        "vendors": [
+            {
+                "slug": "synthetic-vendor",
+                "name": "Synthetic vendor",
+                "website": "https://vendor.example.com",
+                "offers": [
+                    {
+                        "key": "synthetic-offer",
+                        "compound": a,
+                        "product_name": "Synthetic product",
+                        "url": "https://vendor.example.com/p/1",
+                        "price": "40.00",
+                        "amount_per_unit": "5",
+                        "unit": "mg",
+                        "form": "vial",
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def changed(document: dict, *edits) -> dict:
+    """A copy of the document with (path, value) edits; DELETE removes, len(list) appends."""
+    document = copy.deepcopy(document)
+    for path, value in edits:
+        *parents, last = path
+        node = document
+        for step in parents:
+            node = node[step]
+        if value is DELETE:
+            del node[last]
+        elif isinstance(node, list) and last == len(node):
+            node.append(value)
+        else:
+            node[last] = value
+    return document
+
+
+def errors_of(document) -> list[str]:
+    with pytest.raises(ValidationFailed) as exc:
+        import_document(document)
+    return exc.value.errors
+
+
+def wipe_database() -> None:
+    """Empty every table the format covers, in an order the PROTECT foreign keys allow."""
+    for model in (Offer, Vendor, Article, Finding, Study, Rating, Interaction, Compound, Goal):
+        model.objects.all().delete()
+    Tier.objects.all().delete()
+
+
+F0 = ("studies", 0, "findings", 0)  # the odds ratio
+F1 = ("studies", 0, "findings", 1)  # the proportion
+OFFER = ("vendors", 0, "offers", 0)
+
+MISTAKES = [
+    ("missing slug", [(("compounds", 0, "slug"), DELETE)], "compounds[0].slug: required"),
+    ("bad slug", [(("compounds", 0, "slug"), "not a slug!")], "compounds[0].slug: must be a slug"),
+    (
+        "duplicate slug",
+        [(("compounds", 1, "slug"), "synthetic-a")],
+        "compounds[1].slug: duplicate slug, already used by compounds[0]",
+    ),
+    (
+        "duplicate name",
+        [(("compounds", 1, "name"), "Synthetic compound A")],
+        "compounds[1].name: duplicate name, already used by compounds[0]",
+    ),
+    ("unknown kind", [(("compounds", 0, "kind"), "potion")], "compounds[0].kind: must be one of"),
+    ("unknown field", [(("compounds", 0, "sumary"), "x")], "compounds[0].sumary: unknown field"),
+    (
+        "alias not a string",
+        [(("compounds", 0, "aliases", 0), 5)],
+        "compounds[0].aliases[0]: must be a non-empty string",
+    ),
+    (
+        "alias used twice ignoring case",
+        [(("compounds", 1, "aliases"), ["SYNTHETIC ALIAS A"])],
+        'compounds[1].aliases[0]: duplicate alias "SYNTHETIC ALIAS A"',
+    ),
+    (
+        "dosing amount zero",
+        [(("compounds", 0, "dosing", 0, "amount"), "0")],
+        "compounds[0].dosing[0].amount: must be positive",
+    ),
+    (
+        "decimal as a JSON number",
+        [(("compounds", 0, "dosing", 0, "amount"), 1.6)],
+        "compounds[0].dosing[0].amount: must be a decimal number written as a string",
+    ),
+    (
+        "doses per week negative",
+        [(("compounds", 0, "dosing", 0, "doses_per_week"), "-2")],
+        "compounds[0].dosing[0].doses_per_week: must be positive",
+    ),
+    (
+        "unknown dosing goal",
+        [(("compounds", 0, "dosing", 0, "goal"), "no-such-goal")],
+        'compounds[0].dosing[0].goal: unknown goal "no-such-goal"',
+    ),
+    (
+        "unknown route",
+        [(("compounds", 0, "dosing", 0, "route"), "by mouth")],
+        "compounds[0].dosing[0].route: must be one of",
+    ),
+    (
+        "unknown side effect frequency",
+        [(("compounds", 0, "side_effects", 0, "frequency"), "often")],
+        "compounds[0].side_effects[0].frequency: must be one of",
+    ),
+    (
+        "unknown condition",
+        [(("compounds", 0, "contraindications", 0, "condition"), "hay_fever")],
+        "compounds[0].contraindications[0].condition: must be one of",
+    ),
+    (
+        "interaction with itself",
+        [(("interactions", 0, "compounds"), ["synthetic-a", "synthetic-a"])],
+        "interactions[0].compounds: must name two different compounds",
+    ),
+    (
+        "interaction with an unknown compound",
+        [(("interactions", 0, "compounds", 1), "no-such-compound")],
+        'interactions[0].compounds[1]: unknown compound "no-such-compound"',
+    ),
+    ("unknown tier", [(("ratings", 0, "tier"), 9)], "ratings[0].tier: unknown tier 9"),
+    (
+        "unknown goal",
+        [(("ratings", 0, "goal"), "no-such-goal")],
+        'ratings[0].goal: unknown goal "no-such-goal"',
+    ),
+    (
+        "blank bottom line",
+        [(("ratings", 0, "bottom_line"), "  ")],
+        "ratings[0].bottom_line: required",
+    ),
+    (
+        "impossible date",
+        [(("ratings", 0, "last_reviewed"), "2024-02-30")],
+        "ratings[0].last_reviewed: must be a date written YYYY-MM-DD",
+    ),
+    (
+        "CI in the wrong order",
+        [((*F0, "ci_low"), "2.0"), ((*F0, "value"), "2.0")],
+        "studies[0].findings[0].ci_low: must be below ci_high",
+    ),
+    (
+        "CI with one end",
+        [((*F0, "ci_high"), None)],
+        "studies[0].findings[0].ci_high: required when ci_low is given (both or neither)",
+    ),
+    (
+        "value outside the CI",
+        [((*F0, "value"), "2.5")],
+        "studies[0].findings[0].value: must lie inside the CI (1.2 to 1.9)",
+    ),
+    (
+        "ratio not positive",
+        [((*F0, "value"), "-0.5"), ((*F0, "ci_low"), "-1"), ((*F0, "ci_high"), "0")],
+        "studies[0].findings[0].ci_low: must be positive for a ratio",
+    ),
+    (
+        "proportion above 100",
+        [((*F1, "value"), "140")],
+        "studies[0].findings[1].value: must be a percentage from 0 to 100",
+    ),
+    (
+        "comparator proportion below 0",
+        [((*F1, "comparator_value"), "-1")],
+        "studies[0].findings[1].comparator_value: must be a percentage from 0 to 100",
+    ),
+    (
+        "comparator value on a ratio",
+        [((*F0, "comparator_value"), "20")],
+        "studies[0].findings[0].comparator_value: only for proportions",
+    ),
+    (
+        "p-value of zero",
+        [((*F1, "p_value"), "0")],
+        "studies[0].findings[1].p_value: must be above 0 and at most 1",
+    ),
+    (
+        "p-value above one",
+        [((*F1, "p_value"), "1.5")],
+        "studies[0].findings[1].p_value: must be above 0 and at most 1",
+    ),
+    (
+        "stated significance with a p-value",
+        [((*F1, "stated_significance"), True)],
+        "studies[0].findings[1].stated_significance: only when the source gives neither",
+    ),
+    (
+        "no value for a ratio",
+        [((*F0, "value"), None), ((*F0, "ci_low"), None), ((*F0, "ci_high"), None)],
+        "studies[0].findings[0].value: required unless the measure is qualitative",
+    ),
+    (
+        "unknown measure",
+        [((*F0, "measure"), "vibes")],
+        "studies[0].findings[0].measure: must be one of",
+    ),
+    (
+        "unknown comparator compound",
+        [((*F1, "comparator_compound"), "no-such-compound")],
+        'studies[0].findings[1].comparator_compound: unknown compound "no-such-compound"',
+    ),
+    (
+        "outcome twice",
+        [((*F1, "outcome"), "Synthetic odds")],
+        "studies[0].findings[1].outcome: duplicate outcome for this compound and goal",
+    ),
+    (
+        "trial count outside a meta-analysis",
+        [(("studies", 0, "design"), "rct")],
+        "studies[0].trial_count: only for a meta-analysis",
+    ),
+    ("sample size zero", [(("studies", 0, "n"), 0)], "studies[0].n: must be an integer from 1"),
+    ("sample size a string", [(("studies", 0, "n"), "120")], "studies[0].n: must be an integer"),
+    (
+        "year out of range",
+        [(("studies", 0, "year"), 1800)],
+        "studies[0].year: must be an integer from 1900 to 2100",
+    ),
+    (
+        "study URL malformed",
+        [(("studies", 0, "url"), "not a url")],
+        "studies[0].url: must be a valid",
+    ),
+    (
+        "vendor website over http",
+        [(("vendors", 0, "website"), "http://vendor.example.com")],
+        "vendors[0].website: must be an https:// URL",
+    ),
+    (
+        "offer URL over http",
+        [((*OFFER, "url"), "http://vendor.example.com/p/1")],
+        "vendors[0].offers[0].url: must be an https:// URL",
+    ),
+    (
+        "offer price zero",
+        [((*OFFER, "price"), "0")],
+        "vendors[0].offers[0].price: must be positive",
+    ),
+    (
+        "offer price with fractions of a cent",
+        [((*OFFER, "price"), "1.234")],
+        "vendors[0].offers[0].price: must have at most 2 decimal places",
+    ),
+    (
+        "offer amount negative",
+        [((*OFFER, "amount_per_unit"), "-5")],
+        "vendors[0].offers[0].amount_per_unit: must be positive",
+    ),
+    ("unknown currency", [((*OFFER, "currency"), "JPY")], "vendors[0].offers[0].currency: must be"),
+    (
+        "units per pack zero",
+        [((*OFFER, "units_per_pack"), 0)],
+        "vendors[0].offers[0].units_per_pack: must be an integer from 1",
+    ),
+    (
+        "stock flag not a boolean",
+        [((*OFFER, "in_stock"), "yes")],
+        "vendors[0].offers[0].in_stock: must be true or false",
+    ),
+    (
+        "offer for an unknown compound",
+        [((*OFFER, "compound"), "no-such-compound")],
+        'vendors[0].offers[0].compound: unknown compound "no-such-compound"',
+    ),
+    (
+        "offer key twice",
+        [(("vendors", 0, "offers", 1), {**valid_document()["vendors"][0]["offers"][0]})],
+        "vendors[0].offers[1].key: duplicate offer key, already used by vendors[0].offers[0]",
+    ),
+    (
+        "article for an unknown compound",
+        [(("articles", 0, "compound"), "no-such-compound")],
+        'articles[0].compound: unknown compound "no-such-compound"',
+    ),
+    ("name too long", [(("goals", 0, "name"), "x" * 121)], "goals[0].name: must be at most 120"),
+    (
+        "NUL character",
+        [(("goals", 0, "description"), "a\x00b")],
+        "goals[0].description: must not contain NUL characters",
+    ),
+    ("null for a text field", [(("goals", 0, "description"), None)], "goals[0].description: must"),
+    ("section not a list", [(("goals",), "goals")], "goals: must be a list"),
+    ("entry not an object", [(("goals", 0), "goal")], "goals[0]: must be an object"),
+    ("unknown section", [(("extras",), [])], "extras: unknown section"),
+    ("wrong format", [(("format",), "other")], 'format: must be "evidence-stack-builder"'),
+    ("wrong version", [(("version",), 2)], "version: unsupported version 2"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("edits", "expected"), [pytest.param(e, x, id=name) for name, e, x in MISTAKES]
+)
+def test_each_kind_of_mistake_is_reported_with_the_entry_and_field(edits, expected):
+    errors = errors_of(changed(valid_document(), *edits))
+
+    assert any(error.startswith(expected) for error in errors), errors
+
+
+@pytest.mark.django_db
+def test_the_valid_document_used_by_these_tests_imports():
+    report = import_document(valid_document())
+
+    assert report.counts["findings"].created == 2
+    assert Offer.objects.get().currency == "USD"  # a default for a field left out
+
+
+@pytest.mark.django_db
+def test_every_problem_is_reported_at_once():
+    document = changed(
+        valid_document(),
+        (("compounds", 0, "slug"), DELETE),
+        (("ratings", 0, "tier"), 9),
+        ((*OFFER, "url"), "http://vendor.example.com/p/1"),
+    )
+
+    errors = errors_of(document)
+
+    assert "compounds[0].slug: required" in errors
+    assert "ratings[0].tier: unknown tier 9" in errors
+    assert "vendors[0].offers[0].url: must be an https:// URL" in errors
+
+
+@pytest.mark.django_db
+def test_a_document_that_is_not_an_object_is_rejected():
+    assert errors_of(["not", "an", "object"]) == ["document: must be a JSON object"]
+
+
+@pytest.mark.django_db
+def test_references_may_name_goals_compounds_and_tiers_already_in_the_database():
+    goal, compound = make_goal(), make_compound()
+    document = {
+        "format": FORMAT,
+        "version": 1,
+        "ratings": [
+            {"compound": compound.slug, "goal": goal.slug, "tier": 2, "bottom_line": "Synthetic."}
+        ],
+    }
+
+    import_document(document)
+
+    assert Rating.objects.get(compound=compound, goal=goal).tier.number == 2
+
+
+@pytest.mark.django_db
+def test_a_name_taken_by_another_slug_in_the_database_is_reported():
+    make_goal(name="Synthetic goal", slug="synthetic-other-goal")
+
+    errors = errors_of(valid_document())
+
+    assert 'goals[0].name: already the name of goal "synthetic-other-goal"' in errors
+
+
+@pytest.mark.django_db
+def test_an_alias_of_a_compound_outside_the_document_is_reported():
+    make_compound(slug="synthetic-elsewhere", aliases=["synthetic alias a"])
+
+    errors = errors_of(valid_document())
+
+    assert 'compounds[0].aliases[0]: already an alias of compound "synthetic-elsewhere"' in errors
+
+
+# All or nothing ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_invalid_entry_late_in_the_document_leaves_the_database_unchanged():
+    make_compound("Synthetic compound A", slug="synthetic-a", summary="Old summary.")
+    before = export_document()
+    document = changed(
+        valid_document(),
+        (("compounds", 0, "summary"), "New summary."),
+        ((*OFFER, "price"), "0"),
+    )
+
+    errors_of(document)
+
+    assert export_document() == before
+    assert Compound.objects.get(slug="synthetic-a").summary == "Old summary."
+
+
+@pytest.mark.django_db
+def test_a_failure_while_writing_rolls_back_the_entries_already_written(monkeypatch):
+    """The second net (full_clean) failing on the last entry undoes the valid earlier ones."""
+    before = export_document()
+
+    def refuse(self, *args, **kwargs):
+        raise ValidationError({"url": ["Synthetic refusal."]})
+
+    monkeypatch.setattr(Offer, "full_clean", refuse)
+
+    errors = errors_of(valid_document())
+
+    assert errors == ["vendors[0].offers[0].url: Synthetic refusal."]
+    assert export_document() == before
+    assert not Goal.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_database_error_while_writing_becomes_a_validation_failure_and_writes_nothing(
+    monkeypatch,
+):
+    def fail(self, *args, **kwargs):
+        raise IntegrityError("synthetic integrity error")
+
+    monkeypatch.setattr(Vendor, "save", fail)
+
+    errors = errors_of(valid_document())
+
+    assert errors == ["database: synthetic integrity error"]
+    assert not Compound.objects.exists()
+
+
+# Upserts, idempotence, authoritative children ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_importing_the_same_document_twice_changes_nothing():
+    import_document(valid_document())
+    stamps = dict(Compound.objects.values_list("slug", "updated_at"))
+    before = export_document()
+
+    report = import_document(valid_document())
+
+    assert report.changed == 0
+    for counts in report.counts.values():
+        assert counts.created == counts.updated == counts.deleted == 0
+    assert report.counts["findings"].unchanged == 2
+    assert dict(Compound.objects.values_list("slug", "updated_at")) == stamps
+    assert export_document() == before
+
+
+@pytest.mark.django_db
+def test_reimporting_an_export_of_factory_made_data_changes_nothing():
+    compound = make_compound(aliases=["Synthetic alias"])
+    goal = make_goal()
+    make_dosing(compound, goal=goal)
+    make_side_effect(compound)
+    make_contraindication(compound)
+    make_rating(compound, goal)
+    make_finding(compound, goal, p_value=Decimal("0.0100"))
+    make_offer(compound, price=Decimal("40.00"))
+
+    report = import_document(export_document())
+
+    assert report.changed == 0
+
+
+@pytest.mark.django_db
+def test_a_changed_field_updates_that_entry_alone():
+    import_document(valid_document())
+    stamp = Compound.objects.get(slug="synthetic-a").updated_at
+
+    report = import_document(changed(valid_document(), (("compounds", 0, "summary"), "New.")))
+
+    assert report.counts["compounds"].updated == 1
+    assert report.counts["compounds"].unchanged == 1
+    assert report.changed == 1
+    compound = Compound.objects.get(slug="synthetic-a")
+    assert compound.summary == "New."
+    assert compound.updated_at > stamp
+
+
+@pytest.mark.django_db
+def test_children_left_out_of_the_document_are_deleted():
+    import_document(valid_document())
+    document = changed(
+        valid_document(),
+        (("compounds", 0, "aliases"), []),
+        (("compounds", 0, "dosing"), []),
+        (("compounds", 0, "side_effects"), []),
+        (("compounds", 0, "contraindications"), []),
+        (("studies", 0, "findings"), valid_document()["studies"][0]["findings"][:1]),
+        (("vendors", 0, "offers"), []),
+    )
+
+    report = import_document(document)
+
+    for kind in ("aliases", "dosing", "side_effects", "contraindications", "findings", "offers"):
+        assert report.counts[kind].deleted == 1, kind
+    assert report.counts["findings"].unchanged == 1
+    assert not CompoundAlias.objects.exists()
+    assert not Dosing.objects.exists()
+    assert not SideEffect.objects.exists()
+    assert not Contraindication.objects.exists()
+    assert not Offer.objects.exists()
+    assert list(Finding.objects.values_list("outcome", flat=True)) == ["Synthetic odds"]
+
+
+@pytest.mark.django_db
+def test_a_changed_dosing_row_replaces_the_old_one():
+    import_document(valid_document())
+
+    report = import_document(
+        changed(valid_document(), (("compounds", 0, "dosing", 0, "amount"), "2"))
+    )
+
+    assert (report.counts["dosing"].created, report.counts["dosing"].deleted) == (1, 1)
+    assert Dosing.objects.get().amount == Decimal(2)
+
+
+@pytest.mark.django_db
+def test_an_alias_can_move_from_one_compound_to_another():
+    import_document(valid_document())
+    document = changed(
+        valid_document(),
+        (("compounds", 0, "aliases"), []),
+        (("compounds", 1, "aliases"), ["Synthetic alias A"]),
+    )
+
+    import_document(document)
+
+    assert CompoundAlias.objects.get().compound.slug == "synthetic-b"
+
+
+@pytest.mark.django_db
+def test_an_interaction_is_matched_whichever_way_round_the_pair_is_written():
+    import_document(valid_document())
+    document = changed(
+        valid_document(),
+        (("interactions", 0, "compounds"), ["synthetic-b", "synthetic-a"]),
+        (("interactions", 0, "severity"), "major"),
+    )
+
+    report = import_document(document)
+
+    assert report.counts["interactions"].updated == 1
+    assert Interaction.objects.get().severity == "major"
+
+
+@pytest.mark.django_db
+def test_entries_left_out_of_the_document_are_kept():
+    import_document(valid_document())
+
+    import_document({"format": FORMAT, "version": 1, "goals": []})
+
+    assert Compound.objects.count() == 2
+
+
+# Export and round trip --------------------------------------------------------------------------
+
+
+def make_varied_data():
+    """Factory-made data that exercises the corners of the format."""
+    goal = make_goal(description="Synthetic description with ünïcode.")
+    compound = make_compound(aliases=["Synthetic alias Z", "synthetic alias b"], summary="S.")
+    other = make_compound(published=False)
+    make_dosing(compound)
+    make_dosing(compound, goal=goal, doses_per_week=None, route="subcutaneous", notes="N.")
+    make_side_effect(compound, frequency="serious", description="Synthetic.")
+    make_contraindication(compound, condition="children", note="Synthetic.")
+    make_rating(compound, goal, tier_number=1, last_reviewed=date(2025, 1, 2))
+    meta = make_study(Study.Design.META_ANALYSIS, n=1234, year=2020, pmid="0", url="")
+    make_finding(compound, goal, study=meta, p_value=Decimal("0.000100"), p_value_is_bound=True)
+    make_finding(
+        compound,
+        goal,
+        study=meta,
+        measure=Finding.Measure.MEAN_DIFFERENCE,
+        value=Decimal("-1.2345"),
+        ci_low=Decimal("-2.5"),
+        ci_high=Decimal("0.0001"),
+        comparator=Finding.Comparator.ACTIVE,
+        comparator_compound=other,
+    )
+    make_finding(
+        other,
+        goal,
+        measure=Finding.Measure.QUALITATIVE,
+        stated_significance=False,
+        higher_is_better=False,
+    )
+    Interaction.objects.create(
+        compound_a=other, compound_b=compound, severity="moderate", note="Synthetic."
+    )
+    Article.objects.create(compound=other, slug="synthetic-article", title="T", body="B")
+    vendor = make_vendor(country="Synthetic country", active=False)
+    make_offer(compound, vendor, price=Decimal("12.50"), currency="EUR", in_stock=False)
+    make_offer(other, vendor, unit="IU", last_checked=date(2025, 3, 4), click_count=7)
+
+
+@pytest.mark.django_db
+def test_export_then_import_into_an_empty_database_then_export_is_byte_identical():
+    import_document(loads(DEMO_FILE.read_text(encoding="utf-8")))
+    make_varied_data()
+    first = dumps(export_document())
+
+    wipe_database()
+    import_document(loads(first))
+
+    assert dumps(export_document()) == first
+
+
+@pytest.mark.django_db
+def test_export_is_sorted_by_natural_key():
+    make_varied_data()
+    import_document(valid_document())
+
+    document = export_document()
+
+    slugs = [c["slug"] for c in document["compounds"]]
+    assert slugs == sorted(slugs)
+    assert [t["number"] for t in document["tiers"]] == [1, 2, 3, 4, 5, 6]
+    compound = next(c for c in document["compounds"] if len(c["aliases"]) == 2)
+    assert compound["aliases"] == ["synthetic alias b", "Synthetic alias Z"]
+
+
+@pytest.mark.django_db
+def test_export_leaves_out_click_counts_and_writes_decimals_as_strings():
+    offer = make_offer(make_compound(), price=Decimal("12.50"), click_count=7)
+
+    document = export_document()
+
+    exported = document["vendors"][0]["offers"][0]
+    assert "click_count" not in exported
+    assert exported["price"] == "12.5"
+    assert exported["key"] == offer.key
+
+
+def test_every_model_field_has_a_place_in_the_format():
+    """Fails when a field is added to a model but not to the interchange format."""
+    parents = {"compound", "study", "vendor"}
+    formats = {
+        Goal: interchange.GOAL_FIELDS,
+        Tier: interchange.TIER_FIELDS,
+        Compound: interchange.COMPOUND_FIELDS,
+        CompoundAlias: ("name",),
+        Dosing: interchange.DOSING_FIELDS,
+        SideEffect: interchange.SIDE_EFFECT_FIELDS,
+        Contraindication: interchange.CONTRAINDICATION_FIELDS,
+        Interaction: (*interchange.INTERACTION_FIELDS, "compound_a", "compound_b"),
+        Rating: interchange.RATING_FIELDS,
+        Study: interchange.STUDY_FIELDS,
+        Finding: interchange.FINDING_FIELDS,
+        Article: interchange.ARTICLE_FIELDS,
+        Vendor: interchange.VENDOR_FIELDS,
+        Offer: interchange.OFFER_FIELDS,
+    }
+    for model, names in formats.items():
+        fields = {
+            f.name
+            for f in model._meta.concrete_fields
+            if not f.primary_key and (model, f.name) not in interchange.EXCLUDED_FIELDS
+        }
+        if model not in (Rating, Finding, Article, Offer):
+            fields -= parents
+        if model in (Finding, Offer):
+            fields -= {"study", "vendor"}
+        assert fields == set(names), model.__name__
+
+
+# The documentation ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_example_in_the_documentation_imports():
+    example = re.search(r"```json\n(.*?)\n```", DOCS_FILE.read_text(encoding="utf-8"), re.S)
+
+    report = import_document(loads(example.group(1)))
+
+    assert report.changed > 0
+
+
+def test_the_documentation_names_every_field():
+    docs = DOCS_FILE.read_text(encoding="utf-8")
+    names = {"format", "version", "compounds", "aliases", "dosing", "side_effects", "findings"}
+    names |= {"contraindications", "offers", *SECTIONS}
+    for spec in (
+        interchange.GOAL_FIELDS,
+        interchange.TIER_FIELDS,
+        interchange.COMPOUND_FIELDS,
+        interchange.DOSING_FIELDS,
+        interchange.SIDE_EFFECT_FIELDS,
+        interchange.CONTRAINDICATION_FIELDS,
+        interchange.INTERACTION_FIELDS,
+        interchange.RATING_FIELDS,
+        interchange.STUDY_FIELDS,
+        interchange.FINDING_FIELDS,
+        interchange.ARTICLE_FIELDS,
+        interchange.VENDOR_FIELDS,
+        interchange.OFFER_FIELDS,
+    ):
+        names |= set(spec)
+    missing = sorted(name for name in names if f"| `{name}` |" not in docs)
+    assert not missing
+
+
+# The commands -----------------------------------------------------------------------------------
+
+
+def write(tmp_path, text: str) -> str:
+    path = tmp_path / "document.json"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.django_db
+def test_import_command_prints_a_one_line_summary(tmp_path):
+    out = io.StringIO()
+
+    call_command("import_evidence", write(tmp_path, json.dumps(valid_document())), stdout=out)
+
+    summary = out.getvalue()
+    assert summary.count("\n") == 1
+    assert "goals 1 created, 0 updated, 0 deleted, 0 unchanged" in summary
+    assert "offers 1 created" in summary
+
+
+@pytest.mark.django_db
+def test_import_command_reads_stdin_when_the_file_is_a_dash(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(valid_document())))
+
+    call_command("import_evidence", "-", stdout=io.StringIO())
+
+    assert Compound.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param("{", "document: invalid JSON", id="invalid JSON"),
+        pytest.param('{"a": 1, "a": 2}', "duplicate key 'a'", id="duplicate key"),
+        pytest.param('{"format": "x", "version": 1}', 'format: must be "evidence', id="format"),
+        pytest.param(
+            json.dumps({"format": FORMAT, "version": 99}),
+            "version: unsupported version 99",
+            id="version",
+        ),
+        pytest.param(
+            json.dumps(changed(valid_document(), (("ratings", 0, "tier"), 9))),
+            "ratings[0].tier: unknown tier 9",
+            id="invalid entry",
+        ),
+    ],
+)
+def test_import_command_fails_with_the_errors_on_a_bad_file(tmp_path, text, message):
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="nothing was imported") as exc:
+        call_command("import_evidence", write(tmp_path, text), stderr=err, stdout=io.StringIO())
+
+    assert message in err.getvalue()
+    assert exc.value.returncode == 1
+    assert not Compound.objects.exists()
+
+
+def test_import_command_fails_on_a_missing_file(tmp_path):
+    with pytest.raises(CommandError, match="cannot read .*No such file"):
+        call_command("import_evidence", str(tmp_path / "missing.json"))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "cannot read"), ("{not json", "invalid JSON")],
+    ids=["missing file", "invalid JSON"],
+)
+def test_import_command_exits_non_zero_from_the_shell(tmp_path, content, message):
+    path = tmp_path / "document.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite3'}"}
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_evidence", str(path)],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.django_db
+def test_export_command_writes_the_document_to_stdout_or_a_file(tmp_path):
+    import_document(valid_document())
+    out = io.StringIO()
+    target = tmp_path / "export.json"
+
+    call_command("export_evidence", stdout=out)
+    call_command("export_evidence", "-o", str(target), stderr=io.StringIO())
+
+    assert out.getvalue() == dumps(export_document())
+    assert target.read_text(encoding="utf-8") == out.getvalue()
+
+
+# Property: arbitrary documents fail cleanly -----------------------------------------------------
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(
+        ["", "0", "-1", "1.5", "1e3", "100.00001", "2024-01-01", "synthetic-a", "synthetic-goal"]
+    )
+    | st.sampled_from(["https://x.example.com", "http://x.example.com", "a\x00b", "x" * 501])
+)
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def node_paths(node, path=()):
+    """Every path into a JSON value: dict keys and list indexes, the root excluded."""
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return
+    for key, child in items:
+        yield (*path, key)
+        yield from node_paths(child, (*path, key))
+
+
+@st.composite
+def mutated_documents(draw):
+    """The valid document with one to three fields replaced, removed or added at random."""
+    document = valid_document()
+    for _ in range(draw(st.integers(1, 3))):
+        paths = list(node_paths(document))
+        *parents, last = draw(st.sampled_from(paths))
+        node = document
+        for step in parents:
+            node = node[step]
+        action = draw(st.sampled_from(["replace", "replace", "delete", "add"]))
+        if action == "replace":
+            node[last] = draw(JSON_VALUES)
+        elif action == "delete":
+            node.pop(last)
+        elif isinstance(node, dict):
+            node[draw(st.text(max_size=8))] = draw(JSON_VALUES)
+        else:
+            node.append(draw(JSON_VALUES))
+    return document
+
+
+DOCUMENTS = st.one_of(
+    mutated_documents(),
+    JSON_VALUES,
+    st.fixed_dictionaries(
+        {"format": st.just(FORMAT), "version": st.just(1)},
+        optional=dict.fromkeys(SECTIONS, JSON_VALUES),
+    ),
+)
+
+
+@pytest.mark.django_db
+@hypothesis_settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(document=DOCUMENTS)
+def test_arbitrary_documents_fail_only_with_validation_failed_and_write_nothing(document):
+    before = export_document()
+    with transaction.atomic():
+        try:
+            import_document(document)
+        except ValidationFailed as exc:
+            assert exc.errors
+            # A database error means the plain-Python validation missed something.
+            assert not [e for e in exc.errors if e.startswith("database:")], exc.errors
+            assert export_document() == before
+        transaction.set_rollback(True)
+
+
+def test_loads_rejects_nan_and_infinity():
+    for text in ("NaN", '{"x": Infinity}'):
+        with pytest.raises(ValidationFailed, match="not allowed"):
+            loads(text)
+    assert math.isclose(loads("1.5"), 1.5)

@@ -32,7 +32,7 @@ def _nice_step(span: float) -> float:
 def evidence_map(points: list[MapPoint], title: str) -> str:
     """Draw each compound as a linked mark: further right = more and better studies,
     higher = stronger evidence score. Deterministic for the same points."""
-    x_max = max([p.studies for p in points] + [1.0])
+    x_max = max([p.studies * 1.15 for p in points] + [1.0])  # room right of the last mark
     step = _nice_step(x_max)
     x_max = math.ceil(x_max / step) * step
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM

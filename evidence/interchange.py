@@ -835,11 +835,23 @@ class _Validator:
                 self.error(f"{path}.ci_low", "must be below ci_high")
             elif "value" in f and value is None:
                 self.error(f"{path}.value", "required when a CI is given")
-            elif value is not None and not low <= value <= high:
-                self.error(
-                    f"{path}.value",
-                    f"must lie inside the CI ({_decimal_text(low)} to {_decimal_text(high)})",
-                )
+            elif value is not None:
+                # A two-arm proportion's CI is that of the difference between the arms.
+                comparator_value = f.get("comparator_value")
+                two_arm = measure == Finding.Measure.PROPORTION and comparator_value is not None
+                effect = value - comparator_value if two_arm else value
+                if not low <= effect <= high:
+                    what = "the difference from comparator_value " if two_arm else ""
+                    self.error(
+                        f"{path}.value",
+                        f"{what}must lie inside the CI "
+                        f"({_decimal_text(low)} to {_decimal_text(high)})",
+                    )
+                bounds = (-100, 100) if two_arm else (0, 100)
+                if measure == Finding.Measure.PROPORTION and not (
+                    bounds[0] <= low and high <= bounds[1]
+                ):
+                    self.error(f"{path}.ci_low", f"must lie within {bounds[0]} to {bounds[1]}")
         p_value = f.get("p_value")
         if p_value is not None and not 0 < p_value <= 1:
             self.error(f"{path}.p_value", "must be above 0 and at most 1")
@@ -857,6 +869,16 @@ class _Validator:
             self.error(f"{path}.comparator_value", "only for proportions")
         if measure not in (None, Finding.Measure.QUALITATIVE) and "value" in f and value is None:
             self.error(f"{path}.value", "required unless the measure is qualitative")
+        if f.get("p_value_is_bound") and p_value is None:
+            self.error(f"{path}.p_value_is_bound", "only with a p-value")
+        if measure == Finding.Measure.QUALITATIVE and (value is not None or low is not None):
+            self.error(f"{path}.value", "a qualitative finding has no value or CI")
+        comparator_compound = f.get("comparator_compound")
+        if comparator_compound is not None:
+            if f.get("comparator") not in (None, *Finding.COMPOUND_COMPARATORS):
+                self.error(f"{path}.comparator_compound", "only for an active or add-on comparator")
+            if comparator_compound == f.get("compound"):
+                self.error(f"{path}.comparator_compound", "must differ from the compound")
         if f.get("stated_significance") is not None and (low is not None or p_value is not None):
             self.error(
                 f"{path}.stated_significance",

@@ -422,6 +422,8 @@ class Finding(models.Model):
         QUALITATIVE = "qualitative", "Reported without figures"
 
     RATIO_MEASURES = {Measure.ODDS_RATIO, Measure.RISK_RATIO, Measure.HAZARD_RATIO}
+    # Comparators that are themselves a treatment, and so may name a compound.
+    COMPOUND_COMPARATORS = {Comparator.ACTIVE, Comparator.ADD_ON}
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="findings")
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="findings")
@@ -534,6 +536,19 @@ class Finding(models.Model):
             models.CheckConstraint(
                 condition=Q(measure="qualitative") | Q(value__isnull=False),
                 name="finding_value_required_unless_qualitative",
+            ),
+            models.CheckConstraint(
+                condition=Q(p_value_is_bound=False) | Q(p_value__isnull=False),
+                name="finding_p_value_bound_needs_p_value",
+            ),
+            models.CheckConstraint(
+                condition=~Q(measure="qualitative") | Q(value__isnull=True, ci_low__isnull=True),
+                name="finding_qualitative_has_no_figures",
+            ),
+            models.CheckConstraint(
+                condition=Q(comparator_compound__isnull=True)
+                | (Q(comparator__in=["active", "add_on"]) & ~Q(comparator_compound=F("compound"))),
+                name="finding_comparator_compound_is_another_active_treatment",
             ),
             models.CheckConstraint(
                 condition=Q(stated_significance__isnull=True)

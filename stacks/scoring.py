@@ -149,7 +149,13 @@ def size_factor(n: int | None) -> float:
 
 
 def _finding_order(finding: FindingFacts):
-    return (finding.outcome, finding.comparator, str(finding.significant), finding.favours)
+    return (
+        finding.outcome,
+        finding.comparator,
+        str(finding.significant),
+        finding.favours,
+        finding.is_qualitative,
+    )
 
 
 def _by_study(findings: Iterable[FindingFacts]) -> dict[str, list[FindingFacts]]:

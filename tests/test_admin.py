@@ -149,7 +149,7 @@ EXAMPLES = {
     "rating": make_rating,
     "study": example_study,
     "finding": lambda: make_finding(
-        make_compound(), make_goal(), comparator_compound=make_compound()
+        make_compound(), make_goal(), comparator="active", comparator_compound=make_compound()
     ),
     "article": example_article,
     "vendor": example_vendor,

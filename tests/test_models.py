@@ -460,6 +460,29 @@ def test_a_proportions_ci_stays_in_range(compound_and_goal, comparator_value, ci
         )
 
 
+def test_a_p_value_bound_needs_a_p_value(compound_and_goal):
+    with refused_by("finding_p_value_bound_needs_p_value"):
+        make_finding(*compound_and_goal, p_value_is_bound=True)
+
+
+@pytest.mark.parametrize(
+    "figures",
+    [{"value": D("1.5")}, {"value": D("1.5"), "ci_low": D("1.2"), "ci_high": D("1.9")}],
+)
+def test_a_qualitative_finding_has_no_figures(compound_and_goal, figures):
+    with refused_by("finding_qualitative_has_no_figures"):
+        make_finding(*compound_and_goal, measure=Finding.Measure.QUALITATIVE, **figures)
+
+
+@pytest.mark.parametrize("comparator", [Finding.Comparator.PLACEBO, "self"])
+def test_a_comparator_compound_is_another_active_treatment(compound_and_goal, comparator):
+    compound, goal = compound_and_goal
+    other = compound if comparator == "self" else make_compound()
+    kind = Finding.Comparator.ACTIVE if comparator == "self" else comparator
+    with refused_by("finding_comparator_compound_is_another_active_treatment"):
+        make_finding(compound, goal, comparator=kind, comparator_compound=other)
+
+
 def test_an_interaction_may_be_entered_in_either_order_but_not_with_itself():
     first, second = make_compound(), make_compound()
     interaction = Interaction(
@@ -657,7 +680,9 @@ def test_deleting_a_compound_deletes_its_aliases_and_ratings():
 
 def test_deleting_a_comparator_compound_keeps_the_finding(compound_and_goal):
     comparator = make_compound()
-    result = make_finding(*compound_and_goal, comparator_compound=comparator)
+    result = make_finding(
+        *compound_and_goal, comparator=Finding.Comparator.ACTIVE, comparator_compound=comparator
+    )
     comparator.delete()
     result.refresh_from_db()
     assert result.comparator_compound is None

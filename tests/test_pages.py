@@ -739,7 +739,7 @@ def build_compound(size: int):
         Interaction.objects.create(
             compound_a=compound, compound_b=make_compound(), severity="minor", note="Synthetic."
         )
-        make_finding(make_compound(), goal, comparator_compound=compound)
+        make_finding(make_compound(), goal, comparator="active", comparator_compound=compound)
         make_finding(compound, make_goal())  # a goal with findings but no rating
     return compound
 
@@ -750,7 +750,7 @@ def build_evidence(size: int):
     comparator = make_compound()
     for i in range(size):
         study = make_study(pmid=str(1000 + i))
-        make_finding(compound, goal, study, comparator_compound=comparator)
+        make_finding(compound, goal, study, comparator="active", comparator_compound=comparator)
         make_finding(compound, goal, study, measure=Finding.Measure.QUALITATIVE)
     Article.objects.create(
         compound=compound, goal=goal, slug=f"article-{size}", title="A", body="B", published=True

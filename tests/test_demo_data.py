@@ -25,7 +25,8 @@ from tests.factories import make_compound
 
 BASE_DIR = Path(settings.BASE_DIR)
 DEMO_FILE = BASE_DIR / "demo" / "thymosin-alpha-1.json"
-SEED_FILE = Path("/work/shared/seed/000_2870c86781a0922d.txt")
+# A copy of ../shared/seed/000_2870c86781a0922d.txt, the only source of the demo data.
+SEED_FILE = BASE_DIR / "demo" / "source" / "thymosin-alpha-1-deep-dive.txt"
 TA1 = "thymosin-alpha-1"
 JAPAN_RCT = "thymosin-alpha-1-chronic-hepatitis-b-japan-rct"
 META_ANALYSIS = "thymosin-alpha-1-vs-interferon-alpha-meta-analysis"

@@ -10,12 +10,12 @@ _FALSE = {"false", "0", "no", "off"}
 
 def env_str(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
-    return default if value is None or value == "" else value
+    return default if value is None or not value.strip() else value
 
 
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or not value.strip():
         return default
     lowered = value.strip().lower()
     if lowered in _TRUE:
@@ -27,7 +27,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or not value.strip():
         return default
     try:
         return int(value.strip())
@@ -37,7 +37,7 @@ def env_int(name: str, default: int) -> int:
 
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or not value.strip():
         return list(default)
     items = [item.strip() for item in value.split(",")]
     if any(not item for item in items):

@@ -48,6 +48,7 @@ from evidence.models import (
     Vendor,
     https_only,
 )
+from stacks.refresh import batched_refresh
 
 FORMAT = "evidence-stack-builder"
 VERSION = 1
@@ -1149,9 +1150,13 @@ class _Writer:
 
 
 def import_document(data: dict) -> ImportReport:
-    """Validate the whole document, then upsert it in one transaction (all or nothing)."""
+    """Validate the whole document, then upsert it in one transaction (all or nothing).
+
+    Precomputed scores of every compound the import touched are refreshed once, at the end,
+    inside the same transaction.
+    """
     try:
-        with transaction.atomic():
+        with transaction.atomic(), batched_refresh():
             document = _Validator().validate(data)
             return _Writer().write(document)
     except DatabaseError as exc:

@@ -11,7 +11,9 @@ from ninja.errors import HttpError, ValidationError
 
 from evidence.models import Compound, Condition, Finding, Goal, Offer, Rating
 from stacks.ranking import (
+    DEFAULT_LIMIT,
     DEFAULT_STACK_SIZE,
+    MAX_LIMIT,
     MAX_STACK_SIZE,
     Constraints,
     RankedCompound,
@@ -47,6 +49,7 @@ class ConstraintParams(Schema):
         None, ge=0, le=MAX_BUDGET, max_digits=10, decimal_places=2, description="Monthly budget."
     )
     currency: Offer.Currency = Offer.Currency.USD
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Entries per list.")
 
     def to_constraints(self) -> Constraints:
         return Constraints(
@@ -112,6 +115,8 @@ class RankingOut(Schema):
     no_effect: list[RankedOut]
     unrated: list[RankedOut]
     excluded: list[ExclusionOut]
+    totals: dict[str, int] = Field(description="Full size of each list before the limit.")
+    limit: int
 
 
 class PickOut(Schema):
@@ -233,6 +238,8 @@ def _ranking(ranking: Ranking) -> dict:
             {"slug": e.slug, "name": e.name, "tier": e.tier_number, "reasons": list(e.reasons)}
             for e in ranking.excluded
         ],
+        "totals": ranking.totals,
+        "limit": ranking.limit,
     }
 
 
@@ -250,7 +257,7 @@ def goal_ranking(request: HttpRequest, slug: str, params: Query[ConstraintParams
     goal = Goal.objects.filter(slug=slug).first()
     if goal is None:
         raise HttpError(404, f"Unknown goal: {slug}")
-    return _ranking(rank_goal(goal, params.to_constraints()))
+    return _ranking(rank_goal(goal, params.to_constraints(), params.limit))
 
 
 @api.get(

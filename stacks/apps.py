@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class StacksConfig(AppConfig):
     name = "stacks"
     verbose_name = "Scoring and stacks"
+
+    def ready(self):
+        from stacks import signals  # noqa: F401  (connects the receivers)

@@ -3,9 +3,10 @@
 from decimal import Decimal
 
 from django import forms
+from django.http import QueryDict
 
 from evidence.models import Compound, Condition, Goal, Offer, Tier
-from stacks.ranking import Constraints
+from stacks.ranking import DEFAULT_LIMIT, MAX_LIMIT, Constraints
 
 # The conditions offered as checkboxes; the model knows more, the API accepts them all.
 VISITOR_CONDITIONS = [
@@ -48,6 +49,9 @@ class ConstraintsForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "1", "min": "0"}),
     )
     currency = forms.ChoiceField(choices=Offer.Currency.choices, required=False, initial="USD")
+    limit = forms.IntegerField(
+        min_value=1, max_value=MAX_LIMIT, required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, tiers=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,6 +61,18 @@ class ConstraintsForm(forms.Form):
             for t in tiers
             if not t.means_no_effect
         ]
+
+    def entries_per_list(self) -> int:
+        """Entries per list: the visitor's choice once the form is valid, else the default."""
+        if self.is_bound and self.is_valid():
+            return self.cleaned_data.get("limit") or DEFAULT_LIMIT
+        return DEFAULT_LIMIT
+
+    def more_query(self) -> str:
+        """The same choices, showing DEFAULT_LIMIT more entries per list."""
+        query = self.data.copy() if isinstance(self.data, QueryDict) else QueryDict(mutable=True)
+        query["limit"] = str(min(self.entries_per_list() + DEFAULT_LIMIT, MAX_LIMIT))
+        return query.urlencode()
 
     def constraints(self) -> Constraints:
         data = self.cleaned_data

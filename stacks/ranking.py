@@ -11,25 +11,34 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Prefetch, Q, prefetch_related_objects
-
-from evidence.models import (
-    Compound,
-    Condition,
-    Contraindication,
-    Dosing,
-    Finding,
-    Goal,
-    Interaction,
-    Offer,
-    Rating,
-    Route,
-    SideEffect,
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
 )
-from stacks.scoring import Component, CompoundEvidence, facts_from_finding, score_evidence
+from django.db.models.expressions import OrderBy
+from django.db.models.functions import RowNumber
+
+from evidence.models import Compound, Condition, Contraindication, Goal, Interaction, Offer, Unit
+from stacks.models import GoalScore
+from stacks.scoring import Component
 
 DEFAULT_STACK_SIZE = 5
 MAX_STACK_SIZE = 10
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 200
+# A stack chooses among this many of the best-ranked compounds of each goal.
+STACK_CANDIDATES = 100
 # Each further pick for a goal is worth this fraction of the previous one for that goal.
 DIMINISHING_RETURN = 0.5
 
@@ -45,10 +54,6 @@ class Constraints:
     in_stock_only: bool = False
     monthly_budget: Decimal | None = None
     currency: str = Offer.Currency.USD
-
-    @property
-    def needs_offers(self) -> bool:
-        return self.in_stock_only or self.monthly_budget is not None
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,12 @@ class Ranking:
     no_effect: tuple[RankedCompound, ...]
     unrated: tuple[RankedCompound, ...]
     excluded: tuple[Exclusion, ...]
+    totals: dict[str, int] = field(default_factory=dict)  # full counts per group
+    limit: int = DEFAULT_LIMIT
+
+    @property
+    def truncated(self) -> bool:
+        return any(count > self.limit for count in self.totals.values())
 
 
 @dataclass(frozen=True)
@@ -138,217 +149,218 @@ class Stack:
     rankings: tuple[Ranking, ...] = field(default=())
 
 
-# --- loading -------------------------------------------------------------------------------
+# --- reading the precomputed scores ---------------------------------------------------------
+
+# The documented order (RankedCompound.sort_key), as the ranking index serves it.
+RANKING_ORDER = (
+    "-score",
+    "tier_number",
+    "-randomised_study_count",
+    "-participants",
+    "sort_name",
+    "slug",
+)
+_MG_PER_UNIT = Case(
+    When(unit=Unit.MG, then=Value(Decimal(1))),
+    When(unit=Unit.MCG, then=Value(Decimal("0.001"))),
+    When(unit=Unit.G, then=Value(Decimal(1000))),
+    default=None,
+    output_field=DecimalField(),
+)
 
 
-@dataclass
-class _Loaded:
-    """The rows of one or more goals, read in a fixed number of queries."""
-
-    ratings: dict[int, list[Rating]]  # goal id -> ratings
-    findings: dict[tuple[int, int], list[Finding]]  # (goal id, compound id) -> findings
-    compounds: dict[int, Compound]
-
-    def compound(self, slug: str) -> Compound:
-        return next(c for c in self.compounds.values() if c.slug == slug)
+def _live_offers(constraints: Constraints):
+    """Offers that may price a compound for this visitor: active vendor, their currency."""
+    offers = Offer.objects.filter(vendor__active=True, currency=constraints.currency)
+    return offers.filter(in_stock=True) if constraints.in_stock_only else offers
 
 
-def _load(goals: Sequence[Goal]) -> _Loaded:
-    goal_ids = [goal.pk for goal in goals]
-    compound_prefetches = (
-        Prefetch("dosings", queryset=Dosing.objects.order_by("pk")),
-        Prefetch(
-            "side_effects",
-            queryset=SideEffect.objects.filter(frequency=SideEffect.Frequency.SERIOUS).order_by(
-                "name"
-            ),
-            to_attr="serious_side_effects",
-        ),
-        Prefetch("contraindications", queryset=Contraindication.objects.order_by("condition")),
-        # Offers only filter (in stock, budget) and estimate cost; they never enter a score.
-        Prefetch(
-            "offers",
-            queryset=Offer.objects.filter(vendor__active=True).order_by("pk"),
-            to_attr="live_offers",
-        ),
-    )
-    compounds_with_findings = Finding.objects.filter(
-        goal_id__in=goal_ids, compound__published=True
-    ).values("compound_id")
-    rated = Rating.objects.filter(goal_id__in=goal_ids, compound__published=True).values(
-        "compound_id"
-    )
-    compounds = {
-        compound.pk: compound
-        for compound in Compound.objects.filter(
-            Q(pk__in=rated) | Q(pk__in=compounds_with_findings)
-        ).order_by("pk")
-    }
-    prefetch_related_objects(list(compounds.values()), *compound_prefetches)
+def _annotated_rows(goal_ids: Sequence[int], constraints: Constraints):
+    """GoalScore rows of the goals, annotated with one boolean per active exclusion."""
+    rows = GoalScore.objects.filter(goal_id__in=goal_ids)
+    flags = []
+    if constraints.conditions:
+        rows = rows.annotate(
+            x_contraindicated=Exists(
+                Contraindication.objects.filter(
+                    compound_id=OuterRef("compound_id"), condition__in=constraints.conditions
+                )
+            )
+        )
+        flags.append(Q(x_contraindicated=True))
+    if constraints.no_injections:
+        flags.append(Q(injection_only=True))
+    if constraints.excluded_kinds:
+        flags.append(Q(kind__in=constraints.excluded_kinds))
+    if constraints.min_tier is not None:
+        flags.append(Q(tier_number__isnull=True) | Q(tier_number__gt=constraints.min_tier))
+    if constraints.in_stock_only:
+        rows = rows.annotate(
+            x_in_stock=Exists(
+                Offer.objects.filter(
+                    compound_id=OuterRef("compound_id"), in_stock=True, vendor__active=True
+                )
+            )
+        )
+        flags.append(Q(x_in_stock=False))
+    if constraints.monthly_budget is not None:
+        cheapest = (
+            _live_offers(constraints)
+            .filter(compound_id=OuterRef("compound_id"))
+            .annotate(
+                per_mg=ExpressionWrapper(
+                    F("price") / (F("amount_per_unit") * _MG_PER_UNIT * F("units_per_pack")),
+                    output_field=DecimalField(),
+                )
+            )
+            .filter(per_mg__isnull=False)
+            .order_by("per_mg")
+            .values("per_mg")[:1]
+        )
+        rows = rows.annotate(
+            x_cost=ExpressionWrapper(
+                F("milligrams_per_month") * Subquery(cheapest), output_field=DecimalField()
+            )
+        )
+        flags.append(Q(x_cost__isnull=True) | Q(x_cost__gt=constraints.monthly_budget))
+    excluded = Q(pk__in=[])
+    for flag in flags:
+        excluded |= flag
+    return rows, excluded, bool(flags)
 
-    ratings: dict[int, list[Rating]] = defaultdict(list)
-    for rating in Rating.objects.filter(
-        goal_id__in=goal_ids, compound__published=True
-    ).select_related("tier"):
-        ratings[rating.goal_id].append(rating)
 
-    findings: dict[tuple[int, int], list[Finding]] = defaultdict(list)
-    for finding in Finding.objects.filter(
-        goal_id__in=goal_ids, compound__published=True
-    ).select_related("study"):
-        findings[(finding.goal_id, finding.compound_id)].append(finding)
-    return _Loaded(ratings=ratings, findings=findings, compounds=compounds)
-
-
-# --- constraints ---------------------------------------------------------------------------
+def _prices(compound_ids: Iterable[int], constraints: Constraints) -> dict[int, Decimal]:
+    """Cheapest price per mg of each compound among the visitor's usable offers."""
+    cheapest: dict[int, Decimal] = {}
+    for offer in _live_offers(constraints).filter(compound_id__in=set(compound_ids)):
+        price = offer.price_per_mg
+        if price is not None and (
+            offer.compound_id not in cheapest or price < cheapest[offer.compound_id]
+        ):
+            cheapest[offer.compound_id] = price
+    return cheapest
 
 
-def monthly_cost(compound: Compound, goal_id: int | None, constraints: Constraints):
-    """Cheapest estimated monthly cost in the visitor's currency, or None if not computable.
+def _cost(row: GoalScore, prices: Mapping[int, Decimal]) -> Decimal | None:
+    """Estimated monthly cost: the documented dose per month x the cheapest price per mg.
 
-    Uses the goal's own dosing where there is one, else the general dosing, and the cheapest
-    price per mg among the compound's offers in that currency (in stock ones when asked).
     Pack rounding is ignored: this is an estimate of the ongoing cost.
     """
-    dosings = [d for d in compound.dosings.all() if d.goal_id == goal_id] or [
-        d for d in compound.dosings.all() if d.goal_id is None
-    ]
-    monthly_mg = [mg for d in dosings if (mg := d.milligrams_per_month) is not None]
-    prices = [
-        price
-        for offer in getattr(compound, "live_offers", [])
-        if offer.currency == constraints.currency
-        and (offer.in_stock or not constraints.in_stock_only)
-        and (price := offer.price_per_mg) is not None
-    ]
-    if not monthly_mg or not prices:
+    price = prices.get(row.compound_id)
+    if price is None or row.milligrams_per_month is None:
         return None
-    cost = min(monthly_mg) * min(prices)
-    return cost.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (row.milligrams_per_month * price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def exclusion_reasons(
-    compound: Compound, tier_number: int | None, goal_id: int | None, constraints: Constraints
-) -> list[str]:
-    """Why the visitor's constraints exclude this compound (empty when it stays in)."""
+def _entry(row: GoalScore, prices: Mapping[int, Decimal]) -> RankedCompound:
+    return RankedCompound(
+        slug=row.slug,
+        name=row.name,
+        kind=row.kind,
+        score=row.score,
+        tier_number=row.tier_number,
+        tier_label=row.tier_label,
+        components=tuple(Component(**c) for c in row.components),
+        study_count=row.study_count,
+        randomised_study_count=row.randomised_study_count,
+        participants=row.participants,
+        bottom_line=row.bottom_line,
+        monthly_cost=_cost(row, prices),
+    )
+
+
+def _reasons(row: GoalScore, constraints: Constraints, notes, prices) -> tuple[str, ...]:
+    """Why the visitor's constraints exclude this row, in words."""
     reasons = []
-    conditions = {c.condition: c for c in compound.contraindications.all()}
-    for condition in sorted(constraints.conditions & conditions.keys()):
-        note = conditions[condition].note
-        label = Condition(condition).label
-        reasons.append(f"Contraindicated: {label}" + (f" ({note})" if note else ""))
-    if constraints.no_injections:
-        routes = {d.route for d in compound.dosings.all()}
-        if routes and routes <= Route.injections():
-            labels = ", ".join(sorted(Route(r).label.lower() for r in routes))
-            reasons.append(f"Only given by injection ({labels})")
-    if compound.kind in constraints.excluded_kinds:
-        reasons.append(f"Kind excluded: {compound.get_kind_display()}")
-    if constraints.min_tier is not None and (
-        tier_number is None or tier_number > constraints.min_tier
-    ):
-        shown = f"Tier {tier_number}" if tier_number is not None else "Not rated"
-        reasons.append(f"Below the minimum tier: {shown}, minimum Tier {constraints.min_tier}")
-    if constraints.in_stock_only and not any(o.in_stock for o in compound.live_offers):
+    if getattr(row, "x_contraindicated", False):
+        for condition, note in notes.get(row.compound_id, []):
+            label = Condition(condition).label
+            reasons.append(f"Contraindicated: {label}" + (f" ({note})" if note else ""))
+    if constraints.no_injections and row.injection_only:
+        reasons.append("Only given by injection")
+    if row.kind in constraints.excluded_kinds:
+        reasons.append(f"Kind excluded: {Compound.Kind(row.kind).label}")
+    min_tier = constraints.min_tier
+    if min_tier is not None and (row.tier_number is None or row.tier_number > min_tier):
+        shown = f"Tier {row.tier_number}" if row.tier_number is not None else "Not rated"
+        reasons.append(f"Below the minimum tier: {shown}, minimum Tier {min_tier}")
+    if constraints.in_stock_only and not row.x_in_stock:
         reasons.append("No offer in stock")
     if constraints.monthly_budget is not None:
-        cost = monthly_cost(compound, goal_id, constraints)
+        cost = _cost(row, prices)
+        currency = constraints.currency
         if cost is None:
-            reasons.append(f"Monthly cost cannot be estimated in {constraints.currency}")
+            reasons.append(f"Monthly cost cannot be estimated in {currency}")
         elif cost > constraints.monthly_budget:
             reasons.append(
-                f"Estimated {cost} {constraints.currency}/month is over the budget of "
-                f"{constraints.monthly_budget} {constraints.currency}"
+                f"Estimated {cost} {currency}/month is over the budget of "
+                f"{constraints.monthly_budget} {currency}"
             )
-    return reasons
+    return tuple(reasons)
 
 
 # --- ranking -------------------------------------------------------------------------------
 
 
-def _rank_loaded(goal: Goal, loaded: _Loaded, constraints: Constraints) -> Ranking:
-    ranked, no_effect, unrated, excluded = [], [], [], []
-    rated_ids = set()
-    for rating in loaded.ratings.get(goal.pk, []):
-        compound = loaded.compounds[rating.compound_id]
-        rated_ids.add(compound.pk)
-        findings = loaded.findings.get((goal.pk, compound.pk), [])
-        score = score_evidence(
-            CompoundEvidence(
-                tier_number=rating.tier.number,
-                tier_label=rating.tier.label,
-                tier_weight=rating.tier.weight,
-                tier_means_no_effect=rating.tier.means_no_effect,
-                findings=tuple(facts_from_finding(f) for f in findings),
-                serious_side_effects=tuple(s.name for s in compound.serious_side_effects),
-            )
-        )
-        reasons = exclusion_reasons(compound, rating.tier.number, goal.pk, constraints)
-        if reasons:
-            excluded.append(
-                Exclusion(compound.slug, compound.name, rating.tier.number, tuple(reasons))
-            )
-            continue
-        entry = RankedCompound(
-            slug=compound.slug,
-            name=compound.name,
-            kind=compound.kind,
-            score=score.value,
-            tier_number=rating.tier.number,
-            tier_label=rating.tier.label,
-            components=score.components,
-            study_count=score.study_count,
-            randomised_study_count=score.randomised_study_count,
-            participants=score.participants,
-            bottom_line=rating.bottom_line,
-            monthly_cost=monthly_cost(compound, goal.pk, constraints),
-        )
-        (no_effect if score.no_effect else ranked).append(entry)
-
-    for (goal_id, compound_id), findings in loaded.findings.items():
-        if goal_id != goal.pk or compound_id in rated_ids:
-            continue
-        compound = loaded.compounds[compound_id]
-        reasons = exclusion_reasons(compound, None, goal.pk, constraints)
-        if reasons:
-            excluded.append(Exclusion(compound.slug, compound.name, None, tuple(reasons)))
-            continue
-        studies = {f.study.slug: f.study for f in findings}
-        unrated.append(
-            RankedCompound(
-                slug=compound.slug,
-                name=compound.name,
-                kind=compound.kind,
-                score=0.0,
-                tier_number=None,
-                tier_label="Not yet rated",
-                components=(),
-                study_count=len(studies),
-                randomised_study_count=sum(s.is_randomised for s in studies.values()),
-                participants=sum(s.n or 0 for s in studies.values()),
-            )
-        )
-
-    def order(entries: Iterable[RankedCompound]):
-        return tuple(sorted(entries, key=RankedCompound.sort_key))
-
-    return Ranking(
-        goal=goal,
-        ranked=order(ranked),
-        no_effect=order(no_effect),
-        unrated=order(unrated),
-        excluded=tuple(sorted(excluded, key=lambda e: (e.name.casefold(), e.slug))),
-    )
-
-
-def rank_goal(goal: Goal, constraints: Constraints = Constraints()) -> Ranking:
+def rank_goal(
+    goal: Goal, constraints: Constraints = Constraints(), limit: int = DEFAULT_LIMIT
+) -> Ranking:
     """Rank the published compounds rated for a goal, best first, under the constraints.
 
-    Returns the ranked compounds with score and components, the compounds whose evidence
-    shows no effect (kept apart, never ranked as merely unproven), compounds with findings
-    but no rating yet, and the compounds the constraints excluded with the reasons.
+    Returns the best `limit` ranked compounds with score and components, the compounds whose
+    evidence shows no effect (kept apart, never ranked as merely unproven), compounds with
+    findings but no rating yet, and the compounds the constraints excluded with the reasons,
+    each list cut at `limit` with its full count beside it. Reads the precomputed scores in a
+    fixed number of queries, whatever the size of the catalogue.
     """
-    return _rank_loaded(goal, _load([goal]), constraints)
+    limit = max(1, min(limit, MAX_LIMIT))
+    rows, excluded, constrained = _annotated_rows([goal.pk], constraints)
+    included = rows.exclude(excluded) if constrained else rows
+    Group = GoalScore.Group
+    totals = rows.aggregate(
+        ranked=Count("pk", filter=Q(group=Group.RANKED) & ~excluded),
+        no_effect=Count("pk", filter=Q(group=Group.NO_EFFECT) & ~excluded),
+        unrated=Count("pk", filter=Q(group=Group.UNRATED) & ~excluded),
+        excluded=Count("pk", filter=excluded),
+    )
+    shown = {
+        group: list(included.filter(group=group).order_by(*RANKING_ORDER)[:limit])
+        if totals[key]
+        else []
+        for group, key in (
+            (Group.RANKED, "ranked"),
+            (Group.NO_EFFECT, "no_effect"),
+            (Group.UNRATED, "unrated"),
+        )
+    }
+    excluded_rows = (
+        list(rows.filter(excluded).order_by(*RANKING_ORDER)[:limit]) if totals["excluded"] else []
+    )
+    displayed = [row for group in shown.values() for row in group] + excluded_rows
+    prices = _prices((row.compound_id for row in displayed), constraints) if displayed else {}
+    notes = defaultdict(list)
+    if constraints.conditions and excluded_rows:
+        for contraindication in Contraindication.objects.filter(
+            compound_id__in={row.compound_id for row in excluded_rows},
+            condition__in=constraints.conditions,
+        ).order_by("condition"):
+            notes[contraindication.compound_id].append(
+                (contraindication.condition, contraindication.note)
+            )
+    return Ranking(
+        goal=goal,
+        ranked=tuple(_entry(row, prices) for row in shown[Group.RANKED]),
+        no_effect=tuple(_entry(row, prices) for row in shown[Group.NO_EFFECT]),
+        unrated=tuple(_entry(row, prices) for row in shown[Group.UNRATED]),
+        excluded=tuple(
+            Exclusion(
+                row.slug, row.name, row.tier_number, _reasons(row, constraints, notes, prices)
+            )
+            for row in excluded_rows
+        ),
+        totals=totals,
+        limit=limit,
+    )
 
 
 # --- stacks --------------------------------------------------------------------------------
@@ -359,6 +371,7 @@ def build_stack(
     constraints: Constraints = Constraints(),
     priorities: Mapping[str, float] | None = None,
     size: int = DEFAULT_STACK_SIZE,
+    limit: int = DEFAULT_LIMIT,
 ) -> Stack:
     """Recommend up to `size` compounds covering the goals, chosen greedily by marginal gain.
 
@@ -366,22 +379,41 @@ def build_stack(
     earlier pick serving the same goal halves what the next one is worth for it. While some
     goal that has evidence is still uncovered, only compounds covering an uncovered goal are
     considered, so every coverable goal gets a compound before any goal gets a second one.
+    The candidates are the STACK_CANDIDATES best-ranked compounds of each goal. Each goal's
+    ranking (cut at `limit`) comes with the stack.
     """
     goals = tuple(dict.fromkeys(goals))
     priorities = {g.slug: float((priorities or {}).get(g.slug, 1.0)) for g in goals}
     size = max(1, min(size, MAX_STACK_SIZE))
-    loaded = _load(goals)
-    rankings = tuple(_rank_loaded(goal, loaded, constraints) for goal in goals)
+    rankings = tuple(rank_goal(goal, constraints, limit) for goal in goals)
 
+    slug_of_goal = {g.pk: g.slug for g in goals}
+    rows, excluded, constrained = _annotated_rows(list(slug_of_goal), constraints)
+    if constrained:
+        rows = rows.exclude(excluded)
+    position = Window(
+        RowNumber(),
+        partition_by=[F("goal_id")],
+        order_by=[OrderBy(F(f.lstrip("-")), descending=f.startswith("-")) for f in RANKING_ORDER],
+    )
+    candidates = list(
+        rows.filter(group=GoalScore.Group.RANKED, score__gt=0)
+        .annotate(position=position)
+        .filter(position__lte=STACK_CANDIDATES)
+    )
+    prices = _prices({row.compound_id for row in candidates}, constraints)
     scores: dict[str, dict[str, float]] = defaultdict(dict)  # compound slug -> goal -> score
     entries: dict[str, RankedCompound] = {}
-    for ranking in rankings:
-        for entry in ranking.ranked:
-            if entry.score > 0:
-                scores[entry.slug][ranking.goal.slug] = entry.score
-                best = entries.get(entry.slug)
-                if best is None or entry.sort_key() < best.sort_key():
-                    entries[entry.slug] = entry
+    costs: dict[str, list[Decimal]] = defaultdict(list)
+    compound_ids: dict[str, int] = {}
+    for row in candidates:
+        entry = _entry(row, prices)
+        scores[row.slug][slug_of_goal[row.goal_id]] = row.score
+        compound_ids[row.slug] = row.compound_id
+        if entry.monthly_cost is not None:
+            costs[row.slug].append(entry.monthly_cost)
+        if row.slug not in entries or entry.sort_key() < entries[row.slug].sort_key():
+            entries[row.slug] = entry
 
     picks: list[Pick] = []
     picks_per_goal = dict.fromkeys(priorities, 0)
@@ -406,25 +438,31 @@ def build_stack(
             picks_per_goal[goal_slug] += 1
         remaining.discard(best)
 
-    picked = [loaded.compound(p.compound.slug) for p in picks]
-    costs = {c.slug: _stack_cost(c, goals, constraints) for c in picked}
-    known = [c for c in costs.values() if c is not None]
+    picked = (
+        list(
+            Compound.objects.filter(pk__in=[compound_ids[p.compound.slug] for p in picks])
+            .prefetch_related(
+                Prefetch(
+                    "contraindications", queryset=Contraindication.objects.order_by("condition")
+                )
+            )
+            .order_by("pk")
+        )
+        if picks
+        else []
+    )
+    # A pick is taken once: its cost is that of the dearest dose among the goals it serves.
+    pick_costs = {p.compound.slug: max(costs[p.compound.slug], default=None) for p in picks}
+    known = [c for c in pick_costs.values() if c is not None]
     return Stack(
         goals=goals,
         picks=tuple(picks),
         uncovered_goals=tuple(g for g in goals if picks_per_goal[g.slug] == 0),
         warnings=stack_warnings(picked),
         monthly_cost=sum(known, Decimal(0)) if known else None,
-        cost_unknown_for=tuple(slug for slug, c in costs.items() if c is None),
+        cost_unknown_for=tuple(slug for slug, c in pick_costs.items() if c is None),
         rankings=rankings,
     )
-
-
-def _stack_cost(compound: Compound, goals: Sequence[Goal], constraints: Constraints):
-    """A pick's monthly cost: the dearest of its chosen goals' doses (it is taken once)."""
-    costs = [monthly_cost(compound, goal.pk, constraints) for goal in goals]
-    known = [c for c in costs if c is not None]
-    return max(known) if known else None
 
 
 SEVERITY_ORDER = {"major": 0, "moderate": 1, "minor": 2, "caution": 3}

@@ -27,7 +27,7 @@ def builder(request):
     if form.is_bound and form.is_valid():
         goals = list(form.cleaned_data["goals"])
         if goals:
-            stack = build_stack(goals, form.constraints())
+            stack = build_stack(goals, form.constraints(), limit=form.entries_per_list())
     elif form.is_bound:
         status = 400
     selected = set(request.GET.getlist("goals"))
@@ -53,7 +53,9 @@ def goal_detail(request, slug):
         status = 400
         ranking = rank_goal(goal)
     else:
-        ranking = rank_goal(goal, form.constraints() if form.is_bound else Constraints())
+        ranking = rank_goal(
+            goal, form.constraints() if form.is_bound else Constraints(), form.entries_per_list()
+        )
     entries = [*ranking.ranked, *ranking.no_effect]
     chart = evidence_map(
         [

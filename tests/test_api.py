@@ -184,3 +184,14 @@ def test_openapi_document_validates(client):
         "/api/stack/",
         "/api/compounds/{slug}/",
     } <= (document["paths"].keys())
+
+
+def test_ranking_is_cut_at_the_limit_with_full_totals(client):
+    goal = make_goal()
+    for _ in range(4):
+        rated(goal)
+    body = client.get(f"/api/goals/{goal.slug}/ranking/?limit=3").json()
+    assert len(body["ranked"]) == 3
+    assert body["totals"]["ranked"] == 4
+    assert body["limit"] == 3
+    assert client.get(f"/api/goals/{goal.slug}/ranking/?limit=0").status_code == 422

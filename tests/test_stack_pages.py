@@ -135,7 +135,8 @@ def test_builder_query_count_is_bounded(client, scale, django_assert_max_num_que
             make_offer(compound)
             make_dosing(compound)
     query = "&".join(f"goals={g.slug}" for g in goals)
-    with django_assert_max_num_queries(14):
+    # Goals, tiers and the form, then the stack for three goals (see test_ranking).
+    with django_assert_max_num_queries(18):
         response = client.get(f"/?{query}&in_stock=on")
     assert response.status_code == 200
 
@@ -148,3 +149,16 @@ def test_goal_page_query_count_is_bounded(client, scale, django_assert_max_num_q
     with django_assert_max_num_queries(10):
         response = client.get(f"/goals/{goal.slug}/")
     assert response.status_code == 200
+
+
+def test_long_rankings_show_the_top_entries_and_a_link_for_more(client):
+    goal = make_goal()
+    for _ in range(23):
+        rated(goal)
+    html = client.get(f"/goals/{goal.slug}/").content.decode()
+    assert "Showing the top 20 of 23 ranked compounds." in html
+    assert "limit=40" in html
+    more = client.get(f"/goals/{goal.slug}/?limit=40").content.decode()
+    assert "Showing the top" not in more
+    assert more.count('class="ranked card"') == 23
+    assert client.get(f"/goals/{goal.slug}/?limit=5000").status_code == 400

@@ -1,0 +1,67 @@
+from django.db import models
+from django.db.models import Q
+
+from evidence.models import Compound, Goal
+
+
+class GoalScore(models.Model):
+    """The score of one published compound for one goal, precomputed by stacks.refresh.
+
+    A derived table: stacks.scoring decides every value, signals keep it current after each
+    edit, and `manage.py rescore` rebuilds it whole. Rankings read it instead of scoring
+    thousands of findings per request. Nothing from vendors or offers is stored here.
+    """
+
+    class Group(models.TextChoices):
+        RANKED = "ranked", "Ranked"
+        NO_EFFECT = "no_effect", "Studied, no benefit found"
+        UNRATED = "unrated", "Studied, not yet rated"
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="+")
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="goal_scores")
+    group = models.CharField(max_length=10, choices=Group.choices)
+    score = models.FloatField()
+    tier_number = models.PositiveSmallIntegerField(null=True)
+    tier_label = models.CharField(max_length=80)
+    components = models.JSONField(default=list)
+    study_count = models.PositiveIntegerField(default=0)
+    randomised_study_count = models.PositiveIntegerField(default=0)
+    participants = models.PositiveBigIntegerField(default=0)
+    design_weighted_studies = models.FloatField(default=0)
+    bottom_line = models.TextField(blank=True)
+    # Copies of the compound's own facts, so a ranking page needs no join to render.
+    name = models.CharField(max_length=160)
+    sort_name = models.CharField(max_length=160, help_text="Casefolded name, for tie-breaking.")
+    slug = models.SlugField(max_length=160)
+    kind = models.CharField(max_length=20)
+    # Facts the visitor's constraints filter on, derived from the compound's dosing.
+    injection_only = models.BooleanField(default=False)
+    milligrams_per_month = models.DecimalField(
+        max_digits=16, decimal_places=6, null=True, help_text="From the goal's or general dosing."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["goal", "compound"], name="goal_score_unique"),
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=100), name="goal_score_in_range"
+            ),
+        ]
+        indexes = [
+            # A ranking page: one goal's rows of one group, in the documented order, LIMIT n.
+            # Column order and directions match RankedCompound.sort_key exactly.
+            models.Index(
+                "goal",
+                "group",
+                models.F("score").desc(),
+                "tier_number",
+                models.F("randomised_study_count").desc(),
+                models.F("participants").desc(),
+                "sort_name",
+                "slug",
+                name="goal_score_ranking_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} for goal {self.goal_id}: {self.score}"

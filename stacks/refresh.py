@@ -1,0 +1,170 @@
+"""Keep the precomputed GoalScore table equal to a fresh computation.
+
+Every edit that can move a score (ratings, findings, studies, tiers, serious side effects,
+dosing, a compound's name, kind or published flag) calls `mark_compounds`, through the signals
+in stacks/signals.py; the affected compounds' rows are recomputed at once, or once at the end
+of a `batched_refresh()` block (the importer uses one). Bulk writes that bypass signals
+(the synthetic data generator) call `rescore_all()`, also available as `manage.py rescore`.
+"""
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+
+from django.db import transaction
+from django.db.models import Prefetch, Q
+
+from evidence.models import Compound, Dosing, Finding, Goal, Rating, Route, SideEffect
+from stacks.models import GoalScore
+from stacks.scoring import CompoundEvidence, facts_from_finding, score_evidence
+
+_pending = threading.local()
+GOALS_PER_BATCH = 25
+
+
+def score_rows(goal_ids: Iterable[int] | None = None, compound_ids: Iterable[int] | None = None):
+    """Fresh GoalScore rows (unsaved) for every published pair within the goals and compounds.
+
+    None means all. A pair has a row when the compound is rated for the goal or has findings
+    for it; unrated pairs go in the "unrated" group without a score.
+    """
+    scope = Q(compound__published=True)
+    if goal_ids is not None:
+        scope &= Q(goal_id__in=list(goal_ids))
+    if compound_ids is not None:
+        scope &= Q(compound_id__in=list(compound_ids))
+    ratings = {
+        (r.goal_id, r.compound_id): r for r in Rating.objects.filter(scope).select_related("tier")
+    }
+    findings = defaultdict(list)
+    for finding in Finding.objects.filter(scope).select_related("study").order_by("pk"):
+        findings[(finding.goal_id, finding.compound_id)].append(finding)
+    pairs = set(ratings) | set(findings)
+    compounds = Compound.objects.filter(pk__in={c for _, c in pairs}).prefetch_related(
+        Prefetch("dosings", queryset=Dosing.objects.order_by("pk")),
+        Prefetch(
+            "side_effects",
+            queryset=SideEffect.objects.filter(frequency=SideEffect.Frequency.SERIOUS).order_by(
+                "name"
+            ),
+            to_attr="serious_side_effects",
+        ),
+    )
+    compounds = {c.pk: c for c in compounds}
+    return [
+        _row(goal_id, compounds[compound_id], ratings.get((goal_id, compound_id)), found)
+        for (goal_id, compound_id) in sorted(pairs)
+        for found in [findings.get((goal_id, compound_id), [])]
+    ]
+
+
+def _row(goal_id: int, compound: Compound, rating: Rating | None, findings: list[Finding]):
+    dosings = list(compound.dosings.all())
+    routes = {d.route for d in dosings}
+    goal_dosings = [d for d in dosings if d.goal_id == goal_id] or [
+        d for d in dosings if d.goal_id is None
+    ]
+    monthly = [mg for d in goal_dosings if (mg := d.milligrams_per_month) is not None]
+    common = {
+        "goal_id": goal_id,
+        "compound_id": compound.pk,
+        "name": compound.name,
+        "sort_name": compound.name.casefold(),
+        "slug": compound.slug,
+        "kind": compound.kind,
+        "injection_only": bool(routes) and routes <= Route.injections(),
+        "milligrams_per_month": min(monthly) if monthly else None,
+    }
+    studies = {f.study_id: f.study for f in findings}
+    if rating is None:
+        return GoalScore(
+            **common,
+            group=GoalScore.Group.UNRATED,
+            score=0.0,
+            tier_number=None,
+            tier_label="Not yet rated",
+            study_count=len(studies),
+            randomised_study_count=sum(s.is_randomised for s in studies.values()),
+            participants=sum(s.n or 0 for s in studies.values()),
+        )
+    score = score_evidence(
+        CompoundEvidence(
+            tier_number=rating.tier.number,
+            tier_label=rating.tier.label,
+            tier_weight=rating.tier.weight,
+            tier_means_no_effect=rating.tier.means_no_effect,
+            findings=tuple(facts_from_finding(f) for f in findings),
+            serious_side_effects=tuple(s.name for s in compound.serious_side_effects),
+        )
+    )
+    return GoalScore(
+        **common,
+        group=GoalScore.Group.NO_EFFECT if score.no_effect else GoalScore.Group.RANKED,
+        score=score.value,
+        tier_number=rating.tier.number,
+        tier_label=rating.tier.label,
+        components=[component.__dict__ for component in score.components],
+        study_count=score.study_count,
+        randomised_study_count=score.randomised_study_count,
+        participants=score.participants,
+        design_weighted_studies=round(
+            sum(c.design_weight for c in score.components if c.kind == "study"), 2
+        ),
+        bottom_line=rating.bottom_line,
+    )
+
+
+@transaction.atomic
+def refresh_compounds(compound_ids: Iterable[int]) -> int:
+    """Recompute every row of these compounds; returns the number of rows written."""
+    compound_ids = set(compound_ids)
+    if not compound_ids:
+        return 0
+    rows = score_rows(compound_ids=compound_ids)
+    GoalScore.objects.filter(compound_id__in=compound_ids).delete()
+    GoalScore.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def rescore_all(progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild the whole table, goal batch by goal batch; returns the number of rows."""
+    goal_ids = list(Goal.objects.order_by("pk").values_list("pk", flat=True))
+    written = 0
+    with transaction.atomic():
+        GoalScore.objects.all().delete()
+        for start in range(0, len(goal_ids), GOALS_PER_BATCH):
+            batch = goal_ids[start : start + GOALS_PER_BATCH]
+            rows = score_rows(goal_ids=batch)
+            GoalScore.objects.bulk_create(rows, batch_size=2000)
+            written += len(rows)
+            if progress:
+                progress(min(start + GOALS_PER_BATCH, len(goal_ids)), len(goal_ids))
+    return written
+
+
+def mark_compounds(compound_ids: Iterable[int]) -> None:
+    """Scores of these compounds may have changed: refresh now, or at the end of the batch."""
+    compound_ids = {c for c in compound_ids if c is not None}
+    if not compound_ids:
+        return
+    batch = getattr(_pending, "compound_ids", None)
+    if batch is not None:
+        batch.update(compound_ids)
+    else:
+        refresh_compounds(compound_ids)
+
+
+@contextmanager
+def batched_refresh():
+    """Collect every mark inside the block and refresh each compound once, at the end."""
+    if getattr(_pending, "compound_ids", None) is not None:
+        yield  # already batching: the outermost block flushes
+        return
+    _pending.compound_ids = set()
+    try:
+        yield
+        compound_ids = _pending.compound_ids
+    finally:
+        _pending.compound_ids = None
+    refresh_compounds(compound_ids)

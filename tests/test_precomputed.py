@@ -1,0 +1,139 @@
+"""The precomputed score table always equals a fresh computation, whatever staff edit."""
+
+import contextlib
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evidence.models import Finding, Rating, SideEffect, Study, Tier
+from stacks.models import GoalScore
+from stacks.refresh import batched_refresh, rescore_all, score_rows
+from tests.factories import (
+    make_compound,
+    make_dosing,
+    make_finding,
+    make_goal,
+    make_rating,
+    make_side_effect,
+    make_study,
+)
+
+pytestmark = pytest.mark.django_db
+
+FIELDS = [f.attname for f in GoalScore._meta.concrete_fields if f.name != "id"]
+SIX_PLACES = Decimal("0.000001")
+
+
+def normalised(row):
+    """A row's values as the database gives them back (str choices, 6-place decimals)."""
+    values = {name: getattr(row, name) for name in FIELDS}
+    values["group"] = str(values["group"])
+    if values["milligrams_per_month"] is not None:
+        values["milligrams_per_month"] = Decimal(values["milligrams_per_month"]).quantize(
+            SIX_PLACES
+        )
+    return tuple(values.values())
+
+
+def stored():
+    return sorted(normalised(row) for row in GoalScore.objects.all())
+
+
+def fresh():
+    return sorted(normalised(row) for row in score_rows())
+
+
+def catalogue():
+    goals = [make_goal() for _ in range(2)]
+    compounds = [make_compound() for _ in range(3)]
+    for i, compound in enumerate(compounds):
+        make_rating(compound, goals[i % 2], 2 + i)
+        make_dosing(compound, route="subcutaneous" if i == 0 else "oral")
+        study = make_study(design=Study.Design.RCT, n=100 * (i + 1))
+        make_finding(compound, goals[i % 2], study=study)
+    make_finding(compounds[0], goals[1])  # studied for a goal it is not rated for
+    return goals, compounds
+
+
+EDITS = {
+    "add a significant finding": lambda g, c: make_finding(c[1], g[1]),
+    "delete a finding": lambda g, c: Finding.objects.filter(compound=c[0]).first().delete(),
+    "move a finding to another compound": lambda g, c: [
+        _set(f, compound=c[2]) for f in Finding.objects.filter(compound=c[0])
+    ],
+    "change a rating's tier": lambda g, c: (
+        Rating.objects.filter(compound=c[1]).first().__class__
+        and _set(Rating.objects.filter(compound=c[1]).first(), tier=Tier.objects.get(number=1))
+    ),
+    "delete a rating": lambda g, c: [r.delete() for r in Rating.objects.filter(compound=c[2])],
+    "reweigh a tier": lambda g, c: _set(Tier.objects.get(number=3), weight=70),
+    "change a study's design": lambda g, c: _set(
+        Study.objects.filter(findings__compound=c[0]).first(), design=Study.Design.COHORT
+    ),
+    "delete a study": lambda g, c: Study.objects.filter(findings__compound=c[1]).first().delete(),
+    "add a serious side effect": lambda g, c: make_side_effect(c[0], SideEffect.Frequency.SERIOUS),
+    "add an oral dose": lambda g, c: make_dosing(c[0], route="oral", amount=Decimal(3)),
+    "unpublish a compound": lambda g, c: _set(c[1], published=False),
+    "rename a compound": lambda g, c: _set(c[2], name=f"Synthetic renamed {c[2].pk}"),
+    "rate a studied compound": lambda g, c: (
+        Rating.objects.filter(compound=c[0], goal=g[1]).exists() or make_rating(c[0], g[1], 4)
+    ),
+    "publish it again": lambda g, c: _set(c[1], published=True),
+}
+
+
+def _set(obj, **fields):
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    obj.save()
+
+
+def test_factory_data_is_scored_as_it_is_created():
+    catalogue()
+    assert stored() == fresh()
+    assert GoalScore.objects.filter(group=GoalScore.Group.UNRATED).count() == 1
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_each_edit_keeps_the_table_equal_to_a_fresh_computation(edit):
+    goals, compounds = catalogue()
+    EDITS[edit](goals, compounds)
+    assert stored() == fresh()
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.sampled_from(sorted(EDITS)), min_size=1, max_size=6))
+def test_any_sequence_of_edits_keeps_the_table_equal_to_a_fresh_computation(edits):
+    with transaction.atomic():  # each example starts from an empty database
+        goals, compounds = catalogue()
+        for edit in edits:
+            # An edit whose target an earlier edit removed finds None and does nothing.
+            with contextlib.suppress(AttributeError):
+                EDITS[edit](goals, compounds)
+            for compound in compounds:
+                compound.refresh_from_db()
+        assert stored() == fresh()
+        transaction.set_rollback(True)
+
+
+def test_a_batch_refreshes_once_at_the_end():
+    goal = make_goal()
+    with batched_refresh():
+        compound = make_compound()
+        make_rating(compound, goal, 3)
+        assert not GoalScore.objects.filter(compound=compound).exists()
+    assert GoalScore.objects.filter(compound=compound).exists()
+    assert stored() == fresh()
+
+
+def test_rescore_all_rebuilds_a_table_that_bulk_writes_left_stale():
+    goals, compounds = catalogue()
+    Rating.objects.filter(compound=compounds[0]).update(tier=Tier.objects.get(number=1))
+    assert stored() != fresh()
+    rescore_all()
+    assert stored() == fresh()

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('evidence', '0007_goal_scores'),
+        ('evidence', '0006_finding_figures_consistent'),
     ]
 
     operations = [

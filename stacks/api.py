@@ -250,7 +250,7 @@ def list_goals(request: HttpRequest):
 
 @api.get(
     "/goals/{slug}/ranking/",
-    response={200: RankingOut, 404: ErrorOut},
+    response={200: RankingOut, 404: ErrorOut, 422: ErrorOut},
     summary="Compounds ranked for one goal",
 )
 def goal_ranking(request: HttpRequest, slug: str, params: Query[ConstraintParams]):

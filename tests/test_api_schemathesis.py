@@ -1,0 +1,38 @@
+"""schemathesis drives the JSON API from its own OpenAPI document: never a server error."""
+
+import pytest
+import schemathesis
+from django.core.management import call_command
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from config.wsgi import application
+
+schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", verbosity=0)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=list(HealthCheck)
+)
+def test_api_never_errors_and_answers_as_documented(case, demo):
+    response = case.call()
+    case.validate_response(
+        response,
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+        ],
+    )

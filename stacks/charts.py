@@ -44,7 +44,7 @@ def evidence_map(points: list[MapPoint], title: str) -> str:
         return round(TOP + plot_h * (1 - value / 100), 1)
 
     parts = [
-        f'<svg class="evidence-map" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="evidence-map" viewBox="0 0 {WIDTH} {HEIGHT}" role="group" '
         f'aria-labelledby="evidence-map-title evidence-map-desc" '
         f'xmlns="http://www.w3.org/2000/svg">',
         f'<title id="evidence-map-title">{escape(title)}</title>',

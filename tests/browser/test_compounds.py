@@ -1,0 +1,103 @@
+"""The compound index's live search, with and without JavaScript, and the evidence page's forest
+plot, in a real browser."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from evidence.models import Compound
+from tests.browser.conftest import LIVER, TA1, TA1_SLUG
+
+pytestmark = pytest.mark.browser
+
+
+def search_box(page: Page):
+    return page.get_by_role("searchbox", name="Search compounds")
+
+
+def result_names(page: Page):
+    return page.locator("#results .compound-card h3")
+
+
+def searched_for(page: Page) -> list[str]:
+    return parse_qs(urlsplit(page.url).query).get("q", [])
+
+
+def test_live_search_finds_a_compound_by_brand_and_by_generic_name(page, demo):
+    page.goto("/compounds/")
+    expect(result_names(page)).to_have_count(Compound.objects.published().count())
+    page.evaluate("window.__marker = 1")
+
+    search_box(page).press_sequentially("Zadaxin", delay=20)
+
+    expect(page.locator(".result-count")).to_have_text("1 compound matching “Zadaxin”.")
+    expect(result_names(page)).to_have_text([TA1])
+    expect(page).to_have_url(re.compile(r"/compounds/\?q=Zadaxin$"))
+
+    search_box(page).fill("thymalfasin")
+
+    expect(page.locator(".result-count")).to_have_text("1 compound matching “thymalfasin”.")
+    expect(result_names(page)).to_have_text([TA1])
+    expect(page).to_have_url(re.compile(r"\?q=thymalfasin$"))
+    expect(search_box(page)).to_be_focused()
+    assert page.evaluate("window.__marker") == 1, "the page was reloaded"
+
+
+def test_search_works_without_javascript(new_page, demo):
+    page = new_page(java_script_enabled=False)
+    page.goto("/compounds/")
+
+    search_box(page).fill("Zadaxin")
+    page.get_by_role("button", name="Search").click()
+
+    expect(page).to_have_url(re.compile(r"/compounds/\?q=Zadaxin$"))
+    expect(page).to_have_title(re.compile("^“Zadaxin”"))
+    expect(result_names(page)).to_have_text([TA1])
+
+    search_box(page).fill("thymalfasin")
+    search_box(page).press("Enter")
+
+    expect(page).to_have_url(re.compile(r"\?q=thymalfasin$"))
+    assert searched_for(page) == ["thymalfasin"]
+    expect(result_names(page)).to_have_text([TA1])
+
+
+def test_evidence_page_draws_an_accessible_forest_plot(page, demo):
+    page.goto(f"/compounds/{TA1_SLUG}/evidence/{LIVER}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"{TA1} for liver health")
+
+    plot = page.get_by_role("img", name=re.compile(rf"^Forest plot: {TA1} for Liver health"))
+    expect(plot).to_be_visible()
+    rows = plot.locator("g.forest-row")
+    expect(rows.first).to_be_visible()
+    box = rows.first.locator("line.ci-bar").bounding_box()
+    assert box and box["width"] > 5, "the confidence interval bar has no length"
+
+    significant = plot.locator("g.forest-row.significant")
+    not_significant = plot.locator("g.forest-row:not(.significant)")
+    assert significant.count() >= 1 and not_significant.count() >= 1
+    for row in significant.all():
+        expect(row.locator("rect.point")).to_have_attribute("fill", re.compile("^#(?!fff)"))
+        expect(row.locator("text").last).to_have_text(re.compile(r" \*$"))
+    for row in not_significant.all():
+        expect(row.locator("rect.point")).to_have_attribute("fill", "#ffffff")
+        expect(row.locator("text").last).not_to_have_text(re.compile(r"\*$"))
+    # Each row explains itself to a screen reader or on hover.
+    expect(significant.first.locator("title").first).to_contain_text("; significant")
+    expect(not_significant.first.locator("title").first).to_contain_text("; not significant")
+
+
+def test_compound_page_links_to_the_evidence(page, demo):
+    page.goto("/compounds/")
+    page.get_by_role("link", name=TA1, exact=True).click()
+
+    expect(page).to_have_url(re.compile(rf"/compounds/{TA1_SLUG}/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(TA1)
+    expect(page.locator(".page-header")).to_contain_text("Zadaxin")
+
+    page.get_by_role("link", name="Liver health", exact=True).click()
+
+    expect(page).to_have_url(re.compile(rf"/evidence/{LIVER}/$"))
+    expect(page.get_by_role("heading", name="Forest plot")).to_be_visible()

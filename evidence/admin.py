@@ -1,16 +1,26 @@
 """The staff admin: every model of the knowledge base, editable by the role groups in roles.py.
 
-Who may do what is decided by the model permissions of the "Evidence editors" and "Vendor
-managers" groups; the admin enforces them through Django's has_*_permission checks.
+Who may do what is decided by the model permissions of the "Evidence editors", "Vendor
+managers" and "Vendor accounts" groups; the admin enforces them through Django's
+has_*_permission checks. A vendor account is further held to its own vendor: get_queryset
+narrows every vendor and offer page to it, the has_*_permission methods refuse any object of
+another vendor, and the evidence pages refuse it whatever its permissions.
+
+Every content model keeps its history (django-simple-history): each admin's History page shows
+who changed what and when, and reverts to an earlier version.
 """
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
 
 from evidence.models import (
     Article,
@@ -27,7 +37,9 @@ from evidence.models import (
     Study,
     Tier,
     Vendor,
+    VendorAccount,
 )
+from evidence.roles import is_vendor_account, vendor_scope
 
 admin.site.site_header = "Evidence Stack Builder admin"
 admin.site.site_title = "Evidence Stack Builder admin"
@@ -65,11 +77,131 @@ def plain_number(value) -> str:
 SHORT_TEXT = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
 
 
+def is_autocomplete(request) -> bool:
+    """The request is the admin's autocomplete endpoint (the JSON behind a select box)."""
+    match = getattr(request, "resolver_match", None)
+    return match is not None and match.view_name == f"{admin.site.name}:autocomplete"
+
+
+# History and the base admins
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Adds the History page: who changed what and when, each version viewable and revertible.
+
+    simple-history checks only the permission to view the historical version before showing
+    or saving it. Reverting is a change of the object as it stands now, so it also needs the
+    permission to change the current object's history (its change permission, unless an admin
+    narrows it), and an object outside the user's queryset (another vendor's) is refused even
+    where an old version of it was once in scope.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        current = self.get_object(request, unquote(object_id))
+        if current is None and self.exists_outside_queryset(unquote(object_id)):
+            raise PermissionDenied
+        if request.method == "POST":
+            if current is None:
+                allowed = self.has_add_permission(request)  # restoring a deleted object
+            else:
+                allowed = self.has_change_history_permission(request, current)
+            if not allowed:
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_history_queryset(self, request, history_manager, pk_name, object_id):
+        # simple-history's own calls select_related() with no names on a model without
+        # foreign keys, which Django 6.1 deprecates; name them.
+        related = [
+            f.name for f in history_manager.model.tracked_fields if isinstance(f, models.ForeignKey)
+        ]
+        return history_manager.filter(**{pk_name: object_id}).select_related(
+            "history_user", *related
+        )
+
+    def exists_outside_queryset(self, object_id) -> bool:
+        try:
+            return self.model._default_manager.filter(pk=object_id).exists()
+        except (ValidationError, ValueError):
+            return False
+
+
+class EvidenceAdmin(HistoryAdmin):
+    """Evidence is closed to vendor accounts, whatever permissions they may be given.
+
+    `open_to_vendor_autocomplete`: the one exception, the list behind an offer form's
+    autocomplete (names only); the model's own pages stay closed.
+    """
+
+    open_to_vendor_autocomplete = False
+
+    def closed_to(self, request, obj=None) -> bool:
+        if not is_vendor_account(request.user):
+            return False
+        return not (self.open_to_vendor_autocomplete and obj is None and is_autocomplete(request))
+
+    def has_view_permission(self, request, obj=None):
+        return not self.closed_to(request, obj) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return not is_vendor_account(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return not is_vendor_account(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not is_vendor_account(request.user) and super().has_delete_permission(request, obj)
+
+
+class VendorScopedAdmin(HistoryAdmin):
+    """A vendor account reaches only its own vendor's rows: in every queryset, in every
+    permission check on an object, and in the autocomplete."""
+
+    vendor_lookup: str  # the lookup from this model to the vendor's id
+
+    def vendor_id_of(self, obj) -> int | None:
+        raise NotImplementedError
+
+    def narrowed(self, request, queryset):
+        scope = vendor_scope(request.user)
+        if scope.everything:
+            return queryset
+        if scope.vendor_id is None:
+            return queryset.none()
+        return queryset.filter(**{self.vendor_lookup: scope.vendor_id})
+
+    def in_scope(self, request, obj) -> bool:
+        return obj is None or vendor_scope(request.user).allows(self.vendor_id_of(obj))
+
+    def get_queryset(self, request):
+        return self.narrowed(request, super().get_queryset(request))
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        return self.narrowed(request, queryset), may_have_duplicates
+
+    def has_view_permission(self, request, obj=None):
+        return self.in_scope(request, obj) and super().has_view_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self.in_scope(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.in_scope(request, obj) and super().has_delete_permission(request, obj)
+
+    def has_change_history_permission(self, request, obj=None):
+        # Vendor accounts see their history but do not revert: a revert writes back every
+        # field of the old version, the trust signals they may not edit among them.
+        return not is_vendor_account(request.user) and super().has_change_history_permission(
+            request, obj
+        )
+
+
 # Goals and the tier ladder
 
 
 @admin.register(Goal)
-class GoalAdmin(admin.ModelAdmin):
+class GoalAdmin(EvidenceAdmin):
     list_display = ["name", "category", "slug"]
     list_filter = ["category"]
     search_fields = ["name", "slug", "category"]
@@ -77,7 +209,7 @@ class GoalAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(EvidenceAdmin):
     list_display = ["number", "label", "weight", "means_no_effect"]
     list_display_links = ["number", "label"]
     ordering = ["number"]
@@ -133,7 +265,9 @@ class ContraindicationInline(admin.TabularInline):
 
 
 @admin.register(Compound)
-class CompoundAdmin(admin.ModelAdmin):
+class CompoundAdmin(EvidenceAdmin):
+    # Offers name a compound: vendor accounts pick it from the autocomplete.
+    open_to_vendor_autocomplete = True
     list_display = ["name", "kind", "published", "rating_count", "tiers_by_goal"]
     list_filter = ["kind", "published", "ratings__tier", "ratings__goal"]
     search_fields = ["name", "slug", "aliases__name"]
@@ -175,9 +309,13 @@ class CompoundAdmin(admin.ModelAdmin):
         self._set_published(request, queryset, False)
 
     def _set_published(self, request, queryset, published: bool):
-        changed = queryset.exclude(published=published).update(
-            published=published, updated_at=timezone.now()
-        )
+        # One save per compound rather than one UPDATE, so each change is in the history.
+        compounds = queryset.exclude(published=published).prefetch_related(None)
+        changed = 0
+        for compound in compounds:
+            compound.published = published
+            compound.save(update_fields=["published", "updated_at"])
+            changed += 1
         verb = "published" if published else "unpublished"
         self.message_user(
             request,
@@ -186,7 +324,7 @@ class CompoundAdmin(admin.ModelAdmin):
 
 
 @admin.register(CompoundAlias)
-class CompoundAliasAdmin(admin.ModelAdmin):
+class CompoundAliasAdmin(EvidenceAdmin):
     list_display = ["name", "compound"]
     list_select_related = ["compound"]
     search_fields = ["name", "compound__name"]
@@ -194,7 +332,7 @@ class CompoundAliasAdmin(admin.ModelAdmin):
 
 
 @admin.register(Dosing)
-class DosingAdmin(admin.ModelAdmin):
+class DosingAdmin(EvidenceAdmin):
     list_display = ["compound", "goal", "dose", "frequency", "route"]
     list_filter = ["route", "unit", "goal"]
     list_select_related = ["compound", "goal"]
@@ -207,7 +345,7 @@ class DosingAdmin(admin.ModelAdmin):
 
 
 @admin.register(SideEffect)
-class SideEffectAdmin(admin.ModelAdmin):
+class SideEffectAdmin(EvidenceAdmin):
     list_display = ["name", "compound", "frequency"]
     list_filter = ["frequency"]
     list_select_related = ["compound"]
@@ -216,7 +354,7 @@ class SideEffectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contraindication)
-class ContraindicationAdmin(admin.ModelAdmin):
+class ContraindicationAdmin(EvidenceAdmin):
     list_display = ["compound", "condition"]
     list_filter = ["condition"]
     list_select_related = ["compound"]
@@ -225,7 +363,7 @@ class ContraindicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(EvidenceAdmin):
     list_display = ["compound_a", "compound_b", "severity"]
     list_filter = ["severity"]
     list_select_related = ["compound_a", "compound_b"]
@@ -234,7 +372,7 @@ class InteractionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(EvidenceAdmin):
     list_display = ["compound", "goal", "tier", "last_reviewed"]
     list_filter = ["tier", "goal"]
     list_select_related = ["compound", "goal", "tier"]
@@ -277,7 +415,7 @@ class FindingInline(admin.TabularInline):
 
 
 @admin.register(Study)
-class StudyAdmin(admin.ModelAdmin):
+class StudyAdmin(EvidenceAdmin):
     list_display = ["title", "design", "n", "trial_count", "year"]
     list_filter = ["design"]
     search_fields = ["title", "population", "pmid", "doi"]
@@ -286,7 +424,7 @@ class StudyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Finding)
-class FindingAdmin(admin.ModelAdmin):
+class FindingAdmin(EvidenceAdmin):
     list_display = [
         "outcome",
         "compound",
@@ -322,7 +460,7 @@ class FindingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(EvidenceAdmin):
     list_display = ["title", "compound", "goal", "published", "last_updated"]
     list_filter = ["published", "goal"]
     list_select_related = ["compound", "goal"]
@@ -356,8 +494,13 @@ class OfferInline(admin.TabularInline):
     extra = 0
 
 
+# Fields only staff set: the trust signals the site vouches for, and the vendor's public address.
+VENDOR_FIELDS_STAFF_SET = ["slug", "third_party_tested", "certificate_of_analysis", "active"]
+
+
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(VendorScopedAdmin):
+    vendor_lookup = "pk"
     list_display = [
         "name",
         "country",
@@ -371,6 +514,9 @@ class VendorAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [OfferInline]
 
+    def vendor_id_of(self, vendor):
+        return vendor.pk
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(offer_count=count_of(Offer, "vendor"))
 
@@ -378,9 +524,22 @@ class VendorAdmin(admin.ModelAdmin):
     def offer_count(self, vendor):
         return vendor.offer_count
 
+    def has_add_permission(self, request):
+        return not is_vendor_account(request.user) and super().has_add_permission(request)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if is_vendor_account(request.user):
+            # Disabled, not read-only: the form ignores a posted value and keeps the stored one,
+            # and the fields stay in the form, which the history pages expect.
+            for name in VENDOR_FIELDS_STAFF_SET:
+                form.base_fields[name].disabled = True
+        return form
+
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(VendorScopedAdmin):
+    vendor_lookup = "vendor_id"
     list_display = [
         "product_name",
         "vendor",
@@ -403,3 +562,48 @@ class OfferAdmin(admin.ModelAdmin):
     autocomplete_fields = ["vendor", "compound"]
     prepopulated_fields = {"key": ["product_name"]}
     readonly_fields = ["click_count"]
+
+    def vendor_id_of(self, offer):
+        return offer.vendor_id
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        if is_vendor_account(request.user):
+            # The vendor filter would list every vendor's name.
+            return [f for f in filters if f != "vendor"]
+        return filters
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scope = vendor_scope(request.user)
+        if db_field.name == "vendor" and not scope.everything:
+            kwargs["queryset"] = Vendor.objects.filter(pk=scope.vendor_id)
+            kwargs["initial"] = scope.vendor_id
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # The form already offers only the user's vendor; this holds even for a forged form.
+        if not vendor_scope(request.user).allows(obj.vendor_id):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
+
+# Vendor accounts: which login speaks for which vendor, set by superusers on the user's page
+
+
+class VendorAccountInline(admin.StackedInline):
+    model = VendorAccount
+    fields = ["vendor"]
+    autocomplete_fields = ["vendor"]
+    verbose_name = "vendor account"
+    verbose_name_plural = (
+        "Vendor account (the user also needs staff status and the Vendor accounts group)"
+    )
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserWithVendorAccountAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, VendorAccountInline]

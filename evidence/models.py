@@ -7,12 +7,14 @@ bad import or a careless admin edit cannot leave half-true evidence behind.
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from evidence import stats
 
@@ -26,6 +28,8 @@ class Goal(models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     category = models.CharField(max_length=80, help_text="Heading the goal is grouped under.")
     description = models.TextField(blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["category", "name"]
@@ -51,6 +55,8 @@ class Tier(models.Model):
         default=False,
         help_text="Ratings at this tier say the compound was studied and showed no effect.",
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["number"]
@@ -101,6 +107,8 @@ class Compound(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CompoundQuerySet.as_manager()
+    # Each history row carries its own date; updated_at would only repeat it.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["name"]
@@ -117,6 +125,8 @@ class CompoundAlias(models.Model):
 
     compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=160)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name_plural = "compound aliases"
@@ -184,6 +194,8 @@ class Dosing(models.Model):
     duration = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name_plural = "dosing"
         constraints = [
@@ -222,6 +234,8 @@ class SideEffect(models.Model):
     frequency = models.CharField(max_length=12, choices=Frequency.choices)
     description = models.TextField(blank=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -253,6 +267,8 @@ class Contraindication(models.Model):
     condition = models.CharField(max_length=32, choices=Condition.choices)
     note = models.TextField(blank=True, help_text="Why, in the source's words.")
 
+    history = HistoricalRecords()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -276,6 +292,8 @@ class Interaction(models.Model):
     compound_b = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="+")
     severity = models.CharField(max_length=10, choices=Severity.choices)
     note = models.TextField()
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -316,6 +334,8 @@ class Rating(models.Model):
     data_suggests = models.TextField("what the data suggests", blank=True)
     limitations = models.TextField(blank=True)
     last_reviewed = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -367,6 +387,8 @@ class Study(models.Model):
     pmid = models.CharField("PMID", max_length=12, blank=True)
     doi = models.CharField("DOI", max_length=200, blank=True)
     url = models.URLField(max_length=500, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name_plural = "studies"
@@ -472,6 +494,8 @@ class Finding(models.Model):
         help_text="Untick for outcomes where lower is better (mortality, recurrence, incidence).",
     )
     notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -623,6 +647,7 @@ class Article(models.Model):
     published = models.BooleanField(default=False)
 
     objects = ArticleQuerySet.as_manager()
+    history = HistoricalRecords()
 
     def __str__(self):
         return self.title
@@ -651,6 +676,7 @@ class Vendor(models.Model):
     active = models.BooleanField(default=True)
 
     objects = VendorQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -699,6 +725,9 @@ class Offer(models.Model):
     last_checked = models.DateField(null=True, blank=True)
     click_count = models.PositiveBigIntegerField(default=0, editable=False)
 
+    # Clicks are counted, not edited: a click is no change to record.
+    history = HistoricalRecords(excluded_fields=["click_count"])
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["vendor", "key"], name="offer_key_unique_per_vendor"),
@@ -731,3 +760,21 @@ class Offer(models.Model):
     def price_per_mg(self) -> Decimal | None:
         mg = self.milligrams_per_pack
         return None if not mg else self.price / mg
+
+
+class VendorAccount(models.Model):
+    """Links a login to the one vendor it speaks for: the admin then shows that vendor only.
+
+    Not content: it is neither exported nor kept in the history. The user also needs staff
+    status and the "Vendor accounts" group (evidence/roles.py).
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_account"
+    )
+    # PROTECT: a vendor with logins cannot be deleted until its accounts are removed, so no
+    # login is left over that once spoke for a vendor and now speaks for none.
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="accounts")
+
+    def __str__(self):
+        return f"{self.user} for {self.vendor}"

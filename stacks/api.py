@@ -1,5 +1,6 @@
 """Read-only JSON API over the scoring service, documented at /api/openapi.json."""
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
@@ -33,6 +34,14 @@ api = NinjaAPI(
 )
 
 MAX_BUDGET = Decimal(1_000_000)
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
+
+
+def _is_slug(text: str) -> bool:
+    """Slugs are ASCII; anything else (NUL bytes included) can name nothing here."""
+    return re.fullmatch(SLUG_PATTERN, text) is not None
+
+
 MAX_GOALS = 10
 
 
@@ -64,7 +73,7 @@ class ConstraintParams(Schema):
 
 
 class StackParams(ConstraintParams):
-    goals: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(
+    goals: list[Annotated[str, Field(min_length=1, max_length=120, pattern=SLUG_PATTERN)]] = Field(
         ..., min_length=1, max_length=MAX_GOALS, description="Goal slugs, repeated."
     )
     priority: list[Annotated[str, Field(pattern=r"^[-a-zA-Z0-9_]+:\d{1,2}(\.\d{1,2})?$")]] = Field(
@@ -254,7 +263,7 @@ def list_goals(request: HttpRequest):
     summary="Compounds ranked for one goal",
 )
 def goal_ranking(request: HttpRequest, slug: str, params: Query[ConstraintParams]):
-    goal = Goal.objects.filter(slug=slug).first()
+    goal = Goal.objects.filter(slug=slug).first() if _is_slug(slug) else None
     if goal is None:
         raise HttpError(404, f"Unknown goal: {slug}")
     return _ranking(rank_goal(goal, params.to_constraints(), params.limit))
@@ -317,6 +326,8 @@ def compound_detail(request: HttpRequest, slug: str):
         )
         .filter(slug=slug)
         .first()
+        if _is_slug(slug)
+        else None
     )
     if compound is None:
         raise HttpError(404, f"Unknown compound: {slug}")

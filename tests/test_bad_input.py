@@ -100,6 +100,24 @@ def test_other_methods_are_refused_cleanly(client, demo, path, method):
     assert getattr(client, method)(path).status_code in {403, 405}
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/?goals=%00",
+        "/?goals=liver-health&currency=%00",
+        "/goals/liver-health/?condition=%00",
+        "/compounds/?q=%00",
+        "/api/stack/?goals=%00",
+        "/api/goals/a%00/ranking/",
+        "/api/compounds/a%00/",
+        "/api/goals/liver-health/ranking/?condition=%00",
+        "/compounds/%00/",
+    ],
+)
+def test_nul_bytes_are_refused_before_they_reach_postgresql(client, demo, url):
+    assert client.get(url).status_code in {400, 404, 422}
+
+
 def test_repeated_and_huge_values_are_answered_with_an_error_not_a_crash(client, demo):
     many_goals = "&".join(["goals=liver-health"] * 500)
     assert client.get(f"/?{many_goals}").status_code in {200, 400}

@@ -1,0 +1,259 @@
+"""Nothing lost, everything traceable: every change to the content is kept with who, when and
+what, shown on the admin's History page, and can be reverted there."""
+
+import io
+import json
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.urls import reverse
+
+from evidence.interchange import export_document
+from evidence.models import Compound, Offer, Tier, Vendor
+from tests.factories import make_compound, make_offer, make_vendor
+from tests.test_admin import (
+    EVIDENCE_MODELS,
+    admin_url,
+    assert_saved,
+    evidence_editor,
+    example,
+    form_data,
+    logged_in,
+    vendor_manager,
+)
+from tests.test_roles import vendor_account
+
+pytestmark = pytest.mark.django_db
+
+DEMO_FILE = settings.BASE_DIR / "demo" / "thymosin-alpha-1.json"
+
+
+def history_url(obj, version=None) -> str:
+    model = type(obj)
+    if version is None:
+        return admin_url(model, "history", obj.pk)
+    return admin_url(model, "simple_history", obj.pk, version.history_id)
+
+
+def revert_data(page) -> dict:
+    """What the Revert button posts: the old version's form as the page shows it."""
+    form = page.context["adminform"].form
+    data = {}
+    for field in form:
+        value = field.value()
+        if isinstance(value, bool):
+            if value:
+                data[field.html_name] = "on"
+        elif isinstance(value, list | tuple):
+            data[field.html_name] = [str(v) for v in value]
+        else:
+            data[field.html_name] = "" if value is None else str(value)
+    return data
+
+
+def edit_in_admin(client, obj, **changes):
+    page = client.get(admin_url(type(obj), "change", obj.pk))
+    assert_saved(client.post(page.request["PATH_INFO"], form_data(page, **changes)))
+    obj.refresh_from_db()
+
+
+# Every content model keeps its history
+
+
+@pytest.mark.parametrize("model", EVIDENCE_MODELS, ids=lambda m: m.__name__)
+def test_every_content_model_records_its_creation(model):
+    obj = example(model)
+    assert obj.history.filter(history_type="+").exists()
+
+
+@pytest.mark.parametrize("model", EVIDENCE_MODELS, ids=lambda m: m.__name__)
+def test_every_content_model_has_a_history_page_in_the_admin(model, admin_client):
+    obj = example(model)
+    response = admin_client.get(history_url(obj))
+    assert response.status_code == 200
+    assert "change-history" in response.text
+
+
+# An editor's edit: who, when and what, visible and revertible
+
+
+def test_an_editor_edit_records_the_editor_and_the_changed_field():
+    compound = make_compound(summary="Synthetic original summary.")
+    editor = evidence_editor()
+
+    edit_in_admin(logged_in(editor), compound, summary="Synthetic edited summary.")
+
+    latest = compound.history.latest()
+    assert latest.history_type == "~"
+    assert latest.history_user == editor
+    assert latest.history_date is not None
+    delta = latest.diff_against(latest.prev_record)
+    assert delta.changed_fields == ["summary"]
+    assert (delta.changes[0].old, delta.changes[0].new) == (
+        "Synthetic original summary.",
+        "Synthetic edited summary.",
+    )
+
+
+def test_the_history_page_shows_who_changed_what():
+    compound = make_compound(summary="Synthetic original summary.")
+    client = logged_in(evidence_editor())
+    edit_in_admin(client, compound, summary="Synthetic edited summary.")
+
+    response = client.get(history_url(compound))
+
+    assert response.status_code == 200
+    assert ">editor</a>" in response.text
+    assert "Synthetic original summary." in response.text
+    assert "Synthetic edited summary." in response.text
+    [latest, *_] = response.context["page_obj"]
+    assert [change["field"] for change in latest.history_delta_changes] == ["Summary"]
+
+
+def test_the_change_page_links_to_the_history_page():
+    compound = make_compound()
+    response = logged_in(evidence_editor()).get(admin_url(Compound, "change", compound.pk))
+    assert history_url(compound) in response.text
+
+
+def test_reverting_in_the_admin_restores_the_earlier_value():
+    compound = make_compound(summary="Synthetic original summary.")
+    editor = evidence_editor()
+    client = logged_in(editor)
+    edit_in_admin(client, compound, summary="Synthetic edited summary.")
+    original = compound.history.earliest()
+
+    page = client.get(history_url(compound, original))
+    assert page.status_code == 200
+    assert "Revert" in page.text
+    response = client.post(page.request["PATH_INFO"], revert_data(page))
+
+    assert response.status_code == 302
+    compound.refresh_from_db()
+    assert compound.summary == "Synthetic original summary."
+    revert = compound.history.latest()
+    assert (revert.history_type, revert.history_user) == ("~", editor)
+    assert compound.history.count() == 3  # created, edited, reverted: nothing is lost
+
+
+def test_someone_who_may_only_view_cannot_revert():
+    """Evidence editors only view vendors: the Revert button is hidden and a post refused."""
+    vendor = make_vendor(description="Synthetic original.")
+    edit_in_admin(logged_in(vendor_manager()), vendor, description="Synthetic edited.")
+    client = logged_in(evidence_editor())
+
+    page = client.get(history_url(vendor, vendor.history.earliest()))
+    assert page.status_code == 200
+    assert page.context["revert_disabled"]
+    assert client.post(page.request["PATH_INFO"], revert_data(page)).status_code == 403
+    vendor.refresh_from_db()
+    assert vendor.description == "Synthetic edited."
+
+
+def test_a_vendor_account_views_its_own_history_but_does_not_revert():
+    vendor = make_vendor(description="Synthetic original.")
+    edit_in_admin(logged_in(vendor_manager()), vendor, description="Synthetic edited.")
+    client = logged_in(vendor_account(vendor, "synthetic-seller"))
+
+    assert client.get(history_url(vendor)).status_code == 200
+    page = client.get(history_url(vendor, vendor.history.earliest()))
+    assert page.status_code == 200
+    assert client.post(page.request["PATH_INFO"], revert_data(page)).status_code == 403
+
+
+def test_a_vendor_account_cannot_see_the_history_of_an_offer_it_no_longer_holds():
+    """An offer moved to vendor B is B's: A's account cannot read or revert its past."""
+    vendor_a, vendor_b = make_vendor(), make_vendor()
+    offer = make_offer(make_compound(), vendor=vendor_a)
+    edit_in_admin(logged_in(vendor_manager()), offer, vendor=vendor_b.pk)
+    client = logged_in(vendor_account(vendor_a, "synthetic-seller"))
+    old_version = offer.history.earliest()  # when it was A's
+
+    assert client.get(history_url(offer)).status_code == 403
+    assert client.get(history_url(offer, old_version)).status_code == 403
+    assert client.post(history_url(offer, old_version), {"vendor": vendor_a.pk}).status_code == 403
+    offer.refresh_from_db()
+    assert offer.vendor == vendor_b
+
+
+# Offers: prices are recorded, clicks are not
+
+
+def test_an_offer_price_change_is_recorded():
+    offer = make_offer(make_compound(), price="40.00")
+    manager = vendor_manager()
+
+    edit_in_admin(logged_in(manager), offer, price="35.50")
+
+    latest = offer.history.latest()
+    delta = latest.diff_against(latest.prev_record)
+    assert latest.history_user == manager
+    assert delta.changed_fields == ["price"]
+    assert [str(v) for v in (delta.changes[0].old, delta.changes[0].new)] == ["40.00", "35.50"]
+
+
+def test_a_click_on_an_offer_is_no_change_in_its_history(client):
+    offer = make_offer(make_compound(published=True))
+    before = offer.history.count()
+
+    client.get(reverse("outbound", args=[offer.pk]))
+
+    offer.refresh_from_db()
+    assert offer.click_count == 1
+    assert offer.history.count() == before
+    assert "click_count" not in {f.name for f in Offer.history.model._meta.fields}
+
+
+def test_publishing_from_the_changelist_is_recorded_with_the_editor():
+    draft = make_compound(published=False)
+    editor = evidence_editor()
+
+    logged_in(editor).post(
+        admin_url(Compound, "changelist"), {"action": "publish", "_selected_action": [draft.pk]}
+    )
+
+    latest = draft.history.latest()
+    assert (latest.published, latest.history_user) == (True, editor)
+
+
+# The import records history too
+
+
+def import_file(tmp_path, document: dict) -> None:
+    path = tmp_path / "document.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    call_command("import_evidence", str(path), stdout=io.StringIO())
+
+
+def test_import_evidence_records_history(tmp_path):
+    import_file(tmp_path, json.loads(DEMO_FILE.read_text(encoding="utf-8")))
+
+    for model in EVIDENCE_MODELS:
+        unrecorded = model.objects.exclude(pk__in=model.history.values("id"))
+        assert not unrecorded.exists(), model.__name__
+    document = export_document()
+    compound = Compound.objects.get(slug=document["compounds"][0]["slug"])
+    assert [h.history_type for h in compound.history.all()] == ["+"]
+
+    document["compounds"][0]["summary"] = "Synthetic summary changed by an import."
+    import_file(tmp_path, document)
+
+    latest = compound.history.latest()
+    assert latest.history_type == "~"
+    assert latest.summary == "Synthetic summary changed by an import."
+    assert latest.history_user is None  # the command line has no admin user
+
+
+def test_rows_older_than_the_history_have_a_first_version():
+    """The tier ladder came from a data migration before history began."""
+    first = Tier.history.filter(number=1).earliest()
+    assert (first.history_type, first.history_change_reason) == ("+", "Recorded when history began")
+
+
+def test_deleting_keeps_the_deleted_version():
+    vendor = make_vendor(name="Synthetic vendor to delete")
+    pk = vendor.pk
+    vendor.delete()
+    deleted = Vendor.history.filter(id=pk).latest()
+    assert (deleted.history_type, deleted.name) == ("-", "Synthetic vendor to delete")

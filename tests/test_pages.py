@@ -791,3 +791,9 @@ def test_vendor_pages_query_count_is_constant(client, django_assert_max_num_quer
         assert client.get(reverse("vendor_detail", args=[vendor.slug])).status_code == 200
     with django_assert_max_num_queries(1):
         assert client.get(reverse("vendor_index")).status_code == 200
+
+
+def test_favicon_ico_points_at_the_site_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")

@@ -37,3 +37,8 @@ test: setup lint check-migrations
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+# The performance benchmark (bench/run.py): gunicorn + PostgreSQL + wrk on loopback, one table.
+.PHONY: bench
+bench: setup
+	$(BIN)/python bench/run.py

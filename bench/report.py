@@ -1,0 +1,260 @@
+"""The benchmark's targets and its one plain-text table, from the results bench/run.py gathers.
+
+Pure functions over the results dict (the same dict that is written as JSON), so a saved
+bench-results/*.json can be rendered again: `python bench/report.py bench-results/latest.json`.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+P95_LIMIT_MS = 100.0
+RATIO_TO_FLOOR_MIN = 0.40
+GROWTH_MAX = 2.0
+WORKER_RSS_LIMIT_MB = 250.0
+# Fewer completed requests than this and the percentiles say little; the table says so.
+FEW_SAMPLES = 30
+
+
+def evaluate(results: dict) -> list[dict]:
+    """One entry per target: name, limit, measured value (None when not measured), pass."""
+    targets = []
+    for endpoint in results.get("endpoints", []):
+        name = endpoint["name"]
+        measured = endpoint.get("load")
+        p95 = measured["latency_ms"]["p95"] if measured and measured["requests"] else None
+        targets.append(
+            {
+                "name": f"p95 < {P95_LIMIT_MS:g} ms: {name}",
+                "limit": P95_LIMIT_MS,
+                "value": p95,
+                "unit": "ms",
+                "pass": p95 is not None and p95 < P95_LIMIT_MS,
+            }
+        )
+        bad = None
+        if measured:
+            bad = measured["non2xx"] + sum(measured["errors"].values())
+        targets.append(
+            {
+                "name": f"every response 2xx, no socket errors: {name}",
+                "limit": 0,
+                "value": bad,
+                "unit": "",
+                "pass": endpoint.get("precheck", {}).get("ok", False) and bad == 0,
+            }
+        )
+        if endpoint.get("is_floor"):
+            continue
+        ratio = endpoint.get("ratio_to_floor")
+        targets.append(
+            {
+                "name": f"throughput >= {RATIO_TO_FLOOR_MIN:.0%} of floor: {name}",
+                "limit": RATIO_TO_FLOOR_MIN,
+                "value": ratio,
+                "unit": "x",
+                "pass": ratio is not None and ratio >= RATIO_TO_FLOOR_MIN,
+            }
+        )
+    growth = results.get("growth")
+    if growth is not None:
+        value = growth.get("large_over_small")
+        targets.append(
+            {
+                "name": f"ranking API p50 large/small <= {GROWTH_MAX:g}x",
+                "limit": GROWTH_MAX,
+                "value": value,
+                "unit": "x",
+                "pass": value is not None and value <= GROWTH_MAX,
+            }
+        )
+    memory = results.get("memory")
+    if memory is not None:
+        value = memory.get("worker_peak_mb")
+        targets.append(
+            {
+                "name": f"worker peak RSS < {WORKER_RSS_LIMIT_MB:g} MB",
+                "limit": WORKER_RSS_LIMIT_MB,
+                "value": value,
+                "unit": "MB",
+                "pass": value is not None and value < WORKER_RSS_LIMIT_MB,
+            }
+        )
+    return targets
+
+
+def _number(value, places: int = 1) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{places}f}"
+
+
+def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+
+    def line(cells):
+        return "  ".join(
+            str(cell).rjust(width) if i in right else str(cell).ljust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    return [line(headers), line(["-" * w for w in widths]), *(line(row) for row in rows)]
+
+
+def render(results: dict) -> str:
+    settings = results["settings"]
+    dataset = results.get("dataset") or {}
+    out = [
+        f"Evidence Stack Builder benchmark, {results['started']}"
+        + (" (QUICK: smoke run, numbers are rough)" if settings["quick"] else ""),
+        f"wrk {settings['duration']}s per endpoint after {settings['warmup']}s warm-up, "
+        f"{settings['connections']} connections, {settings['threads']} threads; gunicorn "
+        f"{settings['workers']} {settings['worker_class']} workers; "
+        f"{results['machine']['cpus']} CPUs shared by wrk, gunicorn and PostgreSQL",
+    ]
+    if dataset:
+        sizes = dataset["sizes"]
+        out.append(
+            f"Data: {dataset['database']} = {dataset['preset']} preset, seed {dataset['seed']} "
+            f"({sizes['compounds']:,} compounds, {sizes['goals']:,} goals, "
+            f"{sizes['studies']:,} studies, {sizes['findings']:,} findings, "
+            f"{sizes['offers']:,} offers), "
+            + ("generated now" if dataset.get("generated_now") else "reused")
+            + f"; load took {dataset['load_seconds']:.1f}s"
+            + (
+                f" (rows {dataset['generate_seconds']:.1f}s, scores "
+                f"{dataset['rescore_seconds']:.1f}s)"
+                if dataset.get("generate_seconds") and dataset.get("rescore_seconds")
+                else ""
+            )
+            + (
+                f"; scores rebuilt now for changed code in {dataset['rescored_now_seconds']:.1f}s"
+                if dataset.get("rescored_now_seconds")
+                else ""
+            )
+        )
+    out.append("")
+
+    endpoints = results.get("endpoints", [])
+    if endpoints:
+        rows, notes = [], []
+        for endpoint in endpoints:
+            precheck = endpoint.get("precheck", {})
+            load = endpoint.get("load")
+            first = _number(precheck.get("ms"), 0) if precheck.get("status") else "-"
+            if not precheck.get("ok"):
+                rows.append([endpoint["name"], "PRECHECK FAILED", *[""] * 6, first, "", ""])
+                notes.append(f"{endpoint['name']}: {endpoint['path']}: {precheck.get('error')}")
+                continue
+            if not load:
+                rows.append([endpoint["name"], "NOT MEASURED", *[""] * 9])
+                notes.append(f"{endpoint['name']}: {endpoint.get('error', 'no result')}")
+                continue
+            latency = load["latency_ms"]
+            requests = load["requests"]
+            if endpoint.get("attempts", 1) > 1:
+                notes.append(
+                    f"{endpoint['name']}: measured {endpoint['attempts']} times (other processes "
+                    "were busy); the least disturbed attempt is shown"
+                )
+            has = requests > 0
+            if 0 < requests < FEW_SAMPLES:
+                notes.append(f"{endpoint['name']}: only {requests} requests, percentiles rough")
+            if requests == 0:
+                notes.append(f"{endpoint['name']}: no request completed within the duration")
+            rows.append(
+                [
+                    endpoint["name"],
+                    _number(load["rps"], 1),
+                    _number(endpoint.get("ratio_to_floor"), 2),
+                    _number(latency["p50"] if has else None),
+                    _number(latency["p90"] if has else None),
+                    _number(latency["p95"] if has else None),
+                    _number(latency["p99"] if has else None),
+                    str(load["non2xx"] + sum(load["errors"].values())),
+                    first,
+                    f"{requests:,}",
+                    f"{endpoint['cpu']['other']:.0%}" if endpoint.get("cpu") else "-",
+                ]
+            )
+        headers = [
+            "endpoint",
+            "req/s",
+            "x floor",
+            "p50 ms",
+            "p90 ms",
+            "p95 ms",
+            "p99 ms",
+            "non-2xx",
+            "1st ms",
+            "requests",
+            "other CPU",
+        ]
+        out += _table(headers, rows, right=set(range(1, 11)))
+        out.append("")
+        for endpoint in endpoints:
+            out.append(f"  {endpoint['name']:<14} {endpoint['path']}")
+        floor = results.get("floor")
+        if floor and floor.get("drift") is not None:
+            out.append(
+                f"  floor measured before and after the others: {_number(floor['before'])} and "
+                f"{_number(floor['after'])} req/s (drift {floor['drift']:+.0%}); ratios use "
+                "the mean"
+            )
+        out.append(
+            "  1st ms: the pre-check's single request; other CPU: share of the machine used by "
+            "processes other than the app, PostgreSQL's backends for it, wrk and this harness"
+        )
+        out += [f"  note: {note}" for note in notes]
+        out.append("")
+
+    growth = results.get("growth")
+    if growth:
+        parts = [
+            f"{preset} {_number(growth['presets'][preset].get('p50_ms'))} ms"
+            for preset in ("small", "medium", "large")
+            if preset in growth["presets"]
+        ]
+        parts = [
+            part
+            + (f" ({entry['rated_compounds']:,} rated)" if entry.get("rated_compounds") else "")
+            for part, entry in zip(parts, growth["presets"].values(), strict=True)
+        ]
+        ratio = growth.get("large_over_small")
+        out.append(
+            "Growth, ranking API p50 of the most-rated goal: "
+            + ", ".join(parts)
+            + (f"; large/small {ratio:.1f}x" if ratio is not None else "")
+        )
+        for preset, entry in growth["presets"].items():
+            if entry.get("error"):
+                out.append(f"  note: {preset}: {entry['error']}")
+    memory = results.get("memory")
+    if memory:
+        workers = ", ".join(f"{mb:.0f}" for mb in memory.get("workers_mb", {}).values())
+        out.append(
+            f"Memory: worker peak RSS {_number(memory.get('worker_peak_mb'), 0)} MB "
+            f"(VmHWM of every worker seen: {workers or '-'} MB)"
+        )
+    out.append("")
+
+    targets = results.get("targets", [])
+    rows = []
+    for target in targets:
+        value = target["value"]
+        shown = "-" if value is None else f"{value:,.2f}{target['unit']}"
+        rows.append([target["name"], shown, "PASS" if target["pass"] else "FAIL"])
+    out += _table(["target", "measured", "result"], rows, right={1})
+    passed = sum(t["pass"] for t in targets)
+    out.append("")
+    out.append(f"{passed} of {len(targets)} targets met.")
+    for warning in results.get("warnings", []):
+        out.append(f"WARNING: {warning}")
+    for problem in results.get("problems", []):
+        out.append(f"PROBLEM: {problem}")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else "bench-results/latest.json")
+    print(render(json.loads(path.read_text(encoding="utf-8"))))

@@ -1,0 +1,1003 @@
+"""`make bench`: the app under load on loopback, measured end to end; one table, saved as JSON.
+
+    .venv/bin/python bench/run.py              # everything: endpoints at large, growth, memory
+    .venv/bin/python bench/run.py --quick      # the same, 3 s per endpoint: a smoke run
+    .venv/bin/python bench/run.py --endpoints  # only the endpoint table (--preset, default large)
+    .venv/bin/python bench/run.py --growth     # only the ranking API's p50 at small, medium, large
+
+What it does:
+
+1. Data. Each preset lives in its own PostgreSQL database, bench_<preset>, on 127.0.0.1:5432
+   (user postgres, trust auth; BENCH_PG overrides the server). The database is created,
+   migrated and filled by `manage.py generate_synthetic --preset <preset>` once; a row in its
+   table bench_dataset records the preset, the seed and a hash of evidence/synthetic.py, and
+   later runs reuse the data (migrating it first) while those match. A changed generator, seed
+   or --regenerate drops and rebuilds the database.
+2. The server: `collectstatic`, then gunicorn on a free port of 127.0.0.1 with config.wsgi and
+   production settings (DJANGO_DEBUG=false), 2 sync workers, as behind a TLS-terminating proxy
+   (DJANGO_BEHIND_TLS_PROXY=true, and every request carries X-Forwarded-Proto: https; without
+   it production settings answer 301 to https). Sync, not gthread: one request per
+   worker at a time, like gunicorn's default; this app's views are CPU-bound Python, and on 2
+   cores threads only add GIL contention. With more connections than workers, requests wait in
+   the listen backlog, and that wait is part of the latency, as it is in production.
+   --timeout 120 so a slow baseline request is measured rather than killed.
+3. The endpoints, with parameters picked from the data: the floor (/healthz), the most-rated
+   goal's page and ranking API, a stack of the three most-rated goals, the evidence page of the
+   compound with the most findings for that goal, and a compound search that matches. Each is
+   pre-checked (200 and an expected text in the body, no redirects; a failure is reported and
+   the others still run), warmed up, then loaded by wrk for a fixed duration with
+   bench/wrk_report.lua (p50/p90/p95/p99 and responses by status class). After each wrk run
+   the harness waits until the workers are idle, so requests wrk left queued do not leak into
+   the next measurement. The floor is measured first and last; ratios use the mean of both.
+4. Growth: the ranking API of each preset's most-rated goal, same settings, one server per
+   preset (the large figure is the endpoint table's own when both run).
+5. Memory: VmHWM (peak RSS) of every gunicorn worker, sampled from /proc while it runs.
+
+6. A shared machine: during every measurement the harness accounts for the CPU time of the
+   whole machine and of its own processes (gunicorn, PostgreSQL's backends for the bench
+   database, wrk, itself). It waits up to BENCH_QUIET_WAIT s for other processes to go quiet
+   before measuring, measures again (BENCH_RETRIES times) when they took more than 10% of the
+   machine meanwhile, keeps the cleanest attempt, and shows their share per endpoint.
+
+Environment: BENCH_DURATION (seconds per endpoint, default 15, 3 with --quick), BENCH_WARMUP
+(3, 1 with --quick), BENCH_CONNECTIONS (8), BENCH_THREADS (2), BENCH_TIMEOUT (wrk's request
+timeout, 60), BENCH_SEED (1), BENCH_RETRIES (2), BENCH_QUIET_WAIT (30),
+BENCH_PG (postgres://postgres@127.0.0.1:5432).
+
+Output: the table on stdout, the same as JSON in bench-results/bench-<UTC time>.json and
+bench-results/latest.json (git-ignored), gunicorn's log in bench-results/gunicorn-<db>.log.
+Exit status 0 only when every target is met; 1 when some target fails or an endpoint failed
+its pre-check; 2 when the harness itself could not run; 130 on Ctrl-C. Gunicorn is stopped
+on every path.
+
+Caveat: wrk, gunicorn and PostgreSQL share the machine's cores, so absolute req/s are the
+machine's, not the app's; the ratio to the floor measured in the same run is the robust number.
+wrk is closed-loop (each connection waits for its answer), so latencies at saturation include
+queueing but not the coordinated-omission correction wrk2 would add.
+"""
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import psycopg
+import report
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = ROOT / "bench-results"
+LUA_SCRIPT = Path(__file__).resolve().with_name("wrk_report.lua")
+GENERATOR = ROOT / "evidence" / "synthetic.py"
+BIN = Path(sys.executable).parent
+PRESETS = ("small", "medium", "large")
+WORKERS = 2
+WORKER_CLASS = "sync"
+GUNICORN_TIMEOUT = 120
+# Above this share of the machine used by other processes during a measurement, say so.
+OTHER_CPU_LIMIT = 0.10
+# The app runs as in production behind a TLS-terminating proxy (SECURE_SSL_REDIRECT is on when
+# DEBUG is off): every request says it came over https, as the proxy would.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+TABLES = {
+    "compounds": "evidence_compound",
+    "goals": "evidence_goal",
+    "studies": "evidence_study",
+    "findings": "evidence_finding",
+    "offers": "evidence_offer",
+    "ratings": "evidence_rating",
+}
+
+
+class BenchError(Exception):
+    """The harness cannot go on (no wrk, no PostgreSQL, the server does not start...)."""
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def env_int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < minimum:
+        raise BenchError(f"{name} must be a whole number of at least {minimum}, not {raw!r}")
+    return int(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    duration: int
+    warmup: int
+    connections: int
+    threads: int
+    timeout: int
+    seed: int
+    quick: bool
+    pg: str
+    retries: int  # measurements repeated when other processes took CPU meanwhile
+    quiet_wait: int  # seconds to wait for a quiet machine before each measurement
+
+    @classmethod
+    def from_env(cls, quick: bool) -> "Settings":
+        settings = cls(
+            duration=env_int("BENCH_DURATION", 3 if quick else 15),
+            warmup=env_int("BENCH_WARMUP", 1 if quick else 3),
+            connections=env_int("BENCH_CONNECTIONS", 8),
+            threads=env_int("BENCH_THREADS", 2),
+            timeout=env_int("BENCH_TIMEOUT", 60),
+            seed=env_int("BENCH_SEED", 1),
+            quick=quick,
+            pg=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/"),
+            retries=env_int("BENCH_RETRIES", 2, minimum=0),
+            quiet_wait=env_int("BENCH_QUIET_WAIT", 30, minimum=0),
+        )
+        if settings.threads > settings.connections:
+            raise BenchError("BENCH_THREADS cannot exceed BENCH_CONNECTIONS (wrk needs that)")
+        return settings
+
+    def public(self) -> dict:
+        return {
+            "duration": self.duration,
+            "warmup": self.warmup,
+            "connections": self.connections,
+            "threads": self.threads,
+            "timeout": self.timeout,
+            "seed": self.seed,
+            "quick": self.quick,
+            "retries": self.retries,
+            "quiet_wait": self.quiet_wait,
+            "workers": WORKERS,
+            "worker_class": WORKER_CLASS,
+            "gunicorn_timeout": GUNICORN_TIMEOUT,
+        }
+
+
+def app_env(database_url: str) -> dict[str, str]:
+    """Production settings for the app, on the given database."""
+    return {
+        **os.environ,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "bench-only",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_BEHIND_TLS_PROXY": "true",
+        "DATABASE_URL": database_url,
+    }
+
+
+def manage(*args: str, database_url: str) -> None:
+    """A management command; its output goes to stderr, so stdout holds only the table."""
+    subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=app_env(database_url),
+        stdout=sys.stderr,
+        check=True,
+    )
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def generator_fingerprint() -> str:
+    return hashlib.sha256(GENERATOR.read_bytes()).hexdigest()[:16]
+
+
+def code_fingerprint() -> str:
+    """All Python of the two apps: when it changes, precomputed scores may be stale."""
+    digest = hashlib.sha256()
+    for path in sorted(p for app in ("evidence", "stacks") for p in (ROOT / app).rglob("*.py")):
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def read_marker(url: str) -> dict | None:
+    try:
+        with psycopg.connect(url) as conn:
+            row = conn.execute("SELECT info FROM bench_dataset").fetchone()
+    except (psycopg.errors.UndefinedTable, psycopg.OperationalError):
+        return None
+    return row[0] if row else None
+
+
+def write_marker(url: str, marker: dict) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_dataset (info jsonb NOT NULL)")
+        conn.execute("DELETE FROM bench_dataset")
+        conn.execute("INSERT INTO bench_dataset (info) VALUES (%s)", [json.dumps(marker)])
+
+
+def has_command(name: str, url: str) -> bool:
+    done = subprocess.run(
+        [sys.executable, "manage.py", "help", "--commands"],
+        cwd=ROOT,
+        env=app_env(url),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return name in done.stdout.split()
+
+
+def rescore(name: str, url: str) -> float | None:
+    """Rebuild the precomputed scores (when the project has them), then VACUUM ANALYZE."""
+    if not has_command("rescore", url):
+        return None
+    say(f"== {name}: the apps' code changed since the scores were computed; rescoring")
+    started = time.monotonic()
+    manage("rescore", database_url=url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return round(time.monotonic() - started, 1)
+
+
+def ensure_dataset(preset: str, settings: Settings, regenerate: bool) -> dict:
+    """The database holding `preset`: reused when its marker matches, else rebuilt.
+
+    Reused data is migrated first, and its precomputed scores rebuilt when the code of the
+    apps changed since they were computed; if migrating fails, the data is rebuilt.
+    """
+    name = f"bench_{preset}"
+    url = f"{settings.pg}/{name}"
+    wanted = {"preset": preset, "seed": settings.seed, "generator": generator_fingerprint()}
+    with psycopg.connect(f"{settings.pg}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+    marker = read_marker(url) if exists else None
+    if marker and name in _generated_this_run:  # --regenerate rebuilds once per run
+        return {**marker, "database": name, "url": url, "generated_now": True}
+    reason = None
+    if regenerate:
+        reason = "--regenerate"
+    elif not exists:
+        reason = "new database"
+    elif not marker:
+        reason = "no marker"
+    elif changed := [k for k, v in wanted.items() if marker.get(k) != v]:
+        reason = "changed: " + ", ".join(changed)
+    if reason is None:
+        say(f"== {name}: reusing the {preset} preset (seed {settings.seed}); migrating")
+        try:
+            manage("migrate", "--no-input", "-v0", database_url=url)
+        except subprocess.CalledProcessError:
+            reason = "migrate failed on the existing data"
+    if reason is None:
+        rescored = None
+        if marker.get("code") != code_fingerprint():
+            rescored = rescore(name, url)
+            marker["code"] = code_fingerprint()
+            write_marker(url, marker)
+        return {
+            **marker,
+            "database": name,
+            "url": url,
+            "generated_now": False,
+            "rescored_now_seconds": rescored,
+        }
+
+    say(f"== {name}: generating the {preset} preset, seed {settings.seed} ({reason})")
+    with psycopg.connect(f"{settings.pg}/postgres", autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    manage("migrate", "--no-input", "-v0", database_url=url)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "manage.py", "generate_synthetic", f"--preset={preset}"]
+        + [f"--seed={settings.seed}"],
+        cwd=ROOT,
+        env=app_env(url),
+        stdout=subprocess.PIPE,  # the progress bars go to stderr, straight to the terminal
+        text=True,
+        check=True,
+    )
+    seconds = time.monotonic() - started
+    say(done.stdout.rstrip())
+    generated = re.search(r"Generated synthetic data: .* in ([0-9.]+) s", done.stdout)
+    rescored = re.search(r"Precomputed scores in ([0-9.]+) s", done.stdout)
+    with psycopg.connect(url) as conn:
+        sizes = {
+            key: conn.execute(
+                sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            ).fetchone()[0]
+            for key, table in TABLES.items()
+        }
+    marker = {
+        **wanted,
+        "sizes": sizes,
+        "load_seconds": round(seconds, 1),  # the whole command, Django start-up included
+        "generate_seconds": float(generated[1]) if generated else None,
+        "rescore_seconds": float(rescored[1]) if rescored else None,
+        "code": code_fingerprint(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    write_marker(url, marker)
+    _generated_this_run.add(name)
+    say(f"== {name}: loaded in {seconds:.1f}s (generate_synthetic, including Django start-up)")
+    return {**marker, "database": name, "url": url, "generated_now": True}
+
+
+_generated_this_run: set[str] = set()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    path: str
+    # What a right answer holds, so a 200 of the wrong or an empty page does not count: a text
+    # the body must contain, or a check of the decoded JSON returning what is wrong (or None).
+    expect: str | Callable[[Any], str | None]
+    is_floor: bool = False
+
+    def problem(self, body: bytes) -> str | None:
+        if isinstance(self.expect, str):
+            return None if self.expect.encode() in body else f"the body lacks {self.expect!r}"
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return "the body is not JSON"
+        return self.expect(data)
+
+
+def ranking_of(goal_slug: str) -> Callable[[Any], str | None]:
+    def check(data) -> str | None:
+        if data.get("goal", {}).get("slug") != goal_slug:
+            return f"not the ranking of {goal_slug}"
+        if not data.get("ranked"):
+            return "no ranked compound (precomputed scores missing?)"
+        return None
+
+    return check
+
+
+def stack_with_picks(data) -> str | None:
+    return None if data.get("picks") else "a stack without picks (precomputed scores missing?)"
+
+
+def pick_parameters(url: str) -> dict:
+    """The goals, compound and search text the endpoints use, chosen from the data."""
+    with psycopg.connect(url) as conn:
+        goals = conn.execute(
+            """
+            SELECT g.slug, g.name, count(*) AS rated
+            FROM evidence_rating r
+            JOIN evidence_goal g ON g.id = r.goal_id
+            JOIN evidence_compound c ON c.id = r.compound_id AND c.published
+            GROUP BY g.id ORDER BY rated DESC, g.slug LIMIT 3
+            """
+        ).fetchall()
+        if len(goals) < 3:
+            raise BenchError(f"{url} has fewer than 3 goals with published ratings")
+        compound = conn.execute(
+            """
+            SELECT c.slug, c.name, count(f.id) AS findings
+            FROM evidence_rating r
+            JOIN evidence_compound c ON c.id = r.compound_id AND c.published
+            LEFT JOIN evidence_finding f ON f.compound_id = r.compound_id AND f.goal_id = r.goal_id
+            WHERE r.goal_id = (SELECT id FROM evidence_goal WHERE slug = %s)
+            GROUP BY c.id ORDER BY findings DESC, c.slug LIMIT 1
+            """,
+            [goals[0][0]],
+        ).fetchone()
+        # "Synthetic compound 0421" matches compounds 04210-04219: a search with results.
+        term = re.sub(r"\d$", "", compound[1])
+        matches = conn.execute(
+            "SELECT count(*) FROM evidence_compound WHERE published AND name ILIKE %s",
+            [f"%{term}%"],
+        ).fetchone()[0]
+    return {
+        "goal": {"slug": goals[0][0], "name": goals[0][1], "rated_compounds": goals[0][2]},
+        "stack_goals": [{"slug": s, "name": n, "rated_compounds": r} for s, n, r in goals],
+        "compound": {"slug": compound[0], "name": compound[1], "findings": compound[2]},
+        "search": {"q": term, "published_matches": matches},
+    }
+
+
+def endpoints_for(parameters: dict) -> list[Endpoint]:
+    goal = parameters["goal"]
+    compound = parameters["compound"]
+    stack = urlencode([("goals", g["slug"]) for g in parameters["stack_goals"]])
+    search = urlencode({"q": parameters["search"]["q"]})
+    return [
+        Endpoint("floor", "/healthz", "ok", is_floor=True),
+        Endpoint("goal page", f"/goals/{goal['slug']}/", goal["name"]),
+        Endpoint("ranking API", f"/api/goals/{goal['slug']}/ranking/", ranking_of(goal["slug"])),
+        Endpoint("stack API", f"/api/stack/?{stack}", stack_with_picks),
+        Endpoint(
+            "evidence page",
+            f"/compounds/{compound['slug']}/evidence/{goal['slug']}/",
+            compound["name"],
+        ),
+        Endpoint("search", f"/compounds/?{search}", compound["name"]),
+    ]
+
+
+# --- the server ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def fetch(port: int, path: str, timeout: float) -> tuple[int, bytes, float]:
+    """GET without following redirects: (status, body, seconds)."""
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers=PROXY_HEADERS)
+        response = conn.getresponse()
+        body = response.read()
+    finally:
+        conn.close()
+    return response.status, body, time.perf_counter() - started
+
+
+def read_status(pid: int) -> dict[str, int]:
+    """VmHWM and VmRSS of a process in kB (empty once it is gone)."""
+    values = {}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, rest = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                values[key] = int(rest.split()[0])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return values
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    name: str
+    ppid: int
+    ticks: int  # CPU time used so far (user + system), in clock ticks
+
+
+def processes() -> list[Proc]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        # The name may hold spaces and parentheses: the other fields follow the last ")".
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat.rpartition(")")[2].split()
+        found.append(Proc(int(entry.name), name, int(fields[1]), int(fields[11]) + int(fields[12])))
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+def system_busy_ticks() -> int:
+    """CPU time the whole machine spent busy since boot, in clock ticks (all cores)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields[:8]) - idle
+
+
+def children_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def own_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Server:
+    """gunicorn on a free port for one database; a context manager that always stops it.
+
+    While it runs, a thread samples /proc twice a second: the peak RSS (VmHWM) of each worker,
+    and the CPU time of every process serving the benchmark (gunicorn's master and workers,
+    PostgreSQL's backends for this database), so a measurement can tell how much of the
+    machine something else used meanwhile.
+    """
+
+    def __init__(self, dataset: dict):
+        self.dataset = dataset
+        self.port = free_port()
+        self.log_path = RESULTS_DIR / f"gunicorn-{dataset['database']}.log"
+        self.process: subprocess.Popen | None = None
+        self.peaks_kb: dict[int, int] = {}
+        self.ticks: dict[int, int] = {}  # pid -> last CPU ticks seen, for every own process
+        self.worker_pids: list[int] = []
+        self._backend: dict[int, bool] = {}  # postgres pid -> serves our database
+        self._lock = threading.Lock()
+        self._stop_sampling = threading.Event()
+        self._sampler = threading.Thread(target=self._sample_loop, daemon=True)
+
+    def __enter__(self) -> "Server":
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        say(f"== gunicorn on 127.0.0.1:{self.port}, {self.dataset['database']}")
+        log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "config.wsgi",
+                f"--bind=127.0.0.1:{self.port}",
+                f"--workers={WORKERS}",
+                f"--worker-class={WORKER_CLASS}",
+                f"--timeout={GUNICORN_TIMEOUT}",
+                "--graceful-timeout=10",
+                "--error-logfile=-",
+            ],
+            cwd=ROOT,
+            env=app_env(self.dataset["url"]),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us, and we stop it in order
+        )
+        log.close()
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise BenchError(f"gunicorn exited at start-up:\n{self.log_tail()}")
+            try:
+                fetch(self.port, "/healthz", timeout=5)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    tail = self.log_tail()
+                    raise BenchError(f"gunicorn did not answer in 60 s:\n{tail}") from None
+                time.sleep(0.2)
+        self.sample()
+        self._sampler.start()
+
+    def log_tail(self, lines: int = 20) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _serves_us(self, proc: Proc) -> bool:
+        if proc.pid not in self._backend:
+            # A backend's title reads "postgres: 15/main: postgres bench_large 127.0.0.1(...)".
+            title = cmdline(proc.pid)
+            self._backend[proc.pid] = f" {self.dataset['database']} " in title
+        return self._backend[proc.pid]
+
+    def sample(self) -> None:
+        if self.process is None:
+            return
+        master = self.process.pid
+        with self._lock:
+            workers = []
+            for proc in processes():
+                if proc.pid == master or proc.ppid == master:
+                    self.ticks[proc.pid] = proc.ticks
+                    if proc.ppid == master:
+                        workers.append(proc.pid)
+                elif proc.name == "postgres" and self._serves_us(proc):
+                    self.ticks[proc.pid] = proc.ticks
+            self.worker_pids = workers
+            for pid in workers:
+                peak = read_status(pid).get("VmHWM", 0)
+                self.peaks_kb[pid] = max(peak, self.peaks_kb.get(pid, 0))
+
+    def _sample_loop(self) -> None:
+        while not self._stop_sampling.wait(0.5):
+            self.sample()
+
+    def worker_ticks(self) -> int:
+        self.sample()
+        with self._lock:
+            return sum(self.ticks.get(pid, 0) for pid in self.worker_pids)
+
+    def wait_idle(self, limit: float = 300) -> float:
+        """Wait until the workers use no CPU for 0.3 s (wrk's leftovers are done)."""
+        started = time.monotonic()
+        before = self.worker_ticks()
+        while time.monotonic() - started < limit:
+            time.sleep(0.3)
+            now = self.worker_ticks()
+            if now - before <= 1:
+                return time.monotonic() - started
+            before = now
+        raise BenchError(f"the workers were still busy {limit:.0f} s after the load stopped")
+
+    def cpu_mark(self) -> dict:
+        self.sample()
+        with self._lock:
+            ticks = dict(self.ticks)
+        return {
+            "time": time.monotonic(),
+            "system": system_busy_ticks(),
+            "ours": ticks,
+            "children": children_seconds(),
+            "self": own_seconds(),
+        }
+
+    def cpu_since(self, mark: dict) -> dict:
+        """Where the machine's CPU went since the mark, as shares of its whole capacity."""
+        now = self.cpu_mark()
+        hz = os.sysconf("SC_CLK_TCK")
+        capacity = (now["time"] - mark["time"]) * (os.cpu_count() or 1)
+        server = sum(t - mark["ours"].get(pid, 0) for pid, t in now["ours"].items()) / hz
+        load = now["children"] - mark["children"]  # wrk, reaped by now
+        harness = now["self"] - mark["self"]
+        busy = (now["system"] - mark["system"]) / hz
+        other = max(0.0, busy - server - load - harness)
+        return {
+            "app_and_db": round(server / capacity, 3),
+            "wrk": round(load / capacity, 3),
+            "harness": round(harness / capacity, 3),
+            "other": round(other / capacity, 3),
+            "idle": round(max(0.0, 1 - busy / capacity), 3),
+        }
+
+    def wait_quiet(self, limit: float) -> float:
+        """Wait (at most `limit` s) until other processes use under OTHER_CPU_LIMIT for 1 s."""
+        started = time.monotonic()
+        while True:
+            mark = self.cpu_mark()
+            time.sleep(1)
+            if self.cpu_since(mark)["other"] <= OTHER_CPU_LIMIT:
+                break
+            if time.monotonic() - started > limit:
+                break
+        return round(time.monotonic() - started, 1)
+
+    def stop(self) -> None:
+        self._stop_sampling.set()
+        if self._sampler.is_alive():
+            self._sampler.join(timeout=2)
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        self.sample()  # a last look at the workers' peaks before they go
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            say("!! gunicorn did not stop in 30 s; killing its process group")
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        say(f"== gunicorn stopped (log: {self.log_path.relative_to(ROOT)})")
+
+
+# --- load ----------------------------------------------------------------------------------
+
+
+def wrk(port: int, path: str, seconds: int, settings: Settings) -> dict:
+    command = [
+        "wrk",
+        f"--threads={settings.threads}",
+        f"--connections={settings.connections}",
+        f"--duration={seconds}s",
+        f"--timeout={settings.timeout}s",
+        f"--script={LUA_SCRIPT}",
+        *(f"--header={name}: {value}" for name, value in PROXY_HEADERS.items()),
+        f"http://127.0.0.1:{port}{path}",
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + settings.timeout + 60
+    )
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
+    if done.returncode != 0 or line is None:
+        raise BenchError(f"wrk failed ({done.returncode}): {done.stdout}{done.stderr}")
+    raw = json.loads(line.removeprefix("BENCH_RESULT "))
+    status = raw["status"]
+    # wrk's own "status" error counts 4xx/5xx, already in the status classes: leave it out.
+    errors = {k: v for k, v in raw["errors"].items() if k != "status"}
+    seconds_run = raw["duration_us"] / 1e6
+    return {
+        "requests": raw["requests"],
+        "seconds": round(seconds_run, 3),
+        "rps": round(raw["requests"] / seconds_run, 2) if seconds_run else 0.0,
+        "bytes_per_request": round(raw["bytes"] / raw["requests"]) if raw["requests"] else None,
+        "latency_ms": {k: round(v / 1000, 2) for k, v in raw["latency_us"].items()},
+        "status": status,
+        "non2xx": status["3xx"] + status["4xx"] + status["5xx"] + status["other"],
+        "errors": errors,
+    }
+
+
+def precheck(server: Server, endpoint: Endpoint, settings: Settings) -> dict:
+    try:
+        status, body, seconds = fetch(server.port, endpoint.path, timeout=settings.timeout)
+    except OSError as exc:
+        return {"ok": False, "status": None, "error": f"no answer: {exc}"}
+    result = {"status": status, "ms": round(seconds * 1000, 1), "bytes": len(body)}
+    if status != 200:
+        return {**result, "ok": False, "error": f"answered {status}, not 200"}
+    if problem := endpoint.problem(body):
+        return {**result, "ok": False, "error": f"200, but {problem}"}
+    return {**result, "ok": True}
+
+
+def measure(server: Server, endpoint: Endpoint, settings: Settings) -> dict:
+    result = {"name": endpoint.name, "path": endpoint.path, "is_floor": endpoint.is_floor}
+    result["precheck"] = check = precheck(server, endpoint, settings)
+    if not check["ok"]:
+        say(f"!! PRECHECK FAILED {endpoint.name} {endpoint.path}: {check['error']}")
+        return result
+    say(f"-- {endpoint.name}: {endpoint.path} (first answer {check['ms']:.0f} ms)")
+    wrk(server.port, endpoint.path, settings.warmup, settings)
+    server.wait_idle()
+    # On a shared machine: wait for quiet, and measure again when something else took CPU
+    # meanwhile, keeping the cleanest attempt.
+    attempts = []
+    for attempt in range(1 + settings.retries):
+        waited = server.wait_quiet(settings.quiet_wait)
+        mark = server.cpu_mark()
+        load = wrk(server.port, endpoint.path, settings.duration, settings)
+        cpu = server.cpu_since(mark)
+        drained = server.wait_idle()
+        attempts.append({"load": load, "cpu": cpu, "quiet_wait": waited, "drain": drained})
+        if cpu["other"] <= OTHER_CPU_LIMIT:
+            break
+        if attempt < settings.retries:
+            say(f"   other processes used {cpu['other']:.0%} of the machine; measuring again")
+    best = min(attempts, key=lambda a: a["cpu"]["other"])
+    result["load"] = load = best["load"]
+    result["cpu"] = cpu = best["cpu"]
+    result["attempts"] = len(attempts)
+    result["drain_seconds"] = round(best["drain"], 1)
+    result["quiet_wait_seconds"] = best["quiet_wait"]
+    latency = load["latency_ms"]
+    say(
+        f"   {load['rps']:.1f} req/s, p50 {latency['p50']:.1f} ms, p95 {latency['p95']:.1f} ms, "
+        f"{load['requests']} requests, {load['non2xx']} non-2xx; CPU: app+db "
+        f"{cpu['app_and_db']:.0%}, wrk {cpu['wrk']:.0%}, other processes {cpu['other']:.0%}"
+    )
+    if cpu["other"] > OTHER_CPU_LIMIT:
+        say(f"!! other processes used {cpu['other']:.0%} of the machine during {endpoint.name}")
+    return result
+
+
+def run_endpoints(results: dict, settings: Settings, preset: str, regenerate: bool) -> None:
+    dataset = ensure_dataset(preset, settings, regenerate)
+    results["dataset"] = {k: v for k, v in dataset.items() if k != "url"}
+    results["parameters"] = parameters = pick_parameters(dataset["url"])
+    endpoints = endpoints_for(parameters)
+    measured = results["endpoints"] = []
+    with Server(dataset) as server:
+        for endpoint in endpoints:
+            measured.append(measure(server, endpoint, settings))
+        floor_again = measure(server, endpoints[0], settings)
+        results["memory"] = memory_of(server)
+    floor = measured[0]
+    rates = [e["load"]["rps"] for e in (floor, floor_again) if e.get("load")]
+    if rates:
+        mean = sum(rates) / len(rates)
+        results["floor"] = {
+            "before": rates[0],
+            "after": rates[-1],
+            "mean": round(mean, 2),
+            "drift": round(rates[-1] / rates[0] - 1, 3) if len(rates) == 2 else None,
+        }
+        if len(rates) == 2 and abs(rates[-1] / rates[0] - 1) > 0.15:
+            results["warnings"].append(
+                f"the floor drifted {rates[-1] / rates[0] - 1:+.0%} during the run: the machine "
+                "was busy with something else, or the run is too short; ratios are shaky"
+            )
+        for endpoint in measured:
+            if endpoint.get("load") and mean:
+                endpoint["ratio_to_floor"] = round(endpoint["load"]["rps"] / mean, 3)
+    else:
+        results["problems"].append("the floor was not measured: no ratios")
+
+
+def memory_of(server: Server) -> dict:
+    peaks = {str(pid): round(kb / 1024, 1) for pid, kb in sorted(server.peaks_kb.items())}
+    return {
+        "workers_mb": peaks,
+        "worker_peak_mb": max(peaks.values()) if peaks else None,
+        "database": server.dataset["database"],
+    }
+
+
+def run_growth(results: dict, settings: Settings, regenerate: bool) -> None:
+    growth = results["growth"] = {"presets": {}, "runs": []}
+    ranking = next((e for e in results.get("endpoints", []) if e["name"] == "ranking API"), None)
+    for preset in PRESETS:
+        entry = growth["presets"][preset] = {}
+        reuse = (
+            preset == "large"
+            and results.get("dataset", {}).get("preset") == "large"
+            and ranking is not None
+            and ranking.get("load")
+        )
+        if reuse:
+            entry.update(
+                database=results["dataset"]["database"],
+                goal=results["parameters"]["goal"]["slug"],
+                rated_compounds=results["parameters"]["goal"]["rated_compounds"],
+                other_cpu=ranking.get("cpu", {}).get("other"),
+                path=ranking["path"],
+                p50_ms=ranking["load"]["latency_ms"]["p50"],
+                requests=ranking["load"]["requests"],
+                source="the endpoint table's ranking API",
+            )
+            continue
+        dataset = ensure_dataset(preset, settings, regenerate)
+        parameters = pick_parameters(dataset["url"])
+        goal = parameters["goal"]
+        endpoint = next(e for e in endpoints_for(parameters) if e.name == "ranking API")
+        entry.update(
+            database=dataset["database"],
+            goal=goal["slug"],
+            rated_compounds=goal["rated_compounds"],
+            path=endpoint.path,
+        )
+        with Server(dataset) as server:
+            measured = measure(server, endpoint, settings)
+        measured["name"] = f"ranking API at {preset}"
+        growth["runs"].append(measured)
+        entry["other_cpu"] = measured.get("cpu", {}).get("other")
+        if not measured.get("load") or not measured["load"]["requests"]:
+            entry["error"] = measured["precheck"].get("error") or "no request completed"
+            continue
+        entry.update(
+            p50_ms=measured["load"]["latency_ms"]["p50"], requests=measured["load"]["requests"]
+        )
+    small = growth["presets"]["small"].get("p50_ms")
+    large = growth["presets"]["large"].get("p50_ms")
+    growth["large_over_small"] = round(large / small, 2) if small and large else None
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def machine(settings: Settings) -> dict:
+    def output(*command: str) -> str:
+        done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        return (done.stdout or done.stderr).strip()
+
+    with psycopg.connect(f"{settings.pg}/postgres") as conn:
+        postgres = conn.execute("SHOW server_version").fetchone()[0]
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "postgres": postgres,
+        "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3],
+        "wrk": output("wrk", "--version").splitlines()[0],
+        # Settings the app inherits from this environment, besides the ones set here.
+        "inherited_env": {
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith(("DJANGO_", "DATABASE_", "REDIS_")) and "SECRET" not in k
+        },
+        "git_commit": output("git", "rev-parse", "--short", "HEAD"),
+        "git_dirty": bool(output("git", "status", "--porcelain")),
+    }
+
+
+def save(results: dict, latest: bool) -> Path:
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = results["started"].replace(":", "").replace("-", "")
+    path = RESULTS_DIR / f"bench-{stamp}.json"
+    text = json.dumps(results, indent=2) + "\n"
+    path.write_text(text, encoding="utf-8")
+    if latest:
+        (RESULTS_DIR / "latest.json").write_text(text, encoding="utf-8")
+    return path
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 s per endpoint: a smoke run")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--endpoints", action="store_true", help="only the endpoint table")
+    only.add_argument("--growth", action="store_true", help="only the growth measurement")
+    parser.add_argument(
+        "--preset", choices=PRESETS, default="large", help="data for the endpoint table"
+    )
+    parser.add_argument(
+        "--regenerate", action="store_true", help="rebuild the bench databases used"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    signal.signal(signal.SIGINT, terminate)  # even when started with SIGINT ignored
+    started = datetime.now(UTC)
+    results: dict = {
+        "started": started.isoformat(timespec="seconds"),
+        "problems": [],  # the run is not valid: exit status 1
+        "warnings": [],  # the numbers deserve doubt
+    }
+    complete = False
+    try:
+        settings = Settings.from_env(args.quick)
+        results["settings"] = settings.public()
+        if shutil.which("wrk") is None:
+            raise BenchError("wrk is not installed: apt-get install -y wrk")
+        try:
+            results["machine"] = machine(settings)
+        except psycopg.OperationalError as exc:
+            raise BenchError(f"PostgreSQL does not answer at {settings.pg}: {exc}") from exc
+        RESULTS_DIR.mkdir(exist_ok=True)
+        say("== collectstatic")
+        manage("collectstatic", "--no-input", "-v0", database_url=f"{settings.pg}/postgres")
+        if not args.growth:
+            run_endpoints(results, settings, args.preset, args.regenerate)
+        if not args.endpoints:
+            run_growth(results, settings, args.regenerate)
+        complete = True
+    except KeyboardInterrupt:
+        say("!! interrupted; gunicorn was stopped")
+        results["problems"].append("interrupted")
+        save(results, latest=False)
+        return 130
+    except (BenchError, subprocess.CalledProcessError, psycopg.Error) as exc:
+        say(f"!! the benchmark could not run: {exc}")
+        results["problems"].append(str(exc))
+        path = save(results, latest=False)
+        say(f"   partial results: {path.relative_to(ROOT)}")
+        return 2
+    finally:
+        results["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
+    busy = [
+        f"{e['name']} ({e['cpu']['other']:.0%})"
+        for e in [*results.get("endpoints", []), *results.get("growth", {}).get("runs", [])]
+        if e.get("cpu", {}).get("other", 0) > OTHER_CPU_LIMIT
+    ]
+    if busy:
+        results["warnings"].append(
+            "other processes used more than "
+            f"{OTHER_CPU_LIMIT:.0%} of the machine's CPU during: {', '.join(busy)}; "
+            "those numbers are too low; rerun on a quiet machine"
+        )
+    for endpoint in results.get("endpoints", []):
+        if not endpoint["precheck"]["ok"]:
+            results["problems"].append(
+                f"{endpoint['name']} failed its pre-check: {endpoint['precheck']['error']}"
+            )
+    results["targets"] = report.evaluate(results)
+    results["passed"] = (
+        complete and not results["problems"] and all(t["pass"] for t in results["targets"])
+    )
+    path = save(results, latest=True)
+    print(report.render(results))
+    print(f"\nSaved {path.relative_to(ROOT)} and bench-results/latest.json")
+    return 0 if results["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

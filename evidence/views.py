@@ -37,6 +37,7 @@ from evidence.models import (
     Vendor,
 )
 from evidence.templatetags.evidence_tags import format_effect, format_favours
+from stacks.cache import cache_page_until_content_changes
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -73,6 +74,7 @@ def _ratings_by_tier():
 
 @require_GET
 @vary_on_headers("HX-Request")
+@cache_page_until_content_changes
 def compound_index(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     compounds = Compound.objects.published().prefetch_related(
@@ -119,6 +121,7 @@ def visible_offers():
 
 
 @require_GET
+@cache_page_until_content_changes
 def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
     compound = get_object_or_404(
         Compound.objects.published().prefetch_related(
@@ -232,6 +235,7 @@ def _forest_kind(finding: Finding) -> str:
 
 
 @require_GET
+@cache_page_until_content_changes
 def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResponse:
     compound = get_object_or_404(Compound.objects.published(), slug=slug)
     goal = get_object_or_404(Goal, slug=goal_slug)
@@ -324,6 +328,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
 
 
 @require_GET
+@cache_page_until_content_changes
 def vendor_index(request: HttpRequest) -> HttpResponse:
     vendors = (
         Vendor.objects.active()
@@ -334,6 +339,7 @@ def vendor_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cache_page_until_content_changes
 def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
     vendor = get_object_or_404(Vendor.objects.active(), slug=slug)
     offers = (
@@ -359,6 +365,7 @@ def outbound(request: HttpRequest, offer_id: int) -> HttpResponse:
 
 
 @require_GET
+@cache_page_until_content_changes
 def methodology(request: HttpRequest) -> HttpResponse:
     path = settings.BASE_DIR / "docs" / "methodology.md"
     try:

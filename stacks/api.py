@@ -9,8 +9,10 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
+from pydantic import TypeAdapter
 
 from evidence.models import Compound, Condition, Finding, Goal, Offer, Rating
+from stacks.cache import cached_json
 from stacks.ranking import (
     DEFAULT_LIMIT,
     DEFAULT_STACK_SIZE,
@@ -233,6 +235,11 @@ def _ranked(entry: RankedCompound) -> dict:
     }
 
 
+def _dump(schema, data) -> bytes:
+    """Validate an answer against its schema once and serialise it, ready to cache."""
+    return TypeAdapter(schema).dump_json(TypeAdapter(schema).validate_python(data))
+
+
 def _goal(goal: Goal) -> dict:
     return {"slug": goal.slug, "name": goal.name, "category": goal.category}
 
@@ -254,7 +261,10 @@ def _ranking(ranking: Ranking) -> dict:
 
 @api.get("/goals/", response=list[GoalOut], summary="All goals")
 def list_goals(request: HttpRequest):
-    return [_goal(g) for g in Goal.objects.order_by("category", "name")]
+    return cached_json(
+        request,
+        lambda: _dump(list[GoalOut], [_goal(g) for g in Goal.objects.order_by("category", "name")]),
+    )
 
 
 @api.get(
@@ -266,7 +276,10 @@ def goal_ranking(request: HttpRequest, slug: str, params: Query[ConstraintParams
     goal = Goal.objects.filter(slug=slug).first() if _is_slug(slug) else None
     if goal is None:
         raise HttpError(404, f"Unknown goal: {slug}")
-    return _ranking(rank_goal(goal, params.to_constraints(), params.limit))
+    return cached_json(
+        request,
+        lambda: _dump(RankingOut, _ranking(rank_goal(goal, params.to_constraints(), params.limit))),
+    )
 
 
 @api.get(
@@ -287,7 +300,15 @@ def stack(request: HttpRequest, params: Query[StackParams]):
             raise HttpError(422, f"priority: {goal_slug} is not one of the chosen goals")
         priorities[goal_slug] = float(weight)
     constraints = params.to_constraints()
-    result = build_stack([goals[s] for s in slugs], constraints, priorities, params.size)
+
+    def build() -> bytes:
+        result = build_stack([goals[s] for s in slugs], constraints, priorities, params.size)
+        return _dump(StackOut, _stack(result, constraints))
+
+    return cached_json(request, build)
+
+
+def _stack(result, constraints) -> dict:
     return {
         "goals": [_goal(g) for g in result.goals],
         "picks": [
@@ -312,6 +333,10 @@ def stack(request: HttpRequest, params: Query[StackParams]):
     summary="A compound with its ratings and findings",
 )
 def compound_detail(request: HttpRequest, slug: str):
+    return cached_json(request, lambda: _dump(CompoundOut, _compound(slug)))
+
+
+def _compound(slug: str) -> dict:
     compound = (
         Compound.objects.published()
         .prefetch_related(

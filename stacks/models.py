@@ -65,3 +65,16 @@ class GoalScore(models.Model):
 
     def __str__(self):
         return f"{self.name} for goal {self.goal_id}: {self.score}"
+
+
+class ContentVersion(models.Model):
+    """One row whose number changes whenever published content may have changed.
+
+    Cached pages and API answers are keyed by it (stacks.cache), so an edit in the admin
+    retires every cached copy at once, on every app server, with no list of keys to purge.
+    """
+
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"Content version {self.version}"

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Prefetch, Q
 
 from evidence.models import Compound, Dosing, Finding, Goal, Rating, Route, SideEffect
+from stacks.cache import bump_content_version
 from stacks.models import GoalScore
 from stacks.scoring import CompoundEvidence, facts_from_finding, score_evidence
 
@@ -124,6 +125,7 @@ def refresh_compounds(compound_ids: Iterable[int]) -> int:
     rows = score_rows(compound_ids=compound_ids)
     GoalScore.objects.filter(compound_id__in=compound_ids).delete()
     GoalScore.objects.bulk_create(rows, batch_size=1000)
+    bump_content_version()
     return len(rows)
 
 
@@ -140,6 +142,7 @@ def rescore_all(progress: Callable[[int, int], None] | None = None) -> int:
             written += len(rows)
             if progress:
                 progress(min(start + GOALS_PER_BATCH, len(goal_ids)), len(goal_ids))
+        bump_content_version()
     return written
 
 

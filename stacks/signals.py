@@ -3,7 +3,17 @@
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
-from evidence.models import Compound, Dosing, Finding, Rating, SideEffect, Study, Tier
+from evidence.models import (
+    Compound,
+    Dosing,
+    Finding,
+    Rating,
+    SideEffect,
+    Study,
+    Tier,
+    VendorAccount,
+)
+from stacks.cache import bump_content_version
 from stacks.refresh import mark_compounds
 
 # Models whose rows belong to one compound; a change to one moves that compound's scores.
@@ -19,11 +29,18 @@ def remember_previous_compound(sender, instance, **kwargs):
         )
 
 
+def _is_content(sender) -> bool:
+    """Models whose rows visitors see: the evidence app's, not their history records."""
+    return sender._meta.app_label == "evidence" and not sender.__name__.startswith("Historical")
+
+
 @receiver(post_save)
 @receiver(post_delete)
 def rescore_after_edit(sender, instance, **kwargs):
-    if kwargs.get("raw"):
-        return  # loaddata: the caller rescores
+    if kwargs.get("raw") or sender.__module__ == "__fake__":
+        return  # loaddata, or a migration's historical model: the caller rescores
+    if _is_content(sender) and sender is not VendorAccount:
+        bump_content_version()
     if sender in PER_COMPOUND:
         mark_compounds({instance.compound_id, getattr(instance, "_previous_compound_id", None)})
     elif sender is Compound:

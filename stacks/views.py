@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from evidence.models import Goal, Tier
+from stacks.cache import cache_page_until_content_changes
 from stacks.charts import MapPoint, evidence_map
 from stacks.forms import BuilderForm, ConstraintsForm
 from stacks.ranking import Constraints, build_stack, rank_goal
@@ -19,6 +20,7 @@ def _page(request, template: str, context: dict, status: int = 200):
 
 @require_GET
 @vary_on_headers("HX-Request")
+@cache_page_until_content_changes
 def builder(request):
     tiers = list(Tier.objects.all())
     form = BuilderForm(request.GET or None, tiers=tiers)
@@ -44,6 +46,7 @@ def builder(request):
 
 @require_GET
 @vary_on_headers("HX-Request")
+@cache_page_until_content_changes
 def goal_detail(request, slug):
     goal = get_object_or_404(Goal, slug=slug)
     tiers = list(Tier.objects.all())

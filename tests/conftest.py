@@ -5,3 +5,13 @@ from django.conf import settings
 @pytest.fixture(autouse=True)
 def _fast_passwords():
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Tests roll the database back, content version included: never reuse a cached page."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from openapi_spec_validator import validate
 
-from evidence.models import Condition
+from evidence.models import Condition, Tier
 from tests.factories import (
     make_compound,
     make_contraindication,
@@ -195,3 +195,16 @@ def test_ranking_is_cut_at_the_limit_with_full_totals(client):
     assert body["totals"]["ranked"] == 4
     assert body["limit"] == 3
     assert client.get(f"/api/goals/{goal.slug}/ranking/?limit=0").status_code == 422
+
+
+def test_a_cached_ranking_is_retired_by_an_edit(client, django_assert_max_num_queries):
+    goal = make_goal()
+    compound = rated(goal, 3)
+    url = f"/api/goals/{goal.slug}/ranking/"
+    assert client.get(url).json()["ranked"][0]["tier"] == 3
+    with django_assert_max_num_queries(2):  # the goal and the content version
+        assert client.get(url).json()["ranked"][0]["tier"] == 3
+    rating = compound.ratings.get()
+    rating.tier = Tier.objects.get(number=1)
+    rating.save()
+    assert client.get(url).json()["ranked"][0]["tier"] == 1

@@ -135,8 +135,9 @@ def test_builder_query_count_is_bounded(client, scale, django_assert_max_num_que
             make_offer(compound)
             make_dosing(compound)
     query = "&".join(f"goals={g.slug}" for g in goals)
-    # Goals, tiers and the form, then the stack for three goals (see test_ranking).
-    with django_assert_max_num_queries(18):
+    # Content version (cache key), goals, tiers and the form, then the stack for three goals
+    # (see test_ranking).
+    with django_assert_max_num_queries(19):
         response = client.get(f"/?{query}&in_stock=on")
     assert response.status_code == 200
 
@@ -146,7 +147,7 @@ def test_goal_page_query_count_is_bounded(client, scale, django_assert_max_num_q
     goal = make_goal()
     for _ in range(2 * scale):
         rated(goal)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(f"/goals/{goal.slug}/")
     assert response.status_code == 200
 

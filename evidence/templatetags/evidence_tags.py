@@ -17,6 +17,7 @@ templates.
 from decimal import Decimal
 
 from django import template
+from django.middleware.csrf import get_token
 
 from evidence import stats
 
@@ -40,6 +41,15 @@ def tier_badge(tier, size=""):
 def disclaimer():
     """The short "not medical advice" notice for the top of every ranking."""
     return {}
+
+
+@register.simple_tag(takes_context=True)
+def csrf_header_token(context) -> str:
+    """The CSRF token for htmx's header; a placeholder while stacks.cache renders a page to
+    store, so a cached page never carries one visitor's token to another."""
+    request = context.get("request")
+    placeholder = getattr(request, "csrf_placeholder", None)
+    return placeholder or get_token(request) if request is not None else ""
 
 
 @register.filter

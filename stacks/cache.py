@@ -1,0 +1,82 @@
+"""Cache public pages and API answers until the content changes.
+
+Every cached entry is keyed by the current ContentVersion, read once per request (one
+indexed single-row query); any save or delete of content bumps it (stacks.signals), which
+retires all cached copies on every app server at once. The cache itself is Django's (Redis
+when REDIS_URL is set, else local memory). Pages are stored with a placeholder where the
+visitor's CSRF token goes, so no visitor ever receives another visitor's token.
+"""
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+
+from django.core.cache import cache
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+
+from stacks.models import ContentVersion
+
+TIMEOUT = 60 * 60
+CSRF_PLACEHOLDER = "__csrf_token_placeholder__"
+
+
+def content_version() -> int:
+    version = ContentVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    return version or 0
+
+
+def bump_content_version() -> None:
+    """Published content may have changed: retire every cached page and answer."""
+    if not ContentVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        ContentVersion.objects.get_or_create(pk=1)
+
+
+def _key(kind: str, request: HttpRequest, version: int) -> str:
+    path = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
+    fragment = "f" if request.headers.get("HX-Request") == "true" else "p"
+    return f"{kind}:{version}:{fragment}:{path}"
+
+
+def cache_page_until_content_changes(view: Callable) -> Callable:
+    """Serve a GET page from the cache while the content version is unchanged.
+
+    Only 200 responses are stored. The stored HTML carries a placeholder instead of the CSRF
+    token; each response gets the requesting visitor's own token.
+    """
+
+    @wraps(view)
+    def cached_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        key = _key("page", request, content_version())
+        stored = cache.get(key)
+        if stored is None:
+            request.csrf_placeholder = CSRF_PLACEHOLDER
+            response = view(request, *args, **kwargs)
+            del request.csrf_placeholder
+            if response.status_code != 200 or response.streaming:
+                return _with_token(request, response)
+            stored = (response.content, response["Content-Type"])
+            cache.set(key, stored, TIMEOUT)
+        content, content_type = stored
+        return _with_token(request, HttpResponse(content, content_type=content_type))
+
+    return cached_view
+
+
+def _with_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    if not response.streaming and CSRF_PLACEHOLDER.encode() in response.content:
+        response.content = response.content.replace(
+            CSRF_PLACEHOLDER.encode(), get_token(request).encode()
+        )
+    return response
+
+
+def cached_json(request: HttpRequest, build: Callable[[], bytes]) -> HttpResponse:
+    """An API answer from the cache, or built (already serialised JSON) and stored."""
+    key = _key("json", request, content_version())
+    content = cache.get(key)
+    if content is None:
+        content = build()
+        cache.set(key, content, TIMEOUT)
+    return HttpResponse(content, content_type="application/json")

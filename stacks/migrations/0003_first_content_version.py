@@ -1,0 +1,11 @@
+from django.db import migrations
+
+
+def create_row(apps, schema_editor):
+    apps.get_model("stacks", "ContentVersion").objects.get_or_create(pk=1)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("stacks", "0002_content_version")]
+
+    operations = [migrations.RunPython(create_row, migrations.RunPython.noop)]

@@ -234,6 +234,11 @@ def _forest_kind(finding: Finding) -> str:
     return charts.RATIO if finding.is_ratio else charts.DIFFERENCE
 
 
+# Beyond this many rows a forest plot is unreadable (and a page heavy on a phone); the
+# table still lists every finding.
+FOREST_MAX_ROWS = 40
+
+
 @require_GET
 @cache_page_until_content_changes
 def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResponse:
@@ -300,9 +305,11 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         "participants": sum(n for n in sample_sizes if n),
         "studies_without_n": sum(1 for n in sample_sizes if not n),
         "finding_count": len(findings),
+        "forest_cut": len(forest_rows) > FOREST_MAX_ROWS,
+        "forest_max_rows": FOREST_MAX_ROWS,
         "forest_svg": mark_safe(  # forest_plot escapes every text it draws
             charts.forest_plot(
-                forest_rows,
+                forest_rows[:FOREST_MAX_ROWS],
                 chart_id="forest",
                 title=f"Forest plot: {compound.name} for {goal.name}",
             )

@@ -273,13 +273,14 @@ def list_goals(request: HttpRequest):
     summary="Compounds ranked for one goal",
 )
 def goal_ranking(request: HttpRequest, slug: str, params: Query[ConstraintParams]):
-    goal = Goal.objects.filter(slug=slug).first() if _is_slug(slug) else None
-    if goal is None:
-        raise HttpError(404, f"Unknown goal: {slug}")
-    return cached_json(
-        request,
-        lambda: _dump(RankingOut, _ranking(rank_goal(goal, params.to_constraints(), params.limit))),
-    )
+    def build() -> bytes:
+        goal = Goal.objects.filter(slug=slug).first() if _is_slug(slug) else None
+        if goal is None:
+            raise HttpError(404, f"Unknown goal: {slug}")
+        ranking = rank_goal(goal, params.to_constraints(), params.limit)
+        return _dump(RankingOut, _ranking(ranking))
+
+    return cached_json(request, build)
 
 
 @api.get(
@@ -289,19 +290,19 @@ def goal_ranking(request: HttpRequest, slug: str, params: Query[ConstraintParams
 )
 def stack(request: HttpRequest, params: Query[StackParams]):
     slugs = list(dict.fromkeys(params.goals))
-    goals = {g.slug: g for g in Goal.objects.filter(slug__in=slugs)}
-    missing = [s for s in slugs if s not in goals]
-    if missing:
-        raise HttpError(404, f"Unknown goal: {', '.join(missing)}")
-    priorities = {}
-    for item in params.priority:
-        goal_slug, weight = item.split(":")
-        if goal_slug not in goals:
-            raise HttpError(422, f"priority: {goal_slug} is not one of the chosen goals")
-        priorities[goal_slug] = float(weight)
-    constraints = params.to_constraints()
 
     def build() -> bytes:
+        goals = {g.slug: g for g in Goal.objects.filter(slug__in=slugs)}
+        missing = [s for s in slugs if s not in goals]
+        if missing:
+            raise HttpError(404, f"Unknown goal: {', '.join(missing)}")
+        priorities = {}
+        for item in params.priority:
+            goal_slug, weight = item.split(":")
+            if goal_slug not in goals:
+                raise HttpError(422, f"priority: {goal_slug} is not one of the chosen goals")
+            priorities[goal_slug] = float(weight)
+        constraints = params.to_constraints()
         result = build_stack([goals[s] for s in slugs], constraints, priorities, params.size)
         return _dump(StackOut, _stack(result, constraints))
 

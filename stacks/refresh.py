@@ -18,7 +18,7 @@ from django.db.models import Prefetch, Q
 from evidence.models import Compound, Dosing, Finding, Goal, Rating, Route, SideEffect
 from stacks.cache import bump_content_version
 from stacks.models import GoalScore
-from stacks.scoring import CompoundEvidence, facts_from_finding, score_evidence
+from stacks.scoring import CompoundEvidence, facts_from_finding, score_evidence, summarise
 
 _pending = threading.local()
 GOALS_PER_BATCH = 25
@@ -105,7 +105,7 @@ def _row(goal_id: int, compound: Compound, rating: Rating | None, findings: list
         score=score.value,
         tier_number=rating.tier.number,
         tier_label=rating.tier.label,
-        components=[component.__dict__ for component in score.components],
+        components=[component.__dict__ for component in summarise(score.components)],
         study_count=score.study_count,
         randomised_study_count=score.randomised_study_count,
         participants=score.participants,

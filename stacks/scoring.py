@@ -30,6 +30,7 @@ CONTRADICTION_SHARE = 0.5
 SERIOUS_EFFECT_POINTS = 3.0
 MAX_SAFETY_PENALTY = 9.0
 OBSERVATIONAL_CAP = 70.0
+LISTED_STUDIES = 6  # studies named one by one in a ranking's "why this rank"
 
 Design = Study.Design
 Comparator = Finding.Comparator
@@ -314,3 +315,29 @@ def facts_from_finding(finding: Finding) -> FindingFacts:
         favours=finding.favours,
         is_qualitative=finding.measure == Finding.Measure.QUALITATIVE,
     )
+
+
+def summarise(components: tuple[Component, ...], listed: int = LISTED_STUDIES):
+    """The components for a ranking list: the `listed` studies that move the score most,
+    then one line adding up the rest, so the points still sum to the score.
+
+    The evidence page shows every study; a list of rankings stays small and readable.
+    """
+    studies = [c for c in components if c.kind == "study"]
+    if len(studies) <= listed:
+        return tuple(components)
+    shown = set(sorted(studies, key=lambda c: (-abs(c.points), c.study_slug))[:listed])
+    rest = [c for c in studies if c not in shown]
+    others = Component(
+        kind="study",
+        label=f"{len(rest)} more studies, each listed on the evidence page",
+        points=round(sum(c.points for c in rest), 2),
+        design_weight=round(sum(c.design_weight for c in rest), 2),
+    )
+    summary = []
+    for component in components:
+        if component.kind != "study" or component in shown:
+            summary.append(component)
+        if component is studies[-1]:
+            summary.append(others)
+    return tuple(summary)

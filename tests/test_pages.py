@@ -824,3 +824,15 @@ def test_favicon_ico_points_at_the_site_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("favicon.svg")
+
+
+def test_the_forest_plot_is_cut_to_a_readable_size_while_the_table_keeps_every_finding(client):
+    compound, goal = make_compound(), make_goal()
+    study = make_study()
+    for i in range(45):
+        make_finding(compound, goal, study=study, outcome=f"Synthetic outcome {i:02}")
+    html = client.get(reverse("evidence_detail", args=[compound.slug, goal.slug])).content.decode()
+    assert "The plot shows the first 40 of the 45 findings" in html
+    assert html.count('data-label="Outcome"') == 45
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert "Synthetic outcome 39" in svg and "Synthetic outcome 40" not in svg

@@ -3,6 +3,7 @@
 import random
 from dataclasses import replace
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from stacks.scoring import (
     classify,
     score_evidence,
     size_factor,
+    summarise,
 )
 
 TIER_WEIGHTS = {1: 90, 2: 75, 3: 60, 4: 40, 5: 20}
@@ -235,3 +237,21 @@ def test_consistent_benefits_raise_and_contradictions_lower_confidence():
     assert any(c.kind == "consistency" and c.points > 0 for c in two.components)
     assert any(c.kind == "consistency" and c.points < 0 for c in mixed.components)
     assert two.value > one.value > mixed.value
+
+
+@given(tier=tiers, findings=finding_lists(), listed=st.integers(1, 4))
+def test_a_summary_keeps_the_biggest_studies_and_the_same_total(tier, findings, listed):
+    score = score_evidence(evidence(tier, findings))
+    summary = summarise(score.components, listed)
+    studies = [c for c in score.components if c.kind == "study"]
+    assert sum(c.points for c in summary) == pytest.approx(sum(c.points for c in score.components))
+    if len(studies) <= listed:
+        assert summary == score.components
+    else:
+        assert len([c for c in summary if c.kind == "study"]) == listed + 1
+        [others] = [c for c in summary if c.kind == "study" and not c.study_slug]
+        hidden = [c for c in studies if c not in summary]
+        assert others.label == f"{len(hidden)} more studies, each listed on the evidence page"
+        assert others.points == pytest.approx(sum(c.points for c in hidden), abs=0.01)
+        smallest_shown = min(abs(c.points) for c in summary if c.kind == "study" and c.study_slug)
+        assert all(abs(c.points) <= smallest_shown for c in hidden)

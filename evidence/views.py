@@ -12,7 +12,13 @@ from django import forms
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Count, F, Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
@@ -237,11 +243,21 @@ def _forest_kind(finding: Finding) -> str:
 # Beyond this many rows a forest plot is unreadable (and a page heavy on a phone); the
 # table still lists every finding.
 FOREST_MAX_ROWS = 40
+# Studies listed before "show all": the strongest designs come first.
+STUDIES_SHOWN = 25
+
+
+class StudiesForm(forms.Form):
+    studies = forms.ChoiceField(choices=[("all", "all")], required=False)
 
 
 @require_GET
 @cache_page_until_content_changes
 def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResponse:
+    options = StudiesForm(request.GET)
+    if not options.is_valid():
+        return HttpResponseBadRequest("Unknown value for studies: use studies=all or nothing.")
+    show_all = options.cleaned_data["studies"] == "all"
     compound = get_object_or_404(Compound.objects.published(), slug=slug)
     goal = get_object_or_404(Goal, slug=goal_slug)
     rating = Rating.objects.filter(compound=compound, goal=goal).select_related("tier").first()
@@ -299,7 +315,8 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         "compound": compound,
         "goal": goal,
         "rating": rating,
-        "studies": study_entries,
+        "studies": study_entries if show_all else study_entries[:STUDIES_SHOWN],
+        "studies_hidden": 0 if show_all else max(0, len(study_entries) - STUDIES_SHOWN),
         "study_count": len(study_entries),
         "randomised_count": sum(1 for e in study_entries if e["study"].is_randomised),
         "participants": sum(n for n in sample_sizes if n),

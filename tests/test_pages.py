@@ -836,3 +836,16 @@ def test_the_forest_plot_is_cut_to_a_readable_size_while_the_table_keeps_every_f
     assert html.count('data-label="Outcome"') == 45
     svg = html[html.index("<svg") : html.index("</svg>")]
     assert "Synthetic outcome 39" in svg and "Synthetic outcome 40" not in svg
+
+
+def test_long_evidence_pages_list_the_strongest_studies_first_and_offer_all(client):
+    compound, goal = make_compound(), make_goal()
+    for i in range(27):
+        make_finding(compound, goal, study=make_study(title=f"Synthetic trial {i:02}"))
+    url = reverse("evidence_detail", args=[compound.slug, goal.slug])
+    html = client.get(url).content.decode()
+    assert "Showing the 25 strongest-designed of 27 studies." in html
+    assert html.count('class="study-group"') == 25
+    everything = client.get(url, {"studies": "all"}).content.decode()
+    assert everything.count('class="study-group"') == 27
+    assert client.get(url, {"studies": "some"}).status_code == 400

@@ -8,7 +8,7 @@ leave the arithmetic to stacks.scoring. Offers are read only to apply the visito
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
@@ -24,10 +24,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
-from django.db.models.expressions import OrderBy
-from django.db.models.functions import RowNumber
 
 from evidence.models import Compound, Condition, Contraindication, Goal, Interaction, Offer, Unit
 from stacks.models import GoalScore
@@ -252,7 +249,7 @@ def _cost(row: GoalScore, prices: Mapping[int, Decimal]) -> Decimal | None:
     return (row.milligrams_per_month * price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _entry(row: GoalScore, prices: Mapping[int, Decimal]) -> RankedCompound:
+def _entry(row: GoalScore, prices: Mapping[int, Decimal], with_components=True) -> RankedCompound:
     return RankedCompound(
         slug=row.slug,
         name=row.name,
@@ -260,11 +257,11 @@ def _entry(row: GoalScore, prices: Mapping[int, Decimal]) -> RankedCompound:
         score=row.score,
         tier_number=row.tier_number,
         tier_label=row.tier_label,
-        components=tuple(Component(**c) for c in row.components),
+        components=tuple(Component(**c) for c in row.components) if with_components else (),
         study_count=row.study_count,
         randomised_study_count=row.randomised_study_count,
         participants=row.participants,
-        bottom_line=row.bottom_line,
+        bottom_line=row.bottom_line if with_components else "",
         monthly_cost=_cost(row, prices),
     )
 
@@ -391,29 +388,27 @@ def build_stack(
     rows, excluded, constrained = _annotated_rows(list(slug_of_goal), constraints)
     if constrained:
         rows = rows.exclude(excluded)
-    position = Window(
-        RowNumber(),
-        partition_by=[F("goal_id")],
-        order_by=[OrderBy(F(f.lstrip("-")), descending=f.startswith("-")) for f in RANKING_ORDER],
+    ranked = rows.filter(group=GoalScore.Group.RANKED, score__gt=0).defer(
+        "components", "bottom_line"
     )
-    candidates = list(
-        rows.filter(group=GoalScore.Group.RANKED, score__gt=0)
-        .annotate(position=position)
-        .filter(position__lte=STACK_CANDIDATES)
-    )
+    candidates = [
+        row
+        for goal_id in slug_of_goal
+        for row in ranked.filter(goal_id=goal_id).order_by(*RANKING_ORDER)[:STACK_CANDIDATES]
+    ]
     prices = _prices({row.compound_id for row in candidates}, constraints)
     scores: dict[str, dict[str, float]] = defaultdict(dict)  # compound slug -> goal -> score
     entries: dict[str, RankedCompound] = {}
+    best_row: dict[str, GoalScore] = {}
     costs: dict[str, list[Decimal]] = defaultdict(list)
-    compound_ids: dict[str, int] = {}
     for row in candidates:
-        entry = _entry(row, prices)
+        entry = _entry(row, prices, with_components=False)
         scores[row.slug][slug_of_goal[row.goal_id]] = row.score
-        compound_ids[row.slug] = row.compound_id
         if entry.monthly_cost is not None:
             costs[row.slug].append(entry.monthly_cost)
         if row.slug not in entries or entry.sort_key() < entries[row.slug].sort_key():
             entries[row.slug] = entry
+            best_row[row.slug] = row
 
     picks: list[Pick] = []
     picks_per_goal = dict.fromkeys(priorities, 0)
@@ -438,9 +433,10 @@ def build_stack(
             picks_per_goal[goal_slug] += 1
         remaining.discard(best)
 
+    picks = _with_components(picks, [best_row[p.compound.slug] for p in picks])
     picked = (
         list(
-            Compound.objects.filter(pk__in=[compound_ids[p.compound.slug] for p in picks])
+            Compound.objects.filter(pk__in=[best_row[p.compound.slug].compound_id for p in picks])
             .prefetch_related(
                 Prefetch(
                     "contraindications", queryset=Contraindication.objects.order_by("condition")
@@ -463,6 +459,28 @@ def build_stack(
         cost_unknown_for=tuple(slug for slug, c in pick_costs.items() if c is None),
         rankings=rankings,
     )
+
+
+def _with_components(picks: list[Pick], rows: list[GoalScore]) -> list[Pick]:
+    """Give each pick the "why this rank" of the goal row it was chosen from (one query)."""
+    if not picks:
+        return picks
+    stored = {
+        (r["goal_id"], r["compound_id"]): r
+        for r in GoalScore.objects.filter(pk__in=[row.pk for row in rows]).values(
+            "goal_id", "compound_id", "components", "bottom_line"
+        )
+    }
+    completed = []
+    for pick, row in zip(picks, rows, strict=True):
+        found = stored[(row.goal_id, row.compound_id)]
+        compound = replace(
+            pick.compound,
+            components=tuple(Component(**c) for c in found["components"]),
+            bottom_line=found["bottom_line"],
+        )
+        completed.append(replace(pick, compound=compound))
+    return completed
 
 
 SEVERITY_ORDER = {"major": 0, "moderate": 1, "minor": 2, "caution": 3}

@@ -211,8 +211,9 @@ def test_ranking_reads_a_fixed_number_of_queries(scale, django_assert_max_num_qu
 def test_a_stack_reads_a_fixed_number_of_queries(scale, django_assert_max_num_queries):
     goals = [make_goal() for _ in range(3)]
     build_catalogue(goals, 2 * scale, 2 * scale)
-    # Per goal: counts, ranked rows, prices; then candidates, prices, picks, interactions.
-    with django_assert_max_num_queries(15):
+    # Per goal: counts, ranked rows, prices and candidates; then prices, the picks' components,
+    # the picked compounds with their contraindications, and interactions.
+    with django_assert_max_num_queries(18):
         stack = build_stack(goals)
     assert len(stack.picks) == 5
 

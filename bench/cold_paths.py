@@ -1,0 +1,67 @@
+"""The uncached cost of each benchmarked endpoint, measured in-process.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_large .venv/bin/python bench/cold_paths.py
+
+The cache is cleared before every request, so each one does the full work (ranking,
+rendering); the median of 15 requests per endpoint is printed. `make bench` measures the
+served, cached path; this measures what a visitor with an uncommon query meets.
+"""
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.update(DJANGO_DEBUG="false", DJANGO_SECURE_SSL_REDIRECT="false")
+os.environ.setdefault("DJANGO_SECRET_KEY", "cold-paths-measurement-only")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.cache import cache  # noqa: E402
+from django.db.models import Count  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from evidence.models import Finding, Goal  # noqa: E402
+
+REPEATS = 15
+
+
+def main() -> None:
+    goals = list(Goal.objects.annotate(n=Count("ratings")).order_by("-n", "slug")[:3])
+    top = goals[0]
+    heaviest = (
+        Finding.objects.filter(goal=top)
+        .values("compound__slug")
+        .annotate(n=Count("id"))
+        .order_by("-n", "compound__slug")
+        .first()["compound__slug"]
+    )
+    urls = {
+        "goal page": f"/goals/{top.slug}/",
+        "ranking API": f"/api/goals/{top.slug}/ranking/",
+        "stack API": "/api/stack/?" + "&".join(f"goals={g.slug}" for g in goals),
+        "evidence page": f"/compounds/{heaviest}/evidence/{top.slug}/",
+        "search": "/compounds/?q=Synthetic+compound+0506",
+    }
+    client = Client()
+    print(f"{top.slug}: {top.n} rated compounds")
+    for name, url in urls.items():
+        times = []
+        for _ in range(REPEATS):
+            cache.clear()
+            started = time.perf_counter()
+            response = client.get(url, secure=True)
+            times.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                sys.exit(f"{url} answered {response.status_code}")
+        print(f"{name:14} median {statistics.median(times):6.1f} ms   max {max(times):6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

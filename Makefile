@@ -42,3 +42,9 @@ clean:
 .PHONY: bench
 bench: setup
 	$(BIN)/python bench/run.py
+
+# The load test (bench/loadtest.py): 60 s of visitors, outbound clicks and an admin editor at
+# once on gunicorn + PostgreSQL; nothing may be lost. LOADTEST_ARGS=--quick for a 10 s smoke run.
+.PHONY: loadtest
+loadtest: setup
+	$(BIN)/python bench/loadtest.py $(LOADTEST_ARGS)

@@ -264,7 +264,8 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
     findings = list(
         Finding.objects.filter(compound=compound, goal=goal)
         .select_related("study", "comparator_compound")
-        .order_by("study_id", "pk")
+        # Natural keys, not ids: a restored backup lists the rows in the same order.
+        .order_by("study__slug", "outcome")
     )
     if rating is None and not findings:
         raise Http404("No evidence for this compound and goal.")
@@ -286,7 +287,11 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         )
     study_entries = sorted(
         studies.values(),
-        key=lambda e: (DESIGN_RANK.get(e["study"].design, 99), -(e["study"].year or 0)),
+        key=lambda e: (
+            DESIGN_RANK.get(e["study"].design, 99),
+            -(e["study"].year or 0),
+            e["study"].slug,
+        ),
     )
     # The plot lists the findings in the same order as the table.
     forest_rows = [

@@ -8,12 +8,12 @@ visitor's CSRF token goes, so no visitor ever receives another visitor's token.
 """
 
 import hashlib
+import secrets
 from collections.abc import Callable
 from functools import wraps
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
@@ -31,10 +31,16 @@ def content_version() -> int:
     return row[0] if row else 0
 
 
+def new_version() -> int:
+    """A random version, not a counter: a restored or second database starting again from
+    the same number must never meet the old site's pages in a shared cache."""
+    return secrets.randbits(62)
+
+
 def bump_content_version() -> None:
     """Published content may have changed: retire every cached page and answer."""
-    if not ContentVersion.objects.filter(pk=1).update(version=F("version") + 1):
-        ContentVersion.objects.get_or_create(pk=1)
+    if not ContentVersion.objects.filter(pk=1).update(version=new_version()):
+        ContentVersion.objects.get_or_create(pk=1, defaults={"version": new_version()})
 
 
 def _key(kind: str, request: HttpRequest, version: int) -> str:

@@ -1,8 +1,13 @@
+import secrets
+
 from django.db import migrations
 
 
 def create_row(apps, schema_editor):
-    apps.get_model("stacks", "ContentVersion").objects.get_or_create(pk=1)
+    # Random, like every later version (stacks.cache.new_version).
+    apps.get_model("stacks", "ContentVersion").objects.get_or_create(
+        pk=1, defaults={"version": secrets.randbits(62)}
+    )
 
 
 class Migration(migrations.Migration):

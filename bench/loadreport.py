@@ -1,0 +1,331 @@
+"""The load test's checks and its one plain-text table, from the results bench/loadtest.py
+gathers.
+
+Pure functions over the results dict (the same dict that is written as JSON), so a saved run
+can be rendered again: `python bench/loadreport.py bench-results/loadtest-<time>.json`.
+"""
+
+import json
+import math
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from common import OTHER_CPU_LIMIT
+from report import _number, _table
+
+TOTAL = "all requests"
+
+
+def percentile(ordered: list[float], q: float) -> float | None:
+    """The nearest-rank percentile of an ascending list: the smallest value with at least q%
+    of the values at or below it (p100 is the maximum)."""
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def latency(ms: list[float]) -> dict:
+    ordered = sorted(ms)
+    return {
+        "p50": percentile(ordered, 50),
+        "p95": percentile(ordered, 95),
+        "p99": percentile(ordered, 99),
+        "max": ordered[-1] if ordered else None,
+        "mean": sum(ordered) / len(ordered) if ordered else None,
+    }
+
+
+def summarize(samples: list[tuple]) -> dict:
+    """Per endpoint type and over all requests: counts by status class, answers other than
+    the one expected, requests without an answer, and latency percentiles of every answered
+    request (exact: computed from all of them, not from a histogram or samples).
+
+    A sample is (endpoint type, status or None, milliseconds, error or None, expected status).
+    """
+    groups: dict[str, list[tuple]] = defaultdict(list)
+    for sample in samples:
+        groups[sample[0]].append(sample)
+    groups[TOTAL] = list(samples)
+    out = {}
+    for kind, rows in groups.items():
+        classes = {"2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0}
+        statuses: dict[str, int] = defaultdict(int)
+        errors: dict[str, int] = defaultdict(int)
+        unexpected = 0
+        for _, status, _, error, expected in rows:
+            if status is None:
+                errors[error or "unknown"] += 1
+                continue
+            statuses[str(status)] += 1
+            key = f"{status // 100}xx"
+            if key in classes:
+                classes[key] += 1
+            if status != expected:
+                unexpected += 1
+        out[kind] = {
+            "requests": len(rows),
+            "answered": len(rows) - sum(errors.values()),
+            **classes,
+            "statuses": dict(sorted(statuses.items())),
+            "unexpected": unexpected,
+            "no_answer": sum(errors.values()),
+            "errors": dict(errors),
+            "latency_ms": latency([ms for _, status, ms, _, _ in rows if status is not None]),
+        }
+    return out
+
+
+def _check(name: str, value, passed: bool) -> dict:
+    return {"name": name, "value": value, "pass": bool(passed)}
+
+
+def evaluate(results: dict) -> list[dict]:
+    """Every check of the run, each with what was measured and whether it passed."""
+    load = results.get("load") or {}
+    total = load.get("by_type", {}).get(TOTAL, {})
+    gunicorn = results.get("gunicorn") or {}
+    access_5xx = gunicorn.get("access_log", {}).get("5xx", 0)
+    checks = [
+        _check(
+            "5xx responses (client; gunicorn access log)",
+            f"{total.get('5xx', '-')}; {access_5xx}",
+            total and total["5xx"] == 0 and access_5xx == 0,
+        ),
+        _check(
+            "other unexpected answers (4xx, a 200 where a 302 was due...)",
+            total["unexpected"] - total["5xx"] if total else "-",
+            total and total["unexpected"] - total["5xx"] == 0,
+        ),
+        _check(
+            "requests without an answer (timeouts, resets)",
+            total.get("no_answer", "-"),
+            total and total["no_answer"] == 0,
+        ),
+    ]
+    sent = load.get("clicks_sent", {})
+    counted = results.get("clicks_counted", {})
+    sent_total, counted_total = sum(sent.values()), sum(counted.values())
+    per_offer_equal = bool(counted) and all(sent.get(k, 0) == v for k, v in counted.items())
+    checks.append(
+        _check(
+            "clicks sent (302) = clicks counted (click_count delta), every offer",
+            f"{sent_total:,} = {counted_total:,}" if counted else "-",
+            per_offer_equal
+            and sent_total == counted_total > 0
+            and load.get("clicks_unanswered") == 0
+            and load.get("clicks_wrong_location") == 0,
+        )
+    )
+    editor = load.get("editor") or {}
+    saves = editor.get("saves", {})
+    checks.append(
+        _check(
+            "editor saves through the admin: made / failed",
+            f"{editor.get('saves_made', 0)} / {editor.get('saves_failed', 0)}",
+            editor
+            and editor["saves_failed"] == 0
+            and not editor["failures"]
+            and len(saves) == 4
+            and all(s["made"] > 0 for s in saves.values()),
+        )
+    )
+    readbacks = editor.get("readbacks", {})
+    checks.append(
+        _check(
+            "public pages read back right after each save showed it (stale)",
+            f"{readbacks.get('checked', 0) - readbacks.get('stale', 0)} of "
+            f"{readbacks.get('checked', 0)} ({readbacks.get('stale', 0)})",
+            readbacks.get("checked", 0) > 0 and readbacks.get("stale") == 0,
+        )
+    )
+    fresh = results.get("fresh") or {}
+    history = fresh.get("history", {})
+    made = {kind: s["made"] for kind, s in saves.items()}
+    pairs = [
+        ("rating changed", "rating tier"),
+        ("finding added", "finding added (inline)"),
+        ("finding changed", "finding edited"),
+        ("finding deleted", "finding deleted (inline)"),
+    ]
+    checks.append(
+        _check(
+            "change history rows by the editor = saves",
+            " ".join(f"{history.get(h, '-')}/{made.get(s, 0)}" for h, s in pairs),
+            history and all(history[h] == made.get(s, 0) for h, s in pairs),
+        )
+    )
+    after = (results.get("ranking_after") or {}).get("entry") or {}
+    target = fresh.get("target") or {}
+    initial = (results.get("plan") or {}).get("editor", {}).get("initial_tier")
+    last = editor.get("last_tier")
+    checks.append(
+        _check(
+            "ranking API after the edits: tier set last (was)",
+            f"Tier {after.get('tier', '-')} (Tier {initial})",
+            after and last is not None and after["tier"] == last != initial,
+        )
+    )
+    checks.append(
+        _check(
+            "ranking API score = fresh stacks.refresh.score_rows",
+            f"{_number(after.get('score'), 2)} = {_number(target.get('score'), 2)}",
+            after
+            and target
+            and abs(after["score"] - target["score"]) < 1e-6
+            and after["group"] == target["group"]
+            and target["tier_number"] == last,
+        )
+    )
+    checks.append(
+        _check(
+            "precomputed GoalScore rows differing from a fresh computation",
+            f"{fresh.get('difference_count', '-')} of {fresh.get('pairs', '-')}",
+            fresh and fresh["difference_count"] == 0 and fresh["pairs"] == fresh["stored"],
+        )
+    )
+    checks.append(
+        _check(
+            "gunicorn log: tracebacks, errors, worker timeouts",
+            gunicorn.get("problem_lines", "-"),
+            gunicorn and gunicorn["problem_lines"] == 0,
+        )
+    )
+    checks.append(
+        _check(
+            "load threads crashed / still running at the end",
+            f"{len(load.get('crashes', []))} / {load.get('stragglers', '-')}",
+            load and load["stragglers"] == 0 and not load["crashes"],
+        )
+    )
+    return checks
+
+
+def render(results: dict) -> str:
+    settings = results["settings"]
+    machine = results.get("machine", {})
+    dataset = results.get("dataset", {})
+    load = results.get("load", {})
+    sizes = dataset.get("sizes", {})
+    out = [
+        f"Evidence Stack Builder load test, {results['started']}"
+        + (" (QUICK: smoke run)" if settings["quick"] else ""),
+        f"{load.get('seconds', '-')} s: {settings['visitors']} visitors, {settings['clickers']} "
+        f"click loops on {settings['offers']} offers, 1 admin editor; gunicorn "
+        f"{settings['workers']} {settings['worker_class']} workers (config/gunicorn.py), "
+        f"PostgreSQL {machine.get('postgres', '?')}; {machine.get('cpus', '?')} CPUs, "
+        f"{machine.get('memory_gb', '?')} GB, shared by the load, gunicorn and PostgreSQL",
+        f"Data: {dataset.get('database', '?')} = demo + small synthetic preset "
+        f"({sizes.get('compound', 0):,} compounds, {sizes.get('goal', 0):,} goals, "
+        f"{sizes.get('study', 0):,} studies, {sizes.get('finding', 0):,} findings, "
+        f"{sizes.get('offer', 0):,} offers), fresh this run",
+        "",
+    ]
+    by_type = load.get("by_type", {})
+    if by_type:
+        rows = []
+        kinds = sorted(k for k in by_type if k != "all requests")
+        for kind in [*kinds, TOTAL]:
+            entry = by_type[kind]
+            lat = entry["latency_ms"]
+            rows.append(
+                [
+                    kind,
+                    f"{entry['requests']:,}",
+                    f"{entry['2xx']:,}",
+                    f"{entry['3xx']:,}",
+                    f"{entry['4xx']:,}",
+                    f"{entry['5xx']:,}",
+                    f"{entry['no_answer']:,}",
+                    _number(lat["p50"]),
+                    _number(lat["p95"]),
+                    _number(lat["p99"]),
+                    _number(lat["max"]),
+                ]
+            )
+        headers = [
+            "endpoint type",
+            "requests",
+            "2xx",
+            "3xx",
+            "4xx",
+            "5xx",
+            "no answer",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "max ms",
+        ]
+        table = _table(headers, rows, right=set(range(1, 11)))
+        out += [*table[:-1], table[1], table[-1]]  # a rule above the total
+        total = by_type[TOTAL]
+        seconds = load.get("seconds") or 0
+        out.append("")
+        out.append(
+            f"Served {total['answered']:,} requests in {seconds} s "
+            f"({total['answered'] / seconds if seconds else 0:,.1f}/s); percentiles over every "
+            "answered request, timed by the client from connect to the last byte"
+        )
+        cpu = load.get("cpu") or {}
+        if cpu:
+            out.append(
+                f"CPU of the machine: app+db {cpu['app_and_db']:.0%}, load generator "
+                f"{cpu['harness']:.0%}, other processes {cpu['other']:.0%}, idle {cpu['idle']:.0%}"
+            )
+        gunicorn = results.get("gunicorn") or {}
+        if gunicorn:
+            access = ", ".join(f"{k} {v:,}" for k, v in gunicorn.get("access_log", {}).items())
+            out.append(
+                f"gunicorn access log: {access or '-'}; worker boots "
+                f"{gunicorn.get('worker_boots', '-')} ({settings['workers']} at start, any more "
+                "replaced a recycled or lost worker); "
+                f"worker peak RSS {_number((results.get('memory') or {}).get('worker_peak_mb'), 0)}"
+                " MB"
+            )
+        editor = load.get("editor") or {}
+        if editor:
+            kinds_made = ", ".join(
+                f"{kind} {s['made']}" + (f" ({s['failed']} failed)" if s["failed"] else "")
+                for kind, s in editor.get("saves", {}).items()
+            )
+            out.append(f"Editor: {editor.get('cycles', 0)} cycles; saves: {kinds_made or '-'}")
+        out.append("")
+
+    checks = results.get("checks", [])
+    rows = [[c["name"], str(c["value"]), "PASS" if c["pass"] else "FAIL"] for c in checks]
+    out += _table(["check", "measured", "result"], rows, right={1})
+    out.append("")
+    passed = sum(c["pass"] for c in checks)
+    out.append(f"{passed} of {len(checks)} checks passed.")
+    other = (load.get("cpu") or {}).get("other", 0)
+    if other > OTHER_CPU_LIMIT:
+        out.append(
+            f"WARNING: other processes used {other:.0%} of the machine during the load; the "
+            "throughput and latencies are the machine's, shared (the checks still hold)"
+        )
+    for surprise in load.get("surprises", [])[:5]:
+        out.append(
+            f"  surprise: {surprise['kind']} {surprise['path']} -> {surprise['status']} "
+            f"at {surprise['at_second']} s: {surprise['detail'][:160]!r}"
+        )
+    for failure in (load.get("editor") or {}).get("failures", [])[:5]:
+        out.append(f"  editor: {failure}")
+    for detail in (load.get("editor") or {}).get("readbacks", {}).get("details", [])[:5]:
+        out.append(f"  stale read-back: {detail}")
+    for difference in (results.get("fresh") or {}).get("differences", [])[:5]:
+        out.append(f"  score difference: {difference}")
+    for crash in load.get("crashes", [])[:2]:
+        out.append("  harness thread crashed:")
+        out += [f"    {line}" for line in crash.splitlines()]
+    first = (results.get("gunicorn") or {}).get("first_problem")
+    if first:
+        out.append("  first problem in the gunicorn log:")
+        out += [f"    {line}" for line in first.splitlines()[:40]]
+    for problem in results.get("problems", []):
+        out.append(f"PROBLEM: {problem}")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(render(json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))))

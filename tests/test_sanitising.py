@@ -1,0 +1,188 @@
+"""Whatever staff type into any text field, no page runs it: every rendered field is inert."""
+
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+from django.db import models
+
+from evidence.models import (
+    Article,
+    Compound,
+    CompoundAlias,
+    Contraindication,
+    Dosing,
+    Finding,
+    Goal,
+    Interaction,
+    Offer,
+    Rating,
+    SideEffect,
+    Study,
+    Vendor,
+)
+from tests.factories import (
+    make_compound,
+    make_contraindication,
+    make_dosing,
+    make_finding,
+    make_goal,
+    make_offer,
+    make_rating,
+    make_side_effect,
+    make_study,
+    make_vendor,
+)
+
+pytestmark = pytest.mark.django_db
+
+PAYLOAD = (
+    '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    '<a href="javascript:alert(3)">x</a>[md](javascript:alert(4))'
+)
+NOT_TEXT = {"slug", "key", "url", "website", "pmid", "doi"}
+
+
+def poison(obj: models.Model) -> None:
+    """Put the payload (cut to fit) into every free-text field of the object, and save."""
+    for field in obj._meta.concrete_fields:
+        if (
+            isinstance(field, (models.CharField, models.TextField))
+            and not field.choices
+            and field.name not in NOT_TEXT
+        ):
+            limit = field.max_length or len(PAYLOAD) + 10
+            setattr(obj, field.name, f"{obj.pk} {field.name} {PAYLOAD}"[:limit])
+    obj.save()
+
+
+class LiveCode(HTMLParser):
+    """Collects what a browser would run: script bodies, on* attributes, javascript: links."""
+
+    def __init__(self):
+        super().__init__()
+        self.found: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        self._in_script = tag == "script"
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}=...>")
+            if name in {"href", "src", "action", "formaction"} and (
+                value or ""
+            ).strip().lower().startswith("javascript:"):
+                self.found.append(f"<{tag} {name}={value}>")
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script and data.strip():
+            self.found.append(f"<script>{data[:40]}")
+
+
+def assert_inert(html: str) -> None:
+    parser = LiveCode()
+    parser.feed(html)
+    assert parser.found == []
+
+
+@pytest.fixture
+def poisoned():
+    goal = make_goal()
+    compound = make_compound(aliases=["Synthetic alias"])
+    other = make_compound()
+    rating = make_rating(compound, goal, 3)
+    study = make_study(design=Study.Design.META_ANALYSIS)
+    finding = make_finding(
+        compound, goal, study=study, comparator="active", comparator_compound=other
+    )
+    vendor = make_vendor()
+    offer = make_offer(compound, vendor, price=Decimal("10.00"))
+    article = Article.objects.create(
+        compound=compound, goal=goal, slug="synthetic-article", title="t", body="b", published=True
+    )
+    interaction = Interaction.objects.create(
+        compound_a=compound, compound_b=other, severity="major", note="n"
+    )
+    rows = [
+        goal,
+        compound,
+        other,
+        CompoundAlias.objects.get(compound=compound),
+        make_dosing(compound, goal=goal),
+        make_side_effect(compound),
+        make_contraindication(compound),
+        interaction,
+        rating,
+        study,
+        finding,
+        article,
+        vendor,
+        offer,
+    ]
+    for row in rows:
+        poison(row)
+    return goal, compound, vendor
+
+
+def test_every_content_model_with_free_text_is_poisoned(poisoned):
+    poisoned_models = {
+        Goal,
+        Compound,
+        CompoundAlias,
+        Dosing,
+        SideEffect,
+        Contraindication,
+        Interaction,
+        Rating,
+        Study,
+        Finding,
+        Article,
+        Vendor,
+        Offer,
+    }
+    for model in poisoned_models:
+        assert model.objects.filter(
+            **{
+                f"{f.name}__contains": "<script>"
+                for f in model._meta.concrete_fields
+                if isinstance(f, (models.CharField, models.TextField))
+                and not f.choices
+                and f.name not in NOT_TEXT
+                and (f.max_length or 999) >= len(f.name) + 20
+            }
+        ).exists(), model
+
+
+def test_every_page_renders_every_poisoned_field_inert(client, poisoned):
+    goal, compound, vendor = poisoned
+    urls = [
+        f"/?goals={goal.slug}",
+        f"/goals/{goal.slug}/",
+        "/compounds/",
+        "/compounds/?q=alias",
+        f"/compounds/{compound.slug}/",
+        f"/compounds/{compound.slug}/evidence/{goal.slug}/",
+        "/vendors/",
+        f"/vendors/{vendor.slug}/",
+        "/methodology/",
+    ]
+    for url in urls:
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(url, headers=headers)
+            assert response.status_code == 200, url
+            html = response.content.decode()
+            assert_inert(html)
+    evidence = client.get(f"/compounds/{compound.slug}/evidence/{goal.slug}/").content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in evidence  # shown as text, not run
+
+
+def test_the_checks_would_catch_a_live_payload():
+    with pytest.raises(AssertionError):
+        assert_inert(PAYLOAD)
+    with pytest.raises(AssertionError):
+        assert_inert('<a href="javascript:alert(1)">x</a>')
+    with pytest.raises(AssertionError):
+        assert_inert('<img src=x onerror="alert(2)">')

@@ -62,8 +62,10 @@ def cache_page_until_content_changes(view: Callable) -> Callable:
         stored = cache.get(key)
         if stored is None:
             request.csrf_placeholder = CSRF_PLACEHOLDER
-            response = view(request, *args, **kwargs)
-            del request.csrf_placeholder
+            try:
+                response = view(request, *args, **kwargs)
+            finally:
+                del request.csrf_placeholder  # a 404 page rendered later gets a real token
             if response.status_code != 200 or response.streaming:
                 return _with_token(request, response)
             stored = (response.content, response["Content-Type"])

@@ -849,3 +849,9 @@ def test_long_evidence_pages_list_the_strongest_studies_first_and_offer_all(clie
     everything = client.get(url, {"studies": "all"}).content.decode()
     assert everything.count('class="study-group"') == 27
     assert client.get(url, {"studies": "some"}).status_code == 400
+
+
+def test_a_404_from_a_cached_view_carries_a_real_csrf_token(client):
+    response = client.get(reverse("compound_detail", args=["no-such-compound"]))
+    assert response.status_code == 404
+    assert b"__csrf_token_placeholder__" not in response.content

@@ -1,5 +1,7 @@
 """The quick start's demo content: `manage.py load_demo` (run by `make run` after migrate)."""
 
+import os
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -8,7 +10,8 @@ from evidence.interchange import ValidationFailed, import_document, loads
 from evidence.models import Compound
 
 DEMO_FILE = settings.BASE_DIR / "demo" / "thymosin-alpha-1.json"
-ADMIN_URL = "http://127.0.0.1:8000/admin/"
+# `make run` serves on PORT (default 8000); say the address the visitor will really use.
+ADMIN_URL = f"http://127.0.0.1:{os.environ.get('PORT') or 8000}/admin/"
 DEMO_USERNAME = "admin"
 DEMO_PASSWORD = "admin"
 

@@ -128,7 +128,7 @@ class Pick:
 
 
 @dataclass(frozen=True)
-class Warning:
+class StackWarning:
     kind: str  # interaction | shared_contraindication | same_mechanism
     severity: str
     message: str
@@ -140,7 +140,7 @@ class Stack:
     goals: tuple[Goal, ...]
     picks: tuple[Pick, ...]
     uncovered_goals: tuple[Goal, ...]
-    warnings: tuple[Warning, ...]
+    warnings: tuple[StackWarning, ...]
     monthly_cost: Decimal | None
     cost_unknown_for: tuple[str, ...]
     rankings: tuple[Ranking, ...] = field(default=())
@@ -486,7 +486,7 @@ def _with_components(picks: list[Pick], rows: list[GoalScore]) -> list[Pick]:
 SEVERITY_ORDER = {"major": 0, "moderate": 1, "minor": 2, "caution": 3}
 
 
-def stack_warnings(compounds: Sequence[Compound]) -> tuple[Warning, ...]:
+def stack_warnings(compounds: Sequence[Compound]) -> tuple[StackWarning, ...]:
     """Interactions between picks, contraindications they share, and duplicated mechanisms."""
     if len(compounds) < 2:
         return ()
@@ -497,7 +497,7 @@ def stack_warnings(compounds: Sequence[Compound]) -> tuple[Warning, ...]:
     ).order_by("compound_a_id", "compound_b_id"):
         a, b = by_id[interaction.compound_a_id], by_id[interaction.compound_b_id]
         warnings.append(
-            Warning(
+            StackWarning(
                 kind="interaction",
                 severity=interaction.severity,
                 message=f"{interaction.get_severity_display()} interaction between {a.name} "
@@ -516,7 +516,7 @@ def stack_warnings(compounds: Sequence[Compound]) -> tuple[Warning, ...]:
         if len(members) > 1:
             names = ", ".join(c.name for c in members)
             warnings.append(
-                Warning(
+                StackWarning(
                     kind="shared_contraindication",
                     severity="caution",
                     message=f"{names} are all not recommended for: {Condition(condition).label}",
@@ -527,7 +527,7 @@ def stack_warnings(compounds: Sequence[Compound]) -> tuple[Warning, ...]:
         if len(members) > 1:
             names = ", ".join(c.name for c in members)
             warnings.append(
-                Warning(
+                StackWarning(
                     kind="same_mechanism",
                     severity="caution",
                     message=f"{names} share a mechanism ({members[0].mechanism_class}); "

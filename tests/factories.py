@@ -122,3 +122,12 @@ def make_offer(compound, vendor=None, **fields) -> Offer:
     fields.setdefault("unit", "mg")
     fields.setdefault("form", Offer.Form.VIAL)
     return Offer.objects.create(vendor=vendor or make_vendor(), compound=compound, **fields)
+
+
+def make_rated_compound(goal, tier_number=3, findings=1, **compound_fields) -> Compound:
+    """A published compound rated for the goal, with `findings` significant findings."""
+    compound = make_compound(**compound_fields)
+    make_rating(compound, goal, tier_number)
+    for _ in range(findings):
+        make_finding(compound, goal)
+    return compound

@@ -12,17 +12,11 @@ from tests.factories import (
     make_contraindication,
     make_finding,
     make_goal,
+    make_rated_compound,
     make_rating,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def rated(goal, tier_number=3, **fields):
-    compound = make_compound(**fields)
-    make_rating(compound, goal, tier_number)
-    make_finding(compound, goal)
-    return compound
 
 
 def test_goals_lists_slug_name_and_category(client):
@@ -36,7 +30,7 @@ def test_goals_lists_slug_name_and_category(client):
 
 def test_ranking_returns_scores_tiers_and_components(client):
     goal = make_goal()
-    strong, weak = rated(goal, 2), rated(goal, 4)
+    strong, weak = make_rated_compound(goal, 2), make_rated_compound(goal, 4)
     body = client.get(f"/api/goals/{goal.slug}/ranking/").json()
     assert [e["slug"] for e in body["ranked"]] == [strong.slug, weak.slug]
     top = body["ranked"][0]
@@ -47,7 +41,7 @@ def test_ranking_returns_scores_tiers_and_components(client):
 
 def test_ranking_reports_exclusions_with_reasons(client):
     goal = make_goal()
-    compound = rated(goal)
+    compound = make_rated_compound(goal)
     make_contraindication(compound, Condition.PREGNANCY)
     body = client.get(f"/api/goals/{goal.slug}/ranking/?condition=pregnancy").json()
     assert body["ranked"] == []
@@ -89,7 +83,7 @@ def test_malformed_ranking_parameters_are_422_naming_the_parameter(client, query
 
 def test_stack_picks_compounds_for_several_goals(client):
     liver, immune = make_goal(), make_goal()
-    for_liver, for_immune = rated(liver), rated(immune)
+    for_liver, for_immune = make_rated_compound(liver), make_rated_compound(immune)
     response = client.get(f"/api/stack/?goals={liver.slug}&goals={immune.slug}")
     assert response.status_code == 200
     body = response.json()
@@ -100,8 +94,8 @@ def test_stack_picks_compounds_for_several_goals(client):
 
 def test_stack_priorities_and_size(client):
     liver, immune = make_goal(), make_goal()
-    rated(liver), rated(liver)
-    for_immune = rated(immune)
+    make_rated_compound(liver), make_rated_compound(liver)
+    for_immune = make_rated_compound(immune)
     url = f"/api/stack/?goals={liver.slug}&goals={immune.slug}&priority={immune.slug}:3&size=1"
     body = client.get(url).json()
     assert [p["compound"]["slug"] for p in body["picks"]] == [for_immune.slug]
@@ -189,7 +183,7 @@ def test_openapi_document_validates(client):
 def test_ranking_is_cut_at_the_limit_with_full_totals(client):
     goal = make_goal()
     for _ in range(4):
-        rated(goal)
+        make_rated_compound(goal)
     body = client.get(f"/api/goals/{goal.slug}/ranking/?limit=3").json()
     assert len(body["ranked"]) == 3
     assert body["totals"]["ranked"] == 4
@@ -199,7 +193,7 @@ def test_ranking_is_cut_at_the_limit_with_full_totals(client):
 
 def test_a_cached_ranking_is_retired_by_an_edit(client, django_assert_max_num_queries):
     goal = make_goal()
-    compound = rated(goal, 3)
+    compound = make_rated_compound(goal, 3)
     url = f"/api/goals/{goal.slug}/ranking/"
     assert client.get(url).json()["ranked"][0]["tier"] == 3
     with django_assert_max_num_queries(1):  # the content version

@@ -15,6 +15,7 @@ from tests.factories import (
     make_finding,
     make_goal,
     make_offer,
+    make_rated_compound,
     make_rating,
     make_side_effect,
     make_study,
@@ -23,22 +24,14 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
-def rated(goal, tier_number=3, findings=1, **compound_fields):
-    compound = make_compound(**compound_fields)
-    make_rating(compound, goal, tier_number)
-    for _ in range(findings):
-        make_finding(compound, goal)
-    return compound
-
-
 def slugs(entries):
     return [entry.slug for entry in entries]
 
 
 def test_ranks_rated_compounds_best_first_with_components():
     goal = make_goal()
-    weak = rated(goal, tier_number=4)
-    strong = rated(goal, tier_number=2)
+    weak = make_rated_compound(goal, tier_number=4)
+    strong = make_rated_compound(goal, tier_number=2)
     ranking = rank_goal(goal)
     assert slugs(ranking.ranked) == [strong.slug, weak.slug]
     top = ranking.ranked[0]
@@ -50,13 +43,13 @@ def test_ranks_rated_compounds_best_first_with_components():
 
 def test_unpublished_compounds_are_not_ranked():
     goal = make_goal()
-    hidden = rated(goal, published=False)
+    hidden = make_rated_compound(goal, published=False)
     assert hidden.slug not in slugs(rank_goal(goal).ranked)
 
 
 def test_contraindication_excludes_compound_with_the_reason():
     goal = make_goal()
-    compound = rated(goal)
+    compound = make_rated_compound(goal)
     make_contraindication(compound, Condition.PREGNANCY, note="Synthetic reason")
     ranking = rank_goal(goal, Constraints(conditions=frozenset({Condition.PREGNANCY})))
     assert ranking.ranked == ()
@@ -74,7 +67,7 @@ def test_contraindication_excludes_compound_with_the_reason():
 )
 def test_a_declared_contraindication_always_excludes(contraindicated, declared):
     goal = make_goal()
-    compound = rated(goal)
+    compound = make_rated_compound(goal)
     for condition in contraindicated:
         make_contraindication(compound, condition)
     ranking = rank_goal(goal, Constraints(conditions=frozenset(declared)))
@@ -85,10 +78,10 @@ def test_a_declared_contraindication_always_excludes(contraindicated, declared):
 
 def test_no_injections_excludes_compounds_only_given_by_injection():
     goal = make_goal()
-    injected = rated(goal)
+    injected = make_rated_compound(goal)
     make_dosing(injected, route="subcutaneous")
     make_dosing(injected, route="intramuscular")
-    either = rated(goal)
+    either = make_rated_compound(goal)
     make_dosing(either, route="subcutaneous")
     make_dosing(either, route="oral")
     ranking = rank_goal(goal, Constraints(no_injections=True))
@@ -98,8 +91,8 @@ def test_no_injections_excludes_compounds_only_given_by_injection():
 
 def test_kind_and_minimum_tier_exclude_with_reasons():
     goal = make_goal()
-    peptide = rated(goal, kind="peptide", tier_number=2)
-    weak = rated(goal, kind="supplement", tier_number=4)
+    peptide = make_rated_compound(goal, kind="peptide", tier_number=2)
+    weak = make_rated_compound(goal, kind="supplement", tier_number=4)
     ranking = rank_goal(goal, Constraints(excluded_kinds=frozenset({"peptide"}), min_tier=3))
     reasons = {e.slug: e.reasons for e in ranking.excluded}
     assert reasons[peptide.slug] == ("Kind excluded: Peptide",)
@@ -108,13 +101,13 @@ def test_kind_and_minimum_tier_exclude_with_reasons():
 
 def test_in_stock_only_and_budget_filter_on_offers():
     goal = make_goal()
-    cheap = rated(goal)
+    cheap = make_rated_compound(goal)
     make_dosing(cheap, amount=Decimal(1), doses_per_week=Decimal(7))  # ~30.3 mg a month
     make_offer(cheap, price=Decimal("10.00"), amount_per_unit=Decimal(10))  # 1 USD/mg
-    dear = rated(goal)
+    dear = make_rated_compound(goal)
     make_dosing(dear, amount=Decimal(1), doses_per_week=Decimal(7))
     make_offer(dear, price=Decimal("100.00"), amount_per_unit=Decimal(10), in_stock=False)
-    unsold = rated(goal)
+    unsold = make_rated_compound(goal)
 
     in_stock = rank_goal(goal, Constraints(in_stock_only=True))
     assert slugs(in_stock.ranked) == [cheap.slug]
@@ -130,7 +123,7 @@ def test_in_stock_only_and_budget_filter_on_offers():
 
 def test_offers_never_change_a_score():
     goal = make_goal()
-    compounds = [rated(goal, tier_number=t, findings=t) for t in (2, 3, 4)]
+    compounds = [make_rated_compound(goal, tier_number=t, findings=t) for t in (2, 3, 4)]
     before = [(e.slug, e.score, e.components) for e in rank_goal(goal).ranked]
 
     offers = [make_offer(c, price=Decimal("1.00")) for c in compounds]
@@ -220,8 +213,8 @@ def test_a_stack_reads_a_fixed_number_of_queries(scale, django_assert_max_num_qu
 
 def test_a_stack_covers_every_goal_before_doubling_up():
     liver, immune, sleep = make_goal(), make_goal(), make_goal()
-    strong_liver = [rated(liver, tier_number=1) for _ in range(3)]
-    weak_immune = rated(immune, tier_number=5)
+    strong_liver = [make_rated_compound(liver, tier_number=1) for _ in range(3)]
+    weak_immune = make_rated_compound(immune, tier_number=5)
     stack = build_stack([liver, immune, sleep], size=2)
     picked = [p.compound.slug for p in stack.picks]
     assert weak_immune.slug in picked
@@ -234,7 +227,7 @@ def test_a_compound_serving_two_goals_counts_for_each():
     both = make_compound()
     make_rating(both, liver, 3)
     make_rating(both, immune, 3)
-    one = rated(liver, tier_number=2)
+    one = make_rated_compound(liver, tier_number=2)
     stack = build_stack([liver, immune], size=1)
     [pick] = stack.picks
     assert pick.compound.slug == both.slug
@@ -244,7 +237,10 @@ def test_a_compound_serving_two_goals_counts_for_each():
 
 def test_a_second_compound_for_a_covered_goal_is_worth_less():
     goal = make_goal()
-    first, second = rated(goal, tier_number=2), rated(goal, tier_number=2)
+    first, second = (
+        make_rated_compound(goal, tier_number=2),
+        make_rated_compound(goal, tier_number=2),
+    )
     picks = build_stack([goal]).picks
     assert [p.compound.slug for p in picks] == sorted([first.slug, second.slug], key=str)
     assert picks[1].marginal_gain == pytest.approx(picks[0].marginal_gain / 2, rel=0.05)
@@ -252,15 +248,18 @@ def test_a_second_compound_for_a_covered_goal_is_worth_less():
 
 def test_priorities_weigh_goals():
     liver, immune = make_goal(), make_goal()
-    for_liver, for_immune = rated(liver, tier_number=3), rated(immune, tier_number=3)
+    for_liver, for_immune = (
+        make_rated_compound(liver, tier_number=3),
+        make_rated_compound(immune, tier_number=3),
+    )
     stack = build_stack([liver, immune], priorities={immune.slug: 3}, size=2)
     assert [p.compound.slug for p in stack.picks] == [for_immune.slug, for_liver.slug]
 
 
 def test_stack_warns_of_interactions_shared_contraindications_and_same_mechanism():
     goal = make_goal()
-    a = rated(goal, mechanism_class="Synthetic class")
-    b = rated(goal, mechanism_class="Synthetic class")
+    a = make_rated_compound(goal, mechanism_class="Synthetic class")
+    b = make_rated_compound(goal, mechanism_class="Synthetic class")
     for compound in (a, b):
         make_contraindication(compound, Condition.PREGNANCY)
     Interaction.objects.create(
@@ -278,10 +277,10 @@ def test_stack_warns_of_interactions_shared_contraindications_and_same_mechanism
 
 def test_stack_estimates_monthly_cost_where_offers_allow():
     goal = make_goal()
-    priced = rated(goal)
+    priced = make_rated_compound(goal)
     make_dosing(priced, amount=Decimal(1), doses_per_week=Decimal(7))
     make_offer(priced, price=Decimal("10.00"), amount_per_unit=Decimal(10))
-    unpriced = rated(goal)
+    unpriced = make_rated_compound(goal)
     stack = build_stack([goal])
     assert stack.monthly_cost == Decimal("30.33")
     assert stack.cost_unknown_for == (unpriced.slug,)
@@ -289,7 +288,7 @@ def test_stack_estimates_monthly_cost_where_offers_allow():
 
 def test_contraindicated_compounds_never_enter_a_stack():
     goal = make_goal()
-    compound = rated(goal, tier_number=1)
+    compound = make_rated_compound(goal, tier_number=1)
     make_contraindication(compound, Condition.AUTOIMMUNE_DISEASE)
     stack = build_stack([goal], Constraints(conditions=frozenset({Condition.AUTOIMMUNE_DISEASE})))
     assert stack.picks == ()

@@ -4,25 +4,16 @@ import pytest
 
 from evidence.models import Condition
 from tests.factories import (
-    make_compound,
     make_contraindication,
     make_dosing,
-    make_finding,
     make_goal,
     make_offer,
-    make_rating,
+    make_rated_compound,
 )
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-
-
-def rated(goal, tier_number=3, **fields):
-    compound = make_compound(**fields)
-    make_rating(compound, goal, tier_number)
-    make_finding(compound, goal)
-    return compound
 
 
 def test_builder_without_goals_invites_a_choice(client):
@@ -37,8 +28,8 @@ def test_builder_without_goals_invites_a_choice(client):
 
 def test_picking_goals_shows_the_stack_and_each_ranking(client):
     liver, immune = make_goal(name="Synthetic liver"), make_goal(name="Synthetic immune")
-    a = rated(liver, 2, name="Synthetic Alpha")
-    b = rated(immune, 3, name="Synthetic Beta")
+    a = make_rated_compound(liver, 2, name="Synthetic Alpha")
+    b = make_rated_compound(immune, 3, name="Synthetic Beta")
     response = client.get(f"/?goals={liver.slug}&goals={immune.slug}")
     html = response.content.decode()
     assert response.status_code == 200
@@ -53,7 +44,7 @@ def test_picking_goals_shows_the_stack_and_each_ranking(client):
 
 def test_htmx_request_gets_only_the_results_fragment_with_the_summary_out_of_band(client):
     goal = make_goal()
-    rated(goal, name="Synthetic Gamma")
+    make_rated_compound(goal, name="Synthetic Gamma")
     response = client.get(f"/?goals={goal.slug}", headers=HTMX)
     html = response.content.decode()
     assert response.status_code == 200
@@ -71,7 +62,7 @@ def test_plain_request_gets_the_full_page_and_varies_on_htmx(client):
 
 def test_declared_condition_moves_a_compound_to_the_excluded_list(client):
     goal = make_goal()
-    compound = rated(goal, name="Synthetic Delta")
+    compound = make_rated_compound(goal, name="Synthetic Delta")
     make_contraindication(compound, Condition.PREGNANCY, note="Synthetic note")
     html = client.get(f"/?goals={goal.slug}&condition=pregnancy").content.decode()
     assert "Excluded by your filters" in html
@@ -80,9 +71,9 @@ def test_declared_condition_moves_a_compound_to_the_excluded_list(client):
 
 def test_no_injection_filter_and_budget_apply(client):
     goal = make_goal()
-    injected = rated(goal, name="Synthetic Injected")
+    injected = make_rated_compound(goal, name="Synthetic Injected")
     make_dosing(injected, route="subcutaneous")
-    oral = rated(goal, name="Synthetic Oral")
+    oral = make_rated_compound(goal, name="Synthetic Oral")
     make_dosing(oral, route="oral")
     make_offer(oral)
     html = client.get(f"/?goals={goal.slug}&no_injections=on&budget=1000").content.decode()
@@ -103,7 +94,7 @@ def test_bad_builder_input_is_shown_with_errors_and_400(client, query):
 
 def test_goal_page_ranks_and_draws_the_evidence_map(client):
     goal = make_goal(name="Synthetic sleep")
-    compound = rated(goal, name="Synthetic <Epsilon>")
+    compound = make_rated_compound(goal, name="Synthetic <Epsilon>")
     response = client.get(f"/goals/{goal.slug}/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -115,7 +106,7 @@ def test_goal_page_ranks_and_draws_the_evidence_map(client):
 
 def test_goal_page_fragment_and_bad_filter(client):
     goal = make_goal()
-    rated(goal)
+    make_rated_compound(goal)
     fragment = client.get(f"/goals/{goal.slug}/?in_stock=on", headers=HTMX)
     assert fragment.status_code == 200
     assert "<html" not in fragment.content.decode()
@@ -131,7 +122,7 @@ def test_builder_query_count_is_bounded(client, scale, django_assert_max_num_que
     goals = [make_goal() for _ in range(3)]
     for goal in goals:
         for _ in range(2 * scale):
-            compound = rated(goal)
+            compound = make_rated_compound(goal)
             make_offer(compound)
             make_dosing(compound)
     query = "&".join(f"goals={g.slug}" for g in goals)
@@ -146,7 +137,7 @@ def test_builder_query_count_is_bounded(client, scale, django_assert_max_num_que
 def test_goal_page_query_count_is_bounded(client, scale, django_assert_max_num_queries):
     goal = make_goal()
     for _ in range(2 * scale):
-        rated(goal)
+        make_rated_compound(goal)
     with django_assert_max_num_queries(11):
         response = client.get(f"/goals/{goal.slug}/")
     assert response.status_code == 200
@@ -155,7 +146,7 @@ def test_goal_page_query_count_is_bounded(client, scale, django_assert_max_num_q
 def test_long_rankings_show_the_top_entries_and_a_link_for_more(client):
     goal = make_goal()
     for _ in range(23):
-        rated(goal)
+        make_rated_compound(goal)
     html = client.get(f"/goals/{goal.slug}/").content.decode()
     assert "Showing the top 20 of 23 ranked compounds." in html
     assert "limit=40" in html

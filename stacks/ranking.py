@@ -75,15 +75,12 @@ class RankedCompound:
     participants: int
     bottom_line: str = ""
     monthly_cost: Decimal | None = None
+    # Studies counted by design weight (an RCT 0.8, a cohort 0.4...), for the evidence map.
+    design_weighted_studies: float = 0.0
 
     @property
     def tier(self) -> TierRef | None:
         return None if self.tier_number is None else TierRef(self.tier_number, self.tier_label)
-
-    @property
-    def design_weighted_studies(self) -> float:
-        """Studies counted by design weight (an RCT 0.8, a cohort 0.4...), for the map."""
-        return round(sum(c.design_weight for c in self.components if c.kind == "study"), 2)
 
     def sort_key(self):
         """The documented order: score, then tier, randomised studies, participants, name."""
@@ -114,10 +111,6 @@ class Ranking:
     excluded: tuple[Exclusion, ...]
     totals: dict[str, int] = field(default_factory=dict)  # full counts per group
     limit: int = DEFAULT_LIMIT
-
-    @property
-    def truncated(self) -> bool:
-        return any(count > self.limit for count in self.totals.values())
 
 
 @dataclass(frozen=True)
@@ -263,6 +256,7 @@ def _entry(row: GoalScore, prices: Mapping[int, Decimal], with_components=True) 
         participants=row.participants,
         bottom_line=row.bottom_line if with_components else "",
         monthly_cost=_cost(row, prices),
+        design_weighted_studies=row.design_weighted_studies,
     )
 
 

@@ -26,6 +26,8 @@ def test_liver_health_ranks_thymosin_alpha_1_at_tier_3_with_its_studies(demo):
     assert any("n=468" in label and "Cohort" in label for label in studies)
     assert any("n=690" in label for label in studies)
     assert entry.score == 62.9  # worked through in docs/methodology.md
+    # The evidence map's x: meta-analysis 1.0 + two RCTs 0.8 each + cohort 0.4.
+    assert entry.design_weighted_studies == 3.0
 
 
 def test_inferiority_to_interferon_is_shown_as_such_not_as_harm(demo):

@@ -33,6 +33,17 @@ class BenchError(Exception):
     """The harness cannot go on (no wrk, no PostgreSQL, the server does not start...)."""
 
 
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT raise KeyboardInterrupt, so the caller's cleanup (stopping gunicorn
+    and the load) runs whichever way the run is stopped, even if started with SIGINT ignored."""
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 

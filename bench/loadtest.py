@@ -81,7 +81,6 @@ import platform
 import random
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import threading
@@ -106,6 +105,7 @@ from common import (
     fetch,
     manage,
     say,
+    stop_on_signals,
 )
 from psycopg import sql
 from webclient import (
@@ -1000,11 +1000,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
 
-    def terminate(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGINT, terminate)
+    stop_on_signals()
     started = datetime.now(UTC)
     results: dict = {"started": started.isoformat(timespec="seconds"), "problems": []}
     password = secrets.token_urlsafe(18)

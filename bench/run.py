@@ -63,7 +63,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -91,6 +90,7 @@ from common import (
     fetch,
     manage,
     say,
+    stop_on_signals,
 )
 from psycopg import sql
 
@@ -630,11 +630,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
 
-    def terminate(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, terminate)
-    signal.signal(signal.SIGINT, terminate)  # even when started with SIGINT ignored
+    stop_on_signals()
     started = datetime.now(UTC)
     results: dict = {
         "started": started.isoformat(timespec="seconds"),

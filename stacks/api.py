@@ -3,6 +3,7 @@
 import re
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Annotated
 
 from django.db.models import Prefetch
@@ -235,9 +236,16 @@ def _ranked(entry: RankedCompound) -> dict:
     }
 
 
+@cache
+def _adapter(schema) -> TypeAdapter:
+    """Building a schema's validator is costly; each schema's is built once per process."""
+    return TypeAdapter(schema)
+
+
 def _dump(schema, data) -> bytes:
     """Validate an answer against its schema once and serialise it, ready to cache."""
-    return TypeAdapter(schema).dump_json(TypeAdapter(schema).validate_python(data))
+    adapter = _adapter(schema)
+    return adapter.dump_json(adapter.validate_python(data))
 
 
 def _goal(goal: Goal) -> dict:

@@ -30,6 +30,7 @@ from django.core.validators import (
 from django.db import DatabaseError, models, transaction
 from django.db.models.functions import Lower
 
+from evidence.batch import bulk_edit
 from evidence.models import (
     Article,
     Compound,
@@ -48,7 +49,6 @@ from evidence.models import (
     Vendor,
     https_only,
 )
-from stacks.refresh import batched_refresh
 
 FORMAT = "evidence-stack-builder"
 VERSION = 1
@@ -1156,7 +1156,7 @@ def import_document(data: dict) -> ImportReport:
     inside the same transaction.
     """
     try:
-        with transaction.atomic(), batched_refresh():
+        with transaction.atomic(), bulk_edit():
             document = _Validator().validate(data)
             return _Writer().write(document)
     except DatabaseError as exc:

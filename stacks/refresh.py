@@ -3,24 +3,22 @@
 Every edit that can move a score (ratings, findings, studies, tiers, serious side effects,
 dosing, a compound's name, kind or published flag) calls `mark_compounds`, through the signals
 in stacks/signals.py; the affected compounds' rows are recomputed at once, or once at the end
-of a `batched_refresh()` block (the importer uses one). Bulk writes that bypass signals
+of an `evidence.batch.bulk_edit()` block (the importer uses one). Bulk writes that bypass signals
 (the synthetic data generator) call `rescore_all()`, also available as `manage.py rescore`.
 """
 
-import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
 
 from django.db import transaction
 from django.db.models import Prefetch, Q
 
+from evidence.batch import run_or_defer
 from evidence.models import Compound, Dosing, Finding, Goal, Rating, Route, SideEffect
 from stacks.cache import bump_content_version
 from stacks.models import GoalScore
 from stacks.scoring import CompoundEvidence, facts_from_finding, score_evidence, summarise
 
-_pending = threading.local()
 GOALS_PER_BATCH = 25
 
 
@@ -147,27 +145,6 @@ def rescore_all(progress: Callable[[int, int], None] | None = None) -> int:
 
 
 def mark_compounds(compound_ids: Iterable[int]) -> None:
-    """Scores of these compounds may have changed: refresh now, or at the end of the batch."""
-    compound_ids = {c for c in compound_ids if c is not None}
-    if not compound_ids:
-        return
-    batch = getattr(_pending, "compound_ids", None)
-    if batch is not None:
-        batch.update(compound_ids)
-    else:
-        refresh_compounds(compound_ids)
-
-
-@contextmanager
-def batched_refresh():
-    """Collect every mark inside the block and refresh each compound once, at the end."""
-    if getattr(_pending, "compound_ids", None) is not None:
-        yield  # already batching: the outermost block flushes
-        return
-    _pending.compound_ids = set()
-    try:
-        yield
-        compound_ids = _pending.compound_ids
-    finally:
-        _pending.compound_ids = None
-    refresh_compounds(compound_ids)
+    """Scores of these compounds may have changed: refresh now, or once when the open
+    bulk edit (evidence.batch) ends."""
+    run_or_defer(refresh_compounds, (c for c in compound_ids if c is not None))

@@ -8,9 +8,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from evidence.batch import bulk_edit
 from evidence.models import Finding, Rating, SideEffect, Study, Tier
 from stacks.models import GoalScore
-from stacks.refresh import batched_refresh, rescore_all, score_rows
+from stacks.refresh import rescore_all, score_rows
 from tests.factories import (
     make_compound,
     make_dosing,
@@ -123,7 +124,7 @@ def test_any_sequence_of_edits_keeps_the_table_equal_to_a_fresh_computation(edit
 
 def test_a_batch_refreshes_once_at_the_end():
     goal = make_goal()
-    with batched_refresh():
+    with bulk_edit():
         compound = make_compound()
         make_rating(compound, goal, 3)
         assert not GoalScore.objects.filter(compound=compound).exists()

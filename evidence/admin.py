@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from evidence.formatting import format_significance, plain
 from evidence.models import (
     Article,
     Compound,
@@ -63,14 +64,7 @@ def count_of(model, field: str):
 
 
 def significance_label(finding: Finding) -> str:
-    if finding.pk is None:
-        return "-"
-    return {True: "Yes", False: "No", None: "Not assessable"}[finding.significant]
-
-
-def plain_number(value) -> str:
-    """A Decimal without the trailing zeros of its database scale: 1.5000 -> 1.5."""
-    return f"{value.normalize():f}"
+    return "-" if finding.pk is None else format_significance(finding.significant)
 
 
 # Long text in a tabular row stays two lines high; the full text is on the row's own page.
@@ -271,6 +265,7 @@ class CompoundAdmin(EvidenceAdmin):
     list_display = ["name", "kind", "published", "rating_count", "tiers_by_goal"]
     list_filter = ["kind", "published", "ratings__tier", "ratings__goal"]
     search_fields = ["name", "slug", "aliases__name"]
+    ordering = ["name"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["updated_at"]
     inlines = [
@@ -341,7 +336,7 @@ class DosingAdmin(EvidenceAdmin):
 
     @admin.display(description="Dose", ordering="amount")
     def dose(self, dosing):
-        return f"{plain_number(dosing.amount)} {dosing.unit}"
+        return f"{plain(dosing.amount)} {dosing.unit}"
 
 
 @admin.register(SideEffect)
@@ -443,13 +438,13 @@ class FindingAdmin(EvidenceAdmin):
 
     @admin.display(description="Value", ordering="value")
     def value_display(self, finding):
-        return None if finding.value is None else plain_number(finding.value)
+        return None if finding.value is None else plain(finding.value)
 
     @admin.display(description="95% CI")
     def ci(self, finding):
         if finding.ci_low is None:
             return None
-        return f"{plain_number(finding.ci_low)} to {plain_number(finding.ci_high)}"
+        return f"{plain(finding.ci_low)} to {plain(finding.ci_high)}"
 
     @admin.display(description="Significant")
     def significance(self, finding):

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -110,8 +110,7 @@ class Compound(models.Model):
     # Each history row carries its own date; updated_at would only repeat it.
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
-    class Meta:
-        ordering = ["name"]
+    # No Meta.ordering: the table is large and hot; each query orders as it needs.
 
     def __str__(self):
         return self.name
@@ -164,8 +163,24 @@ class Unit(models.TextChoices):
     @classmethod
     def milligrams(cls, amount: Decimal, unit: str) -> Decimal | None:
         """The amount in mg, or None for units that do not convert to mass (IU, ml)."""
-        factor = {cls.MG: Decimal(1), cls.MCG: Decimal("0.001"), cls.G: Decimal(1000)}
-        return amount * factor[unit] if unit in factor else None
+        factor = MILLIGRAMS_PER_UNIT.get(unit)
+        return None if factor is None else amount * factor
+
+    @classmethod
+    def milligrams_expression(cls, amount: str, unit: str) -> models.Expression:
+        """`Unit.milligrams` in SQL, for the amount and unit columns of a query."""
+        return Case(
+            *(
+                When(**{unit: code}, then=F(amount) * Value(factor))
+                for code, factor in MILLIGRAMS_PER_UNIT.items()
+            ),
+            default=None,
+            output_field=models.DecimalField(),
+        )
+
+
+# The one unit conversion: units of mass to milligrams. IU and ml have no fixed mass.
+MILLIGRAMS_PER_UNIT = {Unit.MG: Decimal(1), Unit.MCG: Decimal("0.001"), Unit.G: Decimal(1000)}
 
 
 class Dosing(models.Model):
@@ -410,9 +425,12 @@ class Study(models.Model):
     def __str__(self):
         return self.title
 
+    # The one definition of randomised evidence; scoring and every page read it here.
+    RANDOMISED_DESIGNS = frozenset({Design.META_ANALYSIS, Design.RCT})
+
     @property
     def is_randomised(self) -> bool:
-        return self.design in {self.Design.META_ANALYSIS, self.Design.RCT}
+        return self.design in self.RANDOMISED_DESIGNS
 
     @property
     def citation_url(self) -> str:
@@ -693,6 +711,24 @@ class Vendor(models.Model):
         return reverse("vendor_detail", args=[self.slug])
 
 
+class OfferQuerySet(models.QuerySet):
+    def visible(self):
+        """Offers a visitor may see and follow: an active vendor's, for a published compound."""
+        return self.filter(vendor__active=True, compound__published=True)
+
+    def with_price_per_mg(self):
+        """Annotate `price_per_mg`: the pack price over the milligrams in the pack, or None
+        when the unit has no mass (the one price-per-mg rule; pages and costs read it)."""
+        milligrams_per_pack = Unit.milligrams_expression("amount_per_unit", "unit") * F(
+            "units_per_pack"
+        )
+        return self.annotate(
+            price_per_mg=models.ExpressionWrapper(
+                F("price") / milligrams_per_pack, output_field=models.DecimalField()
+            )
+        )
+
+
 class Offer(models.Model):
     """One vendor's product for one compound."""
 
@@ -725,6 +761,7 @@ class Offer(models.Model):
     last_checked = models.DateField(null=True, blank=True)
     click_count = models.PositiveBigIntegerField(default=0, editable=False)
 
+    objects = OfferQuerySet.as_manager()
     # Clicks are counted, not edited: a click is no change to record.
     history = HistoricalRecords(excluded_fields=["click_count"])
 
@@ -751,16 +788,6 @@ class Offer(models.Model):
     def __str__(self):
         return f"{self.product_name} ({self.vendor})"
 
-    @property
-    def milligrams_per_pack(self) -> Decimal | None:
-        mg = Unit.milligrams(self.amount_per_unit, self.unit)
-        return None if mg is None else mg * self.units_per_pack
-
-    @property
-    def price_per_mg(self) -> Decimal | None:
-        mg = self.milligrams_per_pack
-        return None if not mg else self.price / mg
-
 
 class VendorAccount(models.Model):
     """Links a login to the one vendor it speaks for: the admin then shows that vendor only.
@@ -778,3 +805,36 @@ class VendorAccount(models.Model):
 
     def __str__(self):
         return f"{self.user} for {self.vendor}"
+
+
+class ContentVersion(models.Model):
+    """One row whose number changes whenever published content may have changed.
+
+    Cached pages and API answers are keyed by it (evidence.cache), so an edit in the admin
+    retires every cached copy at once, on every app server, with no list of keys to purge.
+    """
+
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"Content version {self.version}"
+
+
+# What visitors see: a save or delete of any of these retires every cached page
+# (evidence.signals). Vendor accounts and the history records are not content.
+CONTENT_MODELS = (
+    Goal,
+    Tier,
+    Compound,
+    CompoundAlias,
+    Dosing,
+    SideEffect,
+    Contraindication,
+    Interaction,
+    Rating,
+    Study,
+    Finding,
+    Article,
+    Vendor,
+    Offer,
+)

@@ -27,6 +27,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
 from evidence import charts
+from evidence.cache import cache_page_until_content_changes
+from evidence.formatting import format_effect, format_favours
 from evidence.markdown import render_markdown
 from evidence.models import (
     Article,
@@ -42,8 +44,6 @@ from evidence.models import (
     Tier,
     Vendor,
 )
-from evidence.templatetags.evidence_tags import format_effect, format_favours
-from stacks.cache import cache_page_until_content_changes
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -121,11 +121,6 @@ SIDE_EFFECT_ORDER = [
 ]
 
 
-def visible_offers():
-    """Offers a visitor may see and follow: an active vendor's, for a published compound."""
-    return Offer.objects.filter(vendor__active=True, compound__published=True)
-
-
 @require_GET
 @cache_page_until_content_changes
 def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -143,7 +138,8 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
             Prefetch("side_effects", queryset=SideEffect.objects.order_by("name")),
             Prefetch(
                 "offers",
-                queryset=visible_offers()
+                queryset=Offer.objects.visible()
+                .with_price_per_mg()
                 .select_related("vendor")
                 .order_by("-in_stock", "price", "pk"),
                 to_attr="visible_offers",
@@ -361,7 +357,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
 def vendor_index(request: HttpRequest) -> HttpResponse:
     vendors = (
         Vendor.objects.active()
-        .annotate(offer_count=Count("offers", filter=Q(offers__compound__published=True)))
+        .annotate(offer_count=Count("offers", filter=Q(offers__in=Offer.objects.visible())))
         .order_by("name")
     )
     return render(request, "evidence/vendor_index.html", {"vendors": vendors})
@@ -372,7 +368,8 @@ def vendor_index(request: HttpRequest) -> HttpResponse:
 def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
     vendor = get_object_or_404(Vendor.objects.active(), slug=slug)
     offers = (
-        vendor.offers.filter(compound__published=True)
+        vendor.offers.visible()
+        .with_price_per_mg()
         .select_related("compound", "vendor")
         .order_by("compound__name", "price", "pk")
     )
@@ -383,7 +380,7 @@ def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def outbound(request: HttpRequest, offer_id: int) -> HttpResponse:
     """Count a click on an offer, then send the visitor to the offer's stored URL (only)."""
-    offer = get_object_or_404(visible_offers().only("pk", "url"), pk=offer_id)
+    offer = get_object_or_404(Offer.objects.visible().only("pk", "url"), pk=offer_id)
     Offer.objects.filter(pk=offer.pk).update(click_count=F("click_count") + 1)
     response = HttpResponseRedirect(offer.url)
     response["X-Robots-Tag"] = "noindex, nofollow"

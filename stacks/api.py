@@ -12,11 +12,15 @@ from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
 from pydantic import TypeAdapter
 
+from evidence.cache import cached_json
 from evidence.models import Compound, Condition, Finding, Goal, Offer, Rating
-from stacks.cache import cached_json
 from stacks.ranking import (
+    BUDGET_DECIMAL_PLACES,
+    BUDGET_MAX_DIGITS,
     DEFAULT_LIMIT,
     DEFAULT_STACK_SIZE,
+    MAX_BUDGET,
+    MAX_GOALS,
     MAX_LIMIT,
     MAX_STACK_SIZE,
     Constraints,
@@ -36,16 +40,12 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
-MAX_BUDGET = Decimal(1_000_000)
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
 
 
 def _is_slug(text: str) -> bool:
     """Slugs are ASCII; anything else (NUL bytes included) can name nothing here."""
     return re.fullmatch(SLUG_PATTERN, text) is not None
-
-
-MAX_GOALS = 10
 
 
 class ConstraintParams(Schema):
@@ -58,7 +58,12 @@ class ConstraintParams(Schema):
     min_tier: int | None = Field(None, ge=1, le=20, description="Weakest tier still shown.")
     in_stock: bool = Field(False, description="Only compounds with an offer in stock.")
     budget: Decimal | None = Field(
-        None, ge=0, le=MAX_BUDGET, max_digits=10, decimal_places=2, description="Monthly budget."
+        None,
+        ge=0,
+        le=MAX_BUDGET,
+        max_digits=BUDGET_MAX_DIGITS,
+        decimal_places=BUDGET_DECIMAL_PLACES,
+        description="Monthly budget.",
     )
     currency: Offer.Currency = Offer.Currency.USD
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Entries per list.")

@@ -6,4 +6,6 @@ class StacksConfig(AppConfig):
     verbose_name = "Scoring and stacks"
 
     def ready(self):
-        from stacks import signals  # noqa: F401  (connects the receivers)
+        from stacks import signals
+
+        signals.connect_receivers()

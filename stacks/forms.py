@@ -1,12 +1,20 @@
 """The visitor's choices as GET forms: goals for the builder, constraints everywhere."""
 
-from decimal import Decimal
+from functools import cached_property
 
 from django import forms
 from django.http import QueryDict
 
 from evidence.models import Compound, Condition, Goal, Offer, Tier
-from stacks.ranking import DEFAULT_LIMIT, MAX_LIMIT, Constraints
+from stacks.ranking import (
+    BUDGET_DECIMAL_PLACES,
+    BUDGET_MAX_DIGITS,
+    DEFAULT_LIMIT,
+    MAX_BUDGET,
+    MAX_GOALS,
+    MAX_LIMIT,
+    Constraints,
+)
 
 # The conditions offered as checkboxes; the model knows more, the API accepts them all.
 VISITOR_CONDITIONS = [
@@ -15,7 +23,6 @@ VISITOR_CONDITIONS = [
     (Condition.AUTOIMMUNE_DISEASE, "Autoimmune disease"),
     (Condition.IMMUNOSUPPRESSIVE_THERAPY, "On immunosuppressive therapy"),
 ]
-MAX_BUDGET = Decimal(1_000_000)
 
 
 class ConstraintsForm(forms.Form):
@@ -44,8 +51,8 @@ class ConstraintsForm(forms.Form):
         required=False,
         min_value=0,
         max_value=MAX_BUDGET,
-        max_digits=9,
-        decimal_places=2,
+        max_digits=BUDGET_MAX_DIGITS,
+        decimal_places=BUDGET_DECIMAL_PLACES,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "1", "min": "0"}),
     )
     currency = forms.ChoiceField(choices=Offer.Currency.choices, required=False, initial="USD")
@@ -53,12 +60,16 @@ class ConstraintsForm(forms.Form):
         min_value=1, max_value=MAX_LIMIT, required=False, widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, tiers=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        tiers = tiers if tiers is not None else Tier.objects.all()
-        self.fields["min_tier"].choices = [("", "Any tier")] + [
+        # A callable: the tiers are read (once) only when the field is drawn or a tier chosen.
+        self.fields["min_tier"].choices = lambda: self.min_tier_choices
+
+    @cached_property
+    def min_tier_choices(self) -> list[tuple]:
+        return [("", "Any tier")] + [
             (t.number, f"Tier {t.number} ({t.label}) or better")
-            for t in tiers
+            for t in Tier.objects.order_by("number")
             if not t.means_no_effect
         ]
 
@@ -75,6 +86,9 @@ class ConstraintsForm(forms.Form):
         return query.urlencode()
 
     def constraints(self) -> Constraints:
+        """The visitor's constraints; none until the form is bound and valid."""
+        if not (self.is_bound and self.is_valid()):
+            return Constraints()
         data = self.cleaned_data
         return Constraints(
             conditions=frozenset(data.get("condition") or ()),
@@ -88,18 +102,20 @@ class ConstraintsForm(forms.Form):
 
 
 class BuilderForm(ConstraintsForm):
-    goals = forms.ModelMultipleChoiceField(
-        label="Your goals",
-        queryset=Goal.objects.order_by("category", "name"),
-        to_field_name="slug",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
+    goals = forms.MultipleChoiceField(
+        label="Your goals", required=False, widget=forms.CheckboxSelectMultiple
     )
 
     field_order = ["goals"]
 
-    def clean_goals(self):
-        goals = self.cleaned_data["goals"]
-        if len(goals) > 10:
-            raise forms.ValidationError("Pick at most 10 goals at a time.")
-        return goals
+    def __init__(self, *args, goals: list[Goal], **kwargs):
+        """`goals`: those a visitor may pick, read once by the view (the page draws them)."""
+        super().__init__(*args, **kwargs)
+        self.goal_list = goals
+        self.fields["goals"].choices = [(goal.slug, goal.name) for goal in goals]
+
+    def clean_goals(self) -> list[Goal]:
+        chosen = set(self.cleaned_data["goals"])
+        if len(chosen) > MAX_GOALS:
+            raise forms.ValidationError(f"Pick at most {MAX_GOALS} goals at a time.")
+        return [goal for goal in self.goal_list if goal.slug in chosen]

@@ -34,6 +34,7 @@ class GoalScore(models.Model):
     sort_name = models.CharField(max_length=160, help_text="Casefolded name, for tie-breaking.")
     slug = models.SlugField(max_length=160)
     kind = models.CharField(max_length=20)
+    mechanism_class = models.CharField(max_length=80, blank=True)
     # Facts the visitor's constraints filter on, derived from the compound's dosing.
     injection_only = models.BooleanField(default=False)
     milligrams_per_month = models.DecimalField(
@@ -65,16 +66,3 @@ class GoalScore(models.Model):
 
     def __str__(self):
         return f"{self.name} for goal {self.goal_id}: {self.score}"
-
-
-class ContentVersion(models.Model):
-    """One row whose number changes whenever published content may have changed.
-
-    Cached pages and API answers are keyed by it (stacks.cache), so an edit in the admin
-    retires every cached copy at once, on every app server, with no list of keys to purge.
-    """
-
-    version = models.PositiveBigIntegerField(default=0)
-
-    def __str__(self):
-        return f"Content version {self.version}"

@@ -1,39 +1,49 @@
-"""The scoring service: rank compounds for a goal and build a stack for several goals.
+"""The scoring service's read side: rank compounds for goals and build a stack.
 
-Views, the JSON API and the benchmarks all call `rank_goal` and `build_stack`. Both read the
-database in a fixed number of queries, whatever the number of compounds and findings, and
-leave the arithmetic to stacks.scoring. Offers are read only to apply the visitor's own
+Views, the JSON API and the benchmarks call `rank_goal`, `rank_goals` and `build_stack`. One
+query reads the precomputed GoalScore rows of every asked goal: each list cut at its limit with
+its full size beside it, the visitor's exclusions and the cheapest price per mg worked out in
+SQL. A stack needs at most two more (the contraindications and interactions of its picks).
+The arithmetic of a score is stacks.scoring's. Offers are read only to apply the visitor's own
 "in stock" and budget constraints and to estimate cost; they never touch a score.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
     Case,
+    CharField,
     Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
     F,
     OuterRef,
-    Prefetch,
     Q,
+    QuerySet,
     Subquery,
     Value,
     When,
+    Window,
 )
+from django.db.models.functions import RowNumber
 
-from evidence.models import Compound, Condition, Contraindication, Goal, Interaction, Offer, Unit
+from evidence.models import Compound, Condition, Contraindication, Goal, Interaction, Offer
 from stacks.models import GoalScore
 from stacks.scoring import Component
 
+# What a visitor may ask for: the builder form and the API both take these limits from here.
 DEFAULT_STACK_SIZE = 5
 MAX_STACK_SIZE = 10
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 200
+MAX_GOALS = 10
+MAX_BUDGET = Decimal(1_000_000)
+BUDGET_MAX_DIGITS = 9
+BUDGET_DECIMAL_PLACES = 2
 # A stack chooses among this many of the best-ranked compounds of each goal.
 STACK_CANDIDATES = 100
 # Each further pick for a goal is worth this fraction of the previous one for that goal.
@@ -150,25 +160,31 @@ RANKING_ORDER = (
     "sort_name",
     "slug",
 )
-_MG_PER_UNIT = Case(
-    When(unit=Unit.MG, then=Value(Decimal(1))),
-    When(unit=Unit.MCG, then=Value(Decimal("0.001"))),
-    When(unit=Unit.G, then=Value(Decimal(1000))),
-    default=None,
-    output_field=DecimalField(),
-)
+# Rows the visitor's constraints exclude form a list of their own, whatever their group.
+EXCLUDED = "excluded"
+LISTS = (GoalScore.Group.RANKED, GoalScore.Group.NO_EFFECT, GoalScore.Group.UNRATED, EXCLUDED)
 
 
-def _live_offers(constraints: Constraints):
-    """Offers that may price a compound for this visitor: active vendor, their currency."""
-    offers = Offer.objects.filter(vendor__active=True, currency=constraints.currency)
+def _usable_offers(constraints: Constraints) -> QuerySet:
+    """Offers that may price a compound for this visitor: visible, in their currency, and in
+    stock when they asked for that."""
+    offers = Offer.objects.visible().filter(currency=constraints.currency)
     return offers.filter(in_stock=True) if constraints.in_stock_only else offers
 
 
-def _annotated_rows(goal_ids: Sequence[int], constraints: Constraints):
-    """GoalScore rows of the goals, annotated with one boolean per active exclusion."""
-    rows = GoalScore.objects.filter(goal_id__in=goal_ids)
-    flags = []
+def _with_exclusions(rows: QuerySet, constraints: Constraints) -> tuple[QuerySet, Q]:
+    """The rows annotated with the cheapest usable price per mg and one boolean per active
+    exclusion, and the condition that excludes a row (never true without constraints)."""
+    cheapest = (
+        _usable_offers(constraints)
+        .filter(compound_id=OuterRef("compound_id"))
+        .with_price_per_mg()
+        .filter(price_per_mg__isnull=False)
+        .order_by("price_per_mg")
+        .values("price_per_mg")[:1]
+    )
+    rows = rows.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
+    excluded = Q(pk__in=[])
     if constraints.conditions:
         rows = rows.annotate(
             x_contraindicated=Exists(
@@ -177,72 +193,64 @@ def _annotated_rows(goal_ids: Sequence[int], constraints: Constraints):
                 )
             )
         )
-        flags.append(Q(x_contraindicated=True))
+        excluded |= Q(x_contraindicated=True)
     if constraints.no_injections:
-        flags.append(Q(injection_only=True))
+        excluded |= Q(injection_only=True)
     if constraints.excluded_kinds:
-        flags.append(Q(kind__in=constraints.excluded_kinds))
+        excluded |= Q(kind__in=constraints.excluded_kinds)
     if constraints.min_tier is not None:
-        flags.append(Q(tier_number__isnull=True) | Q(tier_number__gt=constraints.min_tier))
+        excluded |= Q(tier_number__isnull=True) | Q(tier_number__gt=constraints.min_tier)
     if constraints.in_stock_only:
-        rows = rows.annotate(
-            x_in_stock=Exists(
-                Offer.objects.filter(
-                    compound_id=OuterRef("compound_id"), in_stock=True, vendor__active=True
-                )
-            )
+        in_stock = Offer.objects.visible().filter(
+            compound_id=OuterRef("compound_id"), in_stock=True
         )
-        flags.append(Q(x_in_stock=False))
+        rows = rows.annotate(x_in_stock=Exists(in_stock))
+        excluded |= Q(x_in_stock=False)
     if constraints.monthly_budget is not None:
-        cheapest = (
-            _live_offers(constraints)
-            .filter(compound_id=OuterRef("compound_id"))
-            .annotate(
-                per_mg=ExpressionWrapper(
-                    F("price") / (F("amount_per_unit") * _MG_PER_UNIT * F("units_per_pack")),
-                    output_field=DecimalField(),
-                )
-            )
-            .filter(per_mg__isnull=False)
-            .order_by("per_mg")
-            .values("per_mg")[:1]
-        )
         rows = rows.annotate(
             x_cost=ExpressionWrapper(
-                F("milligrams_per_month") * Subquery(cheapest), output_field=DecimalField()
+                F("milligrams_per_month") * F("price_per_mg"), output_field=DecimalField()
             )
         )
-        flags.append(Q(x_cost__isnull=True) | Q(x_cost__gt=constraints.monthly_budget))
-    excluded = Q(pk__in=[])
-    for flag in flags:
-        excluded |= flag
-    return rows, excluded, bool(flags)
+        excluded |= Q(x_cost__isnull=True) | Q(x_cost__gt=constraints.monthly_budget)
+    return rows, excluded
 
 
-def _prices(compound_ids: Iterable[int], constraints: Constraints) -> dict[int, Decimal]:
-    """Cheapest price per mg of each compound among the visitor's usable offers."""
-    cheapest: dict[int, Decimal] = {}
-    for offer in _live_offers(constraints).filter(compound_id__in=set(compound_ids)):
-        price = offer.price_per_mg
-        if price is not None and (
-            offer.compound_id not in cheapest or price < cheapest[offer.compound_id]
-        ):
-            cheapest[offer.compound_id] = price
-    return cheapest
+def _read_lists(
+    goal_ids: Sequence[int], constraints: Constraints, limit: int, candidates: int = 0
+) -> list[GoalScore]:
+    """One query: the best `limit` rows of each list of each goal, each row carrying its
+    list (`in_list`), its place in it and the list's full size; and, when `candidates` is
+    larger, that many of each goal's ranked rows for a stack to choose from."""
+    rows, excluded = _with_exclusions(GoalScore.objects.filter(goal_id__in=goal_ids), constraints)
+    in_list = Case(
+        When(excluded, then=Value(EXCLUDED)), default=F("group"), output_field=CharField()
+    )
+    each_list = [F("goal_id"), in_list]
+    rows = rows.annotate(
+        in_list=in_list,
+        place=Window(RowNumber(), partition_by=each_list, order_by=list(RANKING_ORDER)),
+        list_size=Window(Count("pk"), partition_by=each_list),
+    )
+    wanted = Q(place__lte=limit)
+    if candidates > limit:
+        wanted |= Q(in_list=GoalScore.Group.RANKED, place__lte=candidates)
+    return list(rows.filter(wanted).order_by("goal_id", "in_list", "place"))
 
 
-def _cost(row: GoalScore, prices: Mapping[int, Decimal]) -> Decimal | None:
+def _cost(row: GoalScore) -> Decimal | None:
     """Estimated monthly cost: the documented dose per month x the cheapest price per mg.
 
     Pack rounding is ignored: this is an estimate of the ongoing cost.
     """
-    price = prices.get(row.compound_id)
-    if price is None or row.milligrams_per_month is None:
+    if row.price_per_mg is None or row.milligrams_per_month is None:
         return None
-    return (row.milligrams_per_month * price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return (row.milligrams_per_month * row.price_per_mg).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
 
 
-def _entry(row: GoalScore, prices: Mapping[int, Decimal], with_components=True) -> RankedCompound:
+def _entry(row: GoalScore, with_components: bool = True) -> RankedCompound:
     return RankedCompound(
         slug=row.slug,
         name=row.name,
@@ -255,17 +263,18 @@ def _entry(row: GoalScore, prices: Mapping[int, Decimal], with_components=True) 
         randomised_study_count=row.randomised_study_count,
         participants=row.participants,
         bottom_line=row.bottom_line if with_components else "",
-        monthly_cost=_cost(row, prices),
+        monthly_cost=_cost(row),
         design_weighted_studies=row.design_weighted_studies,
     )
 
 
-def _reasons(row: GoalScore, constraints: Constraints, notes, prices) -> tuple[str, ...]:
+def _reasons(row: GoalScore, constraints: Constraints, notes) -> tuple[str, ...]:
     """Why the visitor's constraints exclude this row, in words."""
     reasons = []
     if getattr(row, "x_contraindicated", False):
-        for condition, note in notes.get(row.compound_id, []):
-            label = Condition(condition).label
+        for contraindication in notes.get(row.compound_id, []):
+            label = Condition(contraindication.condition).label
+            note = contraindication.note
             reasons.append(f"Contraindicated: {label}" + (f" ({note})" if note else ""))
     if constraints.no_injections and row.injection_only:
         reasons.append("Only given by injection")
@@ -278,7 +287,7 @@ def _reasons(row: GoalScore, constraints: Constraints, notes, prices) -> tuple[s
     if constraints.in_stock_only and not row.x_in_stock:
         reasons.append("No offer in stock")
     if constraints.monthly_budget is not None:
-        cost = _cost(row, prices)
+        cost = _cost(row)
         currency = constraints.currency
         if cost is None:
             reasons.append(f"Monthly cost cannot be estimated in {currency}")
@@ -290,68 +299,86 @@ def _reasons(row: GoalScore, constraints: Constraints, notes, prices) -> tuple[s
     return tuple(reasons)
 
 
+def _contraindications(
+    constraints: Constraints, excluded: Sequence[GoalScore], picked_ids: Sequence[int] = ()
+) -> dict[int, list[Contraindication]]:
+    """In one query: the declared conditions that exclude rows, and every contraindication
+    of the picks of a stack (for its warnings). No query when neither is needed."""
+    contraindicated = {
+        row.compound_id for row in excluded if getattr(row, "x_contraindicated", False)
+    }
+    wanted = Q(compound_id__in=picked_ids) if len(picked_ids) > 1 else Q(pk__in=[])
+    if contraindicated:
+        wanted |= Q(compound_id__in=contraindicated, condition__in=constraints.conditions)
+    if not contraindicated and len(picked_ids) < 2:
+        return {}
+    by_compound = defaultdict(list)
+    for contraindication in Contraindication.objects.filter(wanted).order_by("condition"):
+        by_compound[contraindication.compound_id].append(contraindication)
+    return by_compound
+
+
 # --- ranking -------------------------------------------------------------------------------
+
+
+def _rankings(
+    goals: Sequence[Goal], rows: Sequence[GoalScore], constraints: Constraints, limit: int, notes
+) -> tuple[Ranking, ...]:
+    lists: dict[tuple[int, str], list[GoalScore]] = defaultdict(list)
+    for row in rows:
+        if row.place <= limit:
+            lists[(row.goal_id, row.in_list)].append(row)
+    rankings = []
+    for goal in goals:
+        shown = {name: lists.get((goal.pk, name), []) for name in LISTS}
+        rankings.append(
+            Ranking(
+                goal=goal,
+                ranked=tuple(_entry(row) for row in shown[GoalScore.Group.RANKED]),
+                no_effect=tuple(_entry(row) for row in shown[GoalScore.Group.NO_EFFECT]),
+                unrated=tuple(_entry(row) for row in shown[GoalScore.Group.UNRATED]),
+                excluded=tuple(
+                    Exclusion(
+                        row.slug, row.name, row.tier_number, _reasons(row, constraints, notes)
+                    )
+                    for row in shown[EXCLUDED]
+                ),
+                totals={
+                    str(name): shown[name][0].list_size if shown[name] else 0 for name in LISTS
+                },
+                limit=limit,
+            )
+        )
+    return tuple(rankings)
+
+
+def _excluded_shown(rows: Sequence[GoalScore], limit: int) -> list[GoalScore]:
+    return [row for row in rows if row.in_list == EXCLUDED and row.place <= limit]
+
+
+def rank_goals(
+    goals: Sequence[Goal], constraints: Constraints = Constraints(), limit: int = DEFAULT_LIMIT
+) -> tuple[Ranking, ...]:
+    """Rank the published compounds for each goal, best first, under the constraints.
+
+    Each ranking has the best `limit` ranked compounds with score and components, the
+    compounds whose evidence shows no effect (kept apart, never ranked as merely unproven),
+    compounds with findings but no rating yet, and the compounds the constraints excluded with
+    the reasons, each list cut at `limit` with its full size in `totals`. Reads at most two
+    queries, whatever the number of goals and the size of the catalogue.
+    """
+    goals = tuple(dict.fromkeys(goals))
+    limit = max(1, min(limit, MAX_LIMIT))
+    rows = _read_lists([g.pk for g in goals], constraints, limit) if goals else []
+    notes = _contraindications(constraints, _excluded_shown(rows, limit))
+    return _rankings(goals, rows, constraints, limit, notes)
 
 
 def rank_goal(
     goal: Goal, constraints: Constraints = Constraints(), limit: int = DEFAULT_LIMIT
 ) -> Ranking:
-    """Rank the published compounds rated for a goal, best first, under the constraints.
-
-    Returns the best `limit` ranked compounds with score and components, the compounds whose
-    evidence shows no effect (kept apart, never ranked as merely unproven), compounds with
-    findings but no rating yet, and the compounds the constraints excluded with the reasons,
-    each list cut at `limit` with its full count beside it. Reads the precomputed scores in a
-    fixed number of queries, whatever the size of the catalogue.
-    """
-    limit = max(1, min(limit, MAX_LIMIT))
-    rows, excluded, constrained = _annotated_rows([goal.pk], constraints)
-    included = rows.exclude(excluded) if constrained else rows
-    Group = GoalScore.Group
-    totals = rows.aggregate(
-        ranked=Count("pk", filter=Q(group=Group.RANKED) & ~excluded),
-        no_effect=Count("pk", filter=Q(group=Group.NO_EFFECT) & ~excluded),
-        unrated=Count("pk", filter=Q(group=Group.UNRATED) & ~excluded),
-        excluded=Count("pk", filter=excluded),
-    )
-    shown = {
-        group: list(included.filter(group=group).order_by(*RANKING_ORDER)[:limit])
-        if totals[key]
-        else []
-        for group, key in (
-            (Group.RANKED, "ranked"),
-            (Group.NO_EFFECT, "no_effect"),
-            (Group.UNRATED, "unrated"),
-        )
-    }
-    excluded_rows = (
-        list(rows.filter(excluded).order_by(*RANKING_ORDER)[:limit]) if totals["excluded"] else []
-    )
-    displayed = [row for group in shown.values() for row in group] + excluded_rows
-    prices = _prices((row.compound_id for row in displayed), constraints) if displayed else {}
-    notes = defaultdict(list)
-    if constraints.conditions and excluded_rows:
-        for contraindication in Contraindication.objects.filter(
-            compound_id__in={row.compound_id for row in excluded_rows},
-            condition__in=constraints.conditions,
-        ).order_by("condition"):
-            notes[contraindication.compound_id].append(
-                (contraindication.condition, contraindication.note)
-            )
-    return Ranking(
-        goal=goal,
-        ranked=tuple(_entry(row, prices) for row in shown[Group.RANKED]),
-        no_effect=tuple(_entry(row, prices) for row in shown[Group.NO_EFFECT]),
-        unrated=tuple(_entry(row, prices) for row in shown[Group.UNRATED]),
-        excluded=tuple(
-            Exclusion(
-                row.slug, row.name, row.tier_number, _reasons(row, constraints, notes, prices)
-            )
-            for row in excluded_rows
-        ),
-        totals=totals,
-        limit=limit,
-    )
+    """One goal's ranking (see `rank_goals`)."""
+    return rank_goals([goal], constraints, limit)[0]
 
 
 # --- stacks --------------------------------------------------------------------------------
@@ -371,32 +398,24 @@ def build_stack(
     goal that has evidence is still uncovered, only compounds covering an uncovered goal are
     considered, so every coverable goal gets a compound before any goal gets a second one.
     The candidates are the STACK_CANDIDATES best-ranked compounds of each goal. Each goal's
-    ranking (cut at `limit`) comes with the stack.
+    ranking (cut at `limit`) comes with the stack, read by the same query: at most three
+    queries in all.
     """
     goals = tuple(dict.fromkeys(goals))
     priorities = {g.slug: float((priorities or {}).get(g.slug, 1.0)) for g in goals}
     size = max(1, min(size, MAX_STACK_SIZE))
-    rankings = tuple(rank_goal(goal, constraints, limit) for goal in goals)
-
+    limit = max(1, min(limit, MAX_LIMIT))
     slug_of_goal = {g.pk: g.slug for g in goals}
-    rows, excluded, constrained = _annotated_rows(list(slug_of_goal), constraints)
-    if constrained:
-        rows = rows.exclude(excluded)
-    ranked = rows.filter(group=GoalScore.Group.RANKED, score__gt=0).defer(
-        "components", "bottom_line"
-    )
-    candidates = [
-        row
-        for goal_id in slug_of_goal
-        for row in ranked.filter(goal_id=goal_id).order_by(*RANKING_ORDER)[:STACK_CANDIDATES]
-    ]
-    prices = _prices({row.compound_id for row in candidates}, constraints)
+    rows = _read_lists(list(slug_of_goal), constraints, limit, STACK_CANDIDATES) if goals else []
+
     scores: dict[str, dict[str, float]] = defaultdict(dict)  # compound slug -> goal -> score
-    entries: dict[str, RankedCompound] = {}
+    entries: dict[str, RankedCompound] = {}  # each candidate at its best-ranked goal
     best_row: dict[str, GoalScore] = {}
     costs: dict[str, list[Decimal]] = defaultdict(list)
-    for row in candidates:
-        entry = _entry(row, prices, with_components=False)
+    for row in rows:
+        if row.in_list != GoalScore.Group.RANKED or row.score <= 0:
+            continue
+        entry = _entry(row, with_components=False)
         scores[row.slug][slug_of_goal[row.goal_id]] = row.score
         if entry.monthly_cost is not None:
             costs[row.slug].append(entry.monthly_cost)
@@ -422,24 +441,17 @@ def build_stack(
         best_gain = gain(best)
         if best_gain <= 0:
             break
-        picks.append(Pick(entries[best], dict(sorted(scores[best].items())), round(best_gain, 3)))
+        # The pick explains itself with the "why this rank" of the row it was chosen from.
+        picks.append(
+            Pick(_entry(best_row[best]), dict(sorted(scores[best].items())), round(best_gain, 3))
+        )
         for goal_slug in scores[best]:
             picks_per_goal[goal_slug] += 1
         remaining.discard(best)
 
-    picks = _with_components(picks, [best_row[p.compound.slug] for p in picks])
-    picked = (
-        list(
-            Compound.objects.filter(pk__in=[best_row[p.compound.slug].compound_id for p in picks])
-            .prefetch_related(
-                Prefetch(
-                    "contraindications", queryset=Contraindication.objects.order_by("condition")
-                )
-            )
-            .order_by("pk")
-        )
-        if picks
-        else []
+    picked_rows = [best_row[p.compound.slug] for p in picks]
+    notes = _contraindications(
+        constraints, _excluded_shown(rows, limit), [row.compound_id for row in picked_rows]
     )
     # A pick is taken once: its cost is that of the dearest dose among the goals it serves.
     pick_costs = {p.compound.slug: max(costs[p.compound.slug], default=None) for p in picks}
@@ -448,43 +460,43 @@ def build_stack(
         goals=goals,
         picks=tuple(picks),
         uncovered_goals=tuple(g for g in goals if picks_per_goal[g.slug] == 0),
-        warnings=stack_warnings(picked),
+        warnings=stack_warnings(
+            [
+                StackMember(
+                    compound_id=row.compound_id,
+                    slug=row.slug,
+                    name=row.name,
+                    mechanism_class=row.mechanism_class,
+                    conditions=tuple(c.condition for c in notes.get(row.compound_id, [])),
+                )
+                for row in picked_rows
+            ]
+        ),
         monthly_cost=sum(known, Decimal(0)) if known else None,
         cost_unknown_for=tuple(slug for slug, c in pick_costs.items() if c is None),
-        rankings=rankings,
+        rankings=_rankings(goals, rows, constraints, limit, notes),
     )
 
 
-def _with_components(picks: list[Pick], rows: list[GoalScore]) -> list[Pick]:
-    """Give each pick the "why this rank" of the goal row it was chosen from (one query)."""
-    if not picks:
-        return picks
-    stored = {
-        (r["goal_id"], r["compound_id"]): r
-        for r in GoalScore.objects.filter(pk__in=[row.pk for row in rows]).values(
-            "goal_id", "compound_id", "components", "bottom_line"
-        )
-    }
-    completed = []
-    for pick, row in zip(picks, rows, strict=True):
-        found = stored[(row.goal_id, row.compound_id)]
-        compound = replace(
-            pick.compound,
-            components=tuple(Component(**c) for c in found["components"]),
-            bottom_line=found["bottom_line"],
-        )
-        completed.append(replace(pick, compound=compound))
-    return completed
+@dataclass(frozen=True)
+class StackMember:
+    """What the stack's warnings need to know of one pick."""
+
+    compound_id: int
+    slug: str
+    name: str
+    mechanism_class: str = ""
+    conditions: tuple[str, ...] = ()  # every condition the compound is contraindicated in
 
 
 SEVERITY_ORDER = {"major": 0, "moderate": 1, "minor": 2, "caution": 3}
 
 
-def stack_warnings(compounds: Sequence[Compound]) -> tuple[StackWarning, ...]:
+def stack_warnings(members: Sequence[StackMember]) -> tuple[StackWarning, ...]:
     """Interactions between picks, contraindications they share, and duplicated mechanisms."""
-    if len(compounds) < 2:
+    if len(members) < 2:
         return ()
-    by_id = {c.pk: c for c in compounds}
+    by_id = {m.compound_id: m for m in members}
     warnings = []
     for interaction in Interaction.objects.filter(
         compound_a_id__in=by_id, compound_b_id__in=by_id
@@ -499,34 +511,34 @@ def stack_warnings(compounds: Sequence[Compound]) -> tuple[StackWarning, ...]:
                 compounds=(a.slug, b.slug),
             )
         )
-    shared: dict[str, list[Compound]] = defaultdict(list)
-    mechanisms: dict[str, list[Compound]] = defaultdict(list)
-    for compound in compounds:
-        for contraindication in compound.contraindications.all():
-            shared[contraindication.condition].append(compound)
-        if compound.mechanism_class:
-            mechanisms[compound.mechanism_class.strip().casefold()].append(compound)
-    for condition, members in sorted(shared.items()):
-        if len(members) > 1:
-            names = ", ".join(c.name for c in members)
+    shared: dict[str, list[StackMember]] = defaultdict(list)
+    mechanisms: dict[str, list[StackMember]] = defaultdict(list)
+    for member in sorted(members, key=lambda m: m.compound_id):
+        for condition in member.conditions:
+            shared[condition].append(member)
+        if member.mechanism_class:
+            mechanisms[member.mechanism_class.strip().casefold()].append(member)
+    for condition, sharing in sorted(shared.items()):
+        if len(sharing) > 1:
+            names = ", ".join(m.name for m in sharing)
             warnings.append(
                 StackWarning(
                     kind="shared_contraindication",
                     severity="caution",
                     message=f"{names} are all not recommended for: {Condition(condition).label}",
-                    compounds=tuple(c.slug for c in members),
+                    compounds=tuple(m.slug for m in sharing),
                 )
             )
-    for members in mechanisms.values():
-        if len(members) > 1:
-            names = ", ".join(c.name for c in members)
+    for sharing in mechanisms.values():
+        if len(sharing) > 1:
+            names = ", ".join(m.name for m in sharing)
             warnings.append(
                 StackWarning(
                     kind="same_mechanism",
                     severity="caution",
-                    message=f"{names} share a mechanism ({members[0].mechanism_class}); "
+                    message=f"{names} share a mechanism ({sharing[0].mechanism_class}); "
                     "taking both may add little or add up side effects",
-                    compounds=tuple(c.slug for c in members),
+                    compounds=tuple(m.slug for m in sharing),
                 )
             )
     return tuple(sorted(warnings, key=lambda w: (SEVERITY_ORDER[w.severity], w.kind, w.message)))

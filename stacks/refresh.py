@@ -14,12 +14,51 @@ from django.db import transaction
 from django.db.models import Prefetch, Q
 
 from evidence.batch import run_or_defer
-from evidence.models import Compound, Dosing, Finding, Goal, Rating, Route, SideEffect
-from stacks.cache import bump_content_version
+from evidence.cache import bump_content_version
+from evidence.models import (
+    Compound,
+    Dosing,
+    Finding,
+    Goal,
+    Rating,
+    Route,
+    SideEffect,
+    Study,
+    Tier,
+)
 from stacks.models import GoalScore
 from stacks.scoring import CompoundEvidence, facts_from_finding, score_evidence, summarise
 
 GOALS_PER_BATCH = 25
+
+# The fields each GoalScore row is computed from, model by model: an edit that changes none
+# of them cannot move a score (stacks.signals then skips the refresh).
+SCORED_FIELDS: dict[type, frozenset[str]] = {
+    Compound: frozenset({"name", "slug", "kind", "mechanism_class", "published"}),
+    Rating: frozenset({"compound", "goal", "tier", "bottom_line"}),
+    Tier: frozenset({"number", "label", "weight", "means_no_effect"}),
+    Study: frozenset({"slug", "title", "design", "n", "trial_count"}),
+    Finding: frozenset(
+        {
+            "study",
+            "compound",
+            "goal",
+            "outcome",
+            "comparator",
+            "measure",
+            "value",
+            "comparator_value",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_value_is_bound",
+            "stated_significance",
+            "higher_is_better",
+        }
+    ),
+    Dosing: frozenset({"compound", "goal", "amount", "unit", "doses_per_week", "route"}),
+    SideEffect: frozenset({"compound", "name", "frequency"}),
+}
 
 
 def score_rows(goal_ids: Iterable[int] | None = None, compound_ids: Iterable[int] | None = None):
@@ -72,6 +111,7 @@ def _row(goal_id: int, compound: Compound, rating: Rating | None, findings: list
         "sort_name": compound.name.casefold(),
         "slug": compound.slug,
         "kind": compound.kind,
+        "mechanism_class": compound.mechanism_class,
         "injection_only": bool(routes) and routes <= Route.injections(),
         "milligrams_per_month": min(monthly) if monthly else None,
     }
@@ -116,14 +156,15 @@ def _row(goal_id: int, compound: Compound, rating: Rating | None, findings: list
 
 @transaction.atomic
 def refresh_compounds(compound_ids: Iterable[int]) -> int:
-    """Recompute every row of these compounds; returns the number of rows written."""
+    """Recompute every row of these compounds; returns the number of rows written.
+
+    Called after an edit of content, which has moved the content version already."""
     compound_ids = set(compound_ids)
     if not compound_ids:
         return 0
     rows = score_rows(compound_ids=compound_ids)
     GoalScore.objects.filter(compound_id__in=compound_ids).delete()
     GoalScore.objects.bulk_create(rows, batch_size=1000)
-    bump_content_version()
     return len(rows)
 
 

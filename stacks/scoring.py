@@ -46,10 +46,6 @@ DESIGN_WEIGHTS: dict[str, float] = {
     Design.IN_VITRO: 0.05,
     Design.NOT_REPORTED: 0.1,
 }
-RANDOMISED_DESIGNS = frozenset({Design.META_ANALYSIS, Design.RCT})
-HUMAN_CONTROLLED_DESIGNS = frozenset(
-    {Design.META_ANALYSIS, Design.RCT, Design.NON_RANDOMISED, Design.COHORT, Design.CASE_CONTROL}
-)
 # Comparators where "compound worse" means harm, as opposed to "weaker than another treatment".
 INACTIVE_COMPARATORS = frozenset({Comparator.PLACEBO, Comparator.NO_TREATMENT, Comparator.ADD_ON})
 
@@ -198,7 +194,7 @@ def _is_no_effect(evidence: CompoundEvidence) -> bool:
     null_controlled = [
         f
         for f in all_findings
-        if f.design in RANDOMISED_DESIGNS
+        if f.design in Study.RANDOMISED_DESIGNS
         and f.comparator in INACTIVE_COMPARATORS
         and classify(f) == Outcome.NO_DIFFERENCE
     ]
@@ -278,7 +274,7 @@ def score_evidence(evidence: CompoundEvidence) -> Score:
         )
 
     value = max(0.0, min(100.0, evidence.tier_weight + refinement + safety))
-    randomised = {f.study_slug for f in evidence.findings if f.design in RANDOMISED_DESIGNS}
+    randomised = {f.study_slug for f in evidence.findings if f.design in Study.RANDOMISED_DESIGNS}
     if not randomised and value > OBSERVATIONAL_CAP:
         components.append(
             Component(

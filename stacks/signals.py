@@ -1,54 +1,67 @@
-"""Signals that keep GoalScore current: each names the compounds an edit can move."""
+"""Keep GoalScore current after edits in the admin (and imports, batched by evidence.batch).
 
+Every receiver names the evidence model it listens to. An edit refreshes the scores of the
+compounds it can move, and only when it changes a field the scores are computed from
+(stacks.refresh.SCORED_FIELDS): fixing a typo in a finding's notes rescores nothing.
+"""
+
+from django.db.models import Model
 from django.db.models.signals import post_delete, post_save, pre_save
-from django.dispatch import receiver
 
-from evidence.models import (
-    Compound,
-    Dosing,
-    Finding,
-    Rating,
-    SideEffect,
-    Study,
-    Tier,
-    VendorAccount,
-)
-from stacks.cache import bump_content_version
-from stacks.refresh import mark_compounds
-
-# Models whose rows belong to one compound; a change to one moves that compound's scores.
-PER_COMPOUND = (Rating, Finding, Dosing, SideEffect)
+from evidence.models import Compound, Rating, Study, Tier
+from stacks.refresh import SCORED_FIELDS, mark_compounds
 
 
-@receiver(pre_save)
-def remember_previous_compound(sender, instance, **kwargs):
-    """A row moved to another compound leaves the old one to rescore too."""
-    if sender in PER_COMPOUND and instance.pk:
-        instance._previous_compound_id = (
-            sender.objects.filter(pk=instance.pk).values_list("compound_id", flat=True).first()
-        )
+def _scored_columns(model: type[Model]) -> list[str]:
+    return [model._meta.get_field(name).attname for name in sorted(SCORED_FIELDS[model])]
 
 
-def _is_content(sender) -> bool:
-    """Models whose rows visitors see: the evidence app's, not their history records."""
-    return sender._meta.app_label == "evidence" and not sender.__name__.startswith("Historical")
+def _scored_values(instance: Model) -> dict:
+    return {column: getattr(instance, column) for column in _scored_columns(type(instance))}
 
 
-@receiver(post_save)
-@receiver(post_delete)
-def rescore_after_edit(sender, instance, **kwargs):
-    if kwargs.get("raw") or sender.__module__ == "__fake__":
-        return  # loaddata, or a migration's historical model: the caller rescores
-    if _is_content(sender) and sender is not VendorAccount:
-        bump_content_version()
-    if sender in PER_COMPOUND:
-        mark_compounds({instance.compound_id, getattr(instance, "_previous_compound_id", None)})
-    elif sender is Compound:
-        if kwargs.get("signal") is post_save:
-            mark_compounds({instance.pk})
-    elif sender is Study:
-        mark_compounds(set(instance.findings.values_list("compound_id", flat=True)))
-    elif sender is Tier:
-        mark_compounds(
-            set(Rating.objects.filter(tier=instance).values_list("compound_id", flat=True))
-        )
+def remember_scored_values(sender, instance, raw=False, update_fields=None, **kwargs):
+    """Read the row as stored, unless the save cannot touch a scored field."""
+    instance._scored_before = None
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    if update_fields is not None and not SCORED_FIELDS[sender] & set(update_fields):
+        instance._scored_before = _scored_values(instance)  # nothing scored is written
+        return
+    instance._scored_before = (
+        sender.objects.filter(pk=instance.pk).values(*_scored_columns(sender)).first()
+    )
+
+
+def _compounds_moved_by(sender, instance, before: dict | None) -> set:
+    if sender is Compound:
+        return {instance.pk}
+    if sender is Study:
+        return set(instance.findings.values_list("compound_id", flat=True))
+    if sender is Tier:
+        return set(Rating.objects.filter(tier=instance).values_list("compound_id", flat=True))
+    # A row of one compound; moved to another, it leaves the old one to rescore too.
+    return {instance.compound_id, (before or {}).get("compound_id")}
+
+
+def rescore_after_save(sender, instance, raw=False, **kwargs):
+    if raw:
+        return  # loaddata: the caller runs `manage.py rescore`
+    before = getattr(instance, "_scored_before", None)
+    if before is not None and before == _scored_values(instance):
+        return
+    mark_compounds(_compounds_moved_by(sender, instance, before))
+
+
+def rescore_after_delete(sender, instance, **kwargs):
+    if sender is Compound:
+        return  # its GoalScore rows go with it (on_delete=CASCADE)
+    mark_compounds(_compounds_moved_by(sender, instance, None))
+
+
+def connect_receivers():
+    for model in SCORED_FIELDS:
+        label = model._meta.label
+        pre_save.connect(remember_scored_values, sender=model, dispatch_uid=f"scored:{label}")
+        post_save.connect(rescore_after_save, sender=model, dispatch_uid=f"rescore:{label}")
+        post_delete.connect(rescore_after_delete, sender=model, dispatch_uid=f"unscore:{label}")

@@ -4,11 +4,11 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from evidence.models import Goal, Tier
-from stacks.cache import cache_page_until_content_changes
+from evidence.cache import cache_page_until_content_changes
+from evidence.models import Goal
 from stacks.charts import MapPoint, evidence_map
 from stacks.forms import BuilderForm, ConstraintsForm
-from stacks.ranking import Constraints, build_stack, rank_goal
+from stacks.ranking import build_stack, rank_goal
 
 
 def _page(request, template: str, context: dict, status: int = 200):
@@ -22,25 +22,23 @@ def _page(request, template: str, context: dict, status: int = 200):
 @vary_on_headers("HX-Request")
 @cache_page_until_content_changes
 def builder(request):
-    tiers = list(Tier.objects.all())
-    form = BuilderForm(request.GET or None, tiers=tiers)
+    goals = Goal.objects.order_by("category", "name")
+    if request.htmx:  # the fragment draws no goal picker: read only the goals asked for
+        goals = goals.filter(slug__in=request.GET.getlist("goals"))
+    form = BuilderForm(request.GET or None, goals=list(goals))
     stack = None
-    status = 200
-    if form.is_bound and form.is_valid():
-        goals = list(form.cleaned_data["goals"])
-        if goals:
-            stack = build_stack(goals, form.constraints(), limit=form.entries_per_list())
-    elif form.is_bound:
-        status = 400
-    selected = set(request.GET.getlist("goals"))
+    if form.is_bound and form.is_valid() and form.cleaned_data["goals"]:
+        stack = build_stack(
+            form.cleaned_data["goals"], form.constraints(), limit=form.entries_per_list()
+        )
     context = {
         "form": form,
-        "goals": list(Goal.objects.order_by("category", "name")),
-        "selected_goals": selected,
+        "goals": form.goal_list,
+        "selected_goals": set(request.GET.getlist("goals")),
         "stack": stack,
-        "constraints": form.constraints() if stack else Constraints(),
-        "tiers": tiers,
+        "constraints": form.constraints(),
     }
+    status = 400 if form.is_bound and not form.is_valid() else 200
     return _page(request, "stacks/builder.html", context, status)
 
 
@@ -49,16 +47,9 @@ def builder(request):
 @cache_page_until_content_changes
 def goal_detail(request, slug):
     goal = get_object_or_404(Goal, slug=slug)
-    tiers = list(Tier.objects.all())
-    form = ConstraintsForm(request.GET or None, tiers=tiers)
-    status = 200
-    if form.is_bound and not form.is_valid():
-        status = 400
-        ranking = rank_goal(goal)
-    else:
-        ranking = rank_goal(
-            goal, form.constraints() if form.is_bound else Constraints(), form.entries_per_list()
-        )
+    form = ConstraintsForm(request.GET or None)
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    ranking = rank_goal(goal, form.constraints(), form.entries_per_list())
     entries = [*ranking.ranked, *ranking.no_effect]
     chart = evidence_map(
         [
@@ -76,7 +67,7 @@ def goal_detail(request, slug):
     context = {
         "goal": goal,
         "form": form,
-        "constraints": form.constraints() if form.is_bound and form.is_valid() else Constraints(),
+        "constraints": form.constraints(),
         "ranking": ranking,
         "map_entries": entries,
         # evidence_map escapes every label and URL itself.

@@ -15,6 +15,7 @@ from evidence.models import (
     Article,
     Compound,
     CompoundAlias,
+    ContentVersion,
     Contraindication,
     Dosing,
     Finding,
@@ -25,6 +26,7 @@ from evidence.models import (
     SideEffect,
     Study,
     Tier,
+    Unit,
     Vendor,
     VendorAccount,
 )
@@ -600,20 +602,32 @@ def test_milligrams_per_month_converts_units(amount, unit, doses_per_week, expec
         ("25.00", "10", "ml", 1, None),
     ],
 )
-def test_price_per_mg_converts_units(price, amount_per_unit, unit, units_per_pack, expected):
-    offer = Offer(
+def test_price_per_mg_converts_units(
+    compound, price, amount_per_unit, unit, units_per_pack, expected
+):
+    make_offer(
+        compound,
         price=D(price),
         amount_per_unit=D(amount_per_unit),
         unit=unit,
         units_per_pack=units_per_pack,
     )
-    assert offer.price_per_mg == expected
+    [offer] = Offer.objects.with_price_per_mg()
+    if expected is None:
+        assert offer.price_per_mg is None
+    else:
+        assert offer.price_per_mg == pytest.approx(expected, rel=D("1e-9"))
 
 
-def test_price_per_mg_is_computed_from_stored_values(compound):
-    offer = make_offer(compound, price=D("30.00"), amount_per_unit=D(500), unit="mcg")
-    offer = Offer.objects.get(pk=offer.pk)
-    assert offer.price_per_mg == D(60)
+def test_milligrams_in_sql_and_in_python_agree_for_every_unit(compound):
+    for unit in Unit.values:
+        make_offer(compound, key=f"synthetic-{unit.lower()}", amount_per_unit=D(3), unit=unit)
+    offers = Offer.objects.annotate(mg=Unit.milligrams_expression("amount_per_unit", "unit"))
+    for offer in offers:
+        expected = Unit.milligrams(offer.amount_per_unit, offer.unit)
+        assert (offer.mg is None) == (expected is None), offer.unit
+        if expected is not None:
+            assert offer.mg == pytest.approx(expected)
 
 
 # Querysets
@@ -710,6 +724,10 @@ def study():
 
 
 STR_EXAMPLES = {
+    ContentVersion: (
+        lambda: ContentVersion.objects.update_or_create(pk=1, defaults={"version": 7})[0],
+        "Content version 7",
+    ),
     Goal: (liver, "Liver health"),
     Tier: (lambda: tier(1), "Tier 1: Established efficacy"),
     Compound: (thymosin, "Thymosin alpha-1"),

@@ -12,7 +12,6 @@ from evidence.stats import Favours
 from stacks.ranking import RankedCompound
 from stacks.scoring import (
     OBSERVATIONAL_CAP,
-    RANDOMISED_DESIGNS,
     CompoundEvidence,
     FindingFacts,
     Outcome,
@@ -23,7 +22,7 @@ from stacks.scoring import (
 )
 
 TIER_WEIGHTS = {1: 90, 2: 75, 3: 60, 4: 40, 5: 20}
-OBSERVATIONAL = [d for d in Study.Design.values if d not in RANDOMISED_DESIGNS]
+OBSERVATIONAL = [d for d in Study.Design.values if d not in Study.RANDOMISED_DESIGNS]
 
 
 def facts(study="s1", design=Study.Design.RCT, n=100, **fields):

@@ -1,7 +1,7 @@
 """Cache public pages and API answers until the content changes.
 
 Every cached entry is keyed by the current ContentVersion, read once per request (one
-indexed single-row query); any save or delete of content bumps it (stacks.signals), which
+indexed single-row query); any save or delete of content bumps it (evidence.signals), which
 retires all cached copies on every app server at once. The cache itself is Django's (Redis
 when REDIS_URL is set, else local memory). Pages are stored with a placeholder where the
 visitor's CSRF token goes, so no visitor ever receives another visitor's token.
@@ -17,7 +17,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 
-from stacks.models import ContentVersion
+from evidence.models import ContentVersion
 
 TIMEOUT = 60 * 60
 CSRF_PLACEHOLDER = "__csrf_token_placeholder__"
@@ -37,10 +37,18 @@ def new_version() -> int:
     return secrets.randbits(62)
 
 
-def bump_content_version() -> None:
-    """Published content may have changed: retire every cached page and answer."""
+def bump_content_version(_changed=None) -> None:
+    """Published content may have changed: retire every cached page and answer.
+
+    Takes (and ignores) the changed items, so a bulk edit can defer it (evidence.batch)."""
     if not ContentVersion.objects.filter(pk=1).update(version=new_version()):
         ContentVersion.objects.get_or_create(pk=1, defaults={"version": new_version()})
+
+
+def csrf_token_for_page(request: HttpRequest) -> str:
+    """The CSRF token a page should carry: the visitor's own, or a placeholder while the page
+    is rendered to be stored (each response then gets its visitor's token in its place)."""
+    return getattr(request, "csrf_placeholder", None) or get_token(request)
 
 
 def _key(kind: str, request: HttpRequest, version: int) -> str:

@@ -1,11 +1,10 @@
-"""The synthetic data generator: reproducible, marked synthetic, valid, and kept apart."""
+"""The synthetic data generator (bench/synthetic.py): reproducible, marked synthetic, valid,
+and kept apart."""
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import connection
 
-from evidence import synthetic
-from evidence.management.commands.generate_synthetic import Command
+from bench import synthetic
 from evidence.models import (
     Compound,
     CompoundAlias,
@@ -26,7 +25,7 @@ from stacks.ranking import build_stack, rank_goal
 pytestmark = pytest.mark.django_db
 
 TINY = synthetic.Sizes(compounds=20, goals=4, studies=60, findings=150, offers=20)
-TINY_OPTIONS = {"compounds": 20, "goals": 4, "studies": 60, "findings": 150, "offers": 20}
+TINY_ARGS = ["--compounds=20", "--goals=4", "--studies=60", "--findings=150", "--offers=20"]
 
 GENERATED = [
     Goal,
@@ -139,8 +138,8 @@ def test_the_most_popular_goal_has_the_most_ratings():
 
 
 def test_the_ranking_service_runs_over_the_generated_data():
-    # The command, not generate() alone: it also rebuilds the precomputed scores.
-    call_command("generate_synthetic", **TINY_OPTIONS)
+    # The command line, not generate() alone: it also rebuilds the precomputed scores.
+    synthetic.main(TINY_ARGS)
     goals = list(Goal.objects.order_by("slug"))
     ranking = rank_goal(goals[0])
     assert ranking.ranked
@@ -149,10 +148,10 @@ def test_the_ranking_service_runs_over_the_generated_data():
     assert stack.picks
 
 
-def test_the_command_refuses_to_add_to_existing_synthetic_data():
-    call_command("generate_synthetic", **TINY_OPTIONS)
-    with pytest.raises(CommandError, match="already exists"):
-        call_command("generate_synthetic", **TINY_OPTIONS)
+def test_the_command_line_refuses_to_add_to_existing_synthetic_data():
+    synthetic.main(TINY_ARGS)
+    with pytest.raises(SystemExit, match="already exists"):
+        synthetic.main(TINY_ARGS)
 
 
 def test_replace_and_delete_leave_other_rows_alone():
@@ -167,10 +166,10 @@ def test_replace_and_delete_leave_other_rows_alone():
     demo_rating = Rating.objects.create(
         compound=demo, goal=demo_goal, tier=Tier.objects.get(number=3), bottom_line="Demo."
     )
-    call_command("generate_synthetic", **TINY_OPTIONS)
-    call_command("generate_synthetic", **TINY_OPTIONS, replace=True)
+    synthetic.main(TINY_ARGS)
+    synthetic.main([*TINY_ARGS, "--replace"])
     assert Compound.objects.count() == TINY.compounds + 1
-    call_command("generate_synthetic", delete=True)
+    synthetic.main(["--delete"])
     connection.check_constraints()  # nothing left pointing at a deleted row
     assert list(Compound.objects.all()) == [demo]
     assert list(Vendor.objects.all()) == [demo_vendor]
@@ -181,11 +180,17 @@ def test_replace_and_delete_leave_other_rows_alone():
 
 
 def test_presets_and_explicit_counts():
-    command = Command()
-    options = dict.fromkeys(TINY_OPTIONS)
-    assert command.sizes({**options, "preset": "large"}) == synthetic.PRESETS["large"]
-    explicit = command.sizes({**options, "preset": None, "compounds": 50, "studies": 10})
+    assert synthetic.sizes_from("large") == synthetic.PRESETS["large"]
+    explicit = synthetic.sizes_from(None, compounds=50, studies=10)
     assert (explicit.compounds, explicit.studies, explicit.findings) == (50, 10, 30)
     assert explicit.offers == 150
-    with pytest.raises(CommandError, match="findings must be at least studies"):
-        command.sizes({**options, "preset": None, "studies": 10, "findings": 5})
+    with pytest.raises(ValueError, match="findings must be at least studies"):
+        synthetic.sizes_from(None, studies=10, findings=5)
+
+
+def test_the_command_line_rejects_impossible_sizes_before_touching_the_database(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        synthetic.main(["--studies=10", "--findings=5"])
+    assert exit_info.value.code == 2
+    assert "findings must be at least studies" in capsys.readouterr().err
+    assert not synthetic.synthetic_data_exists()

@@ -23,7 +23,8 @@ from tests.factories import (
     tier,
 )
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+# bench/ scripts import one another as top-level modules, as when run as scripts.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 webclient = importlib.import_module("webclient")
 loadreport = importlib.import_module("loadreport")
 loadtest = importlib.import_module("loadtest")

@@ -1,6 +1,8 @@
 """The synthetic data generator (bench/synthetic.py): reproducible, marked synthetic, valid,
 and kept apart."""
 
+from dataclasses import replace
+
 import pytest
 from django.db import connection
 
@@ -20,7 +22,9 @@ from evidence.models import (
     Tier,
     Vendor,
 )
+from stacks.models import GoalScore
 from stacks.ranking import build_stack, rank_goal
+from stacks.refresh import score_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -98,9 +102,12 @@ def test_every_name_says_synthetic_and_every_slug_starts_with_synthetic():
             values = list(model.objects.values_list(name, flat=True))
             assert values, f"no {model.__name__} generated"
             assert all("Synthetic" in value for value in values), (model.__name__, name)
-    for model in synthetic.SLUG_PATTERNS:
+    for model, pattern in synthetic.SLUG_PATTERNS.items():
         assert all(s.startswith("synthetic-") for s in model.objects.values_list("slug", flat=True))
+        # What delete_synthetic() finds them by.
+        assert not model.objects.exclude(slug__regex=pattern).exists(), model.__name__
     comparator_names = Finding.objects.exclude(comparator_name="")
+    assert comparator_names
     assert all("Synthetic" in f.comparator_name for f in comparator_names)
     assert all(".example.com" in url for url in Vendor.objects.values_list("website", flat=True))
 
@@ -119,15 +126,22 @@ def test_tiny_data_has_every_design_measure_comparator_and_significance():
     assert any(f.p_value is not None for f in findings)
     meta = Study.objects.filter(design=Study.Design.META_ANALYSIS)
     assert all(s.trial_count for s in meta)
-    assert not Study.objects.exclude(design=Study.Design.META_ANALYSIS).exclude(trial_count=None)
+    # Sample sizes where the design has participants; an in vitro study has none.
+    assert Study.objects.filter(design=Study.Design.RCT).exclude(n=None).exists()
+    assert not Study.objects.filter(design=Study.Design.IN_VITRO).exclude(n=None).exists()
 
 
 def test_every_compound_is_rated_for_one_to_five_goals():
-    synthetic.generate(TINY)
+    # More goals than five, so the upper bound is the generator's and not the goal count's.
+    synthetic.generate(replace(TINY, goals=8))
     counts = [c.ratings.count() for c in Compound.objects.all()]
     assert len(counts) == TINY.compounds
-    assert all(1 <= n <= min(5, TINY.goals) for n in counts)
-    assert {r.tier.number for r in Rating.objects.select_related("tier")} <= set(range(1, 7))
+    assert all(1 <= n <= 5 for n in counts)
+    assert max(counts) > 1
+    ratings = list(Rating.objects.select_related("tier"))
+    # Each rating points at the tier it was drawn with, which its bottom line names.
+    assert all(f"Tier {r.tier.number} for" in r.bottom_line for r in ratings)
+    assert len({r.tier.number for r in ratings}) >= 3
 
 
 def test_the_most_popular_goal_has_the_most_ratings():
@@ -140,10 +154,12 @@ def test_the_most_popular_goal_has_the_most_ratings():
 def test_the_ranking_service_runs_over_the_generated_data():
     # The command line, not generate() alone: it also rebuilds the precomputed scores.
     synthetic.main(TINY_ARGS)
+    stored = {(row.goal_id, row.compound_id): row.score for row in GoalScore.objects.all()}
+    assert stored
+    assert stored == pytest.approx({(r.goal_id, r.compound_id): r.score for r in score_rows()})
     goals = list(Goal.objects.order_by("slug"))
     ranking = rank_goal(goals[0])
     assert ranking.ranked
-    assert all(0 <= entry.score <= 100 for entry in ranking.ranked)
     stack = build_stack(goals[:3])
     assert stack.picks
 

@@ -210,6 +210,7 @@ class Server:
 
     def start(self) -> None:
         say(f"== gunicorn on 127.0.0.1:{self.port}, {self.dataset['database']}")
+        self.log_path.parent.mkdir(exist_ok=True)  # a fresh checkout has no bench-results/
         log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [

@@ -9,7 +9,7 @@ What it does:
    with "loadtest", since it is dropped; on 127.0.0.1:5432, user postgres, trust auth;
    LOADTEST_PG or BENCH_PG overrides the server) is dropped and created fresh, migrated, and
    filled with the demo data (`manage.py load_demo`) and the small synthetic preset
-   (`manage.py generate_synthetic --preset small`). A staff user in the "Evidence editors"
+   (`bench/synthetic.py --preset small`). A staff user in the "Evidence editors"
    group (not a superuser) is created through `manage.py shell -c`, with a random password
    the script keeps for the run.
 2. The server: `collectstatic`, then gunicorn with the production config (config/gunicorn.py:
@@ -240,7 +240,7 @@ def prepare_database(settings: Settings, password: str) -> dict:
     say("== demo data and the small synthetic preset")
     manage("load_demo", database_url=settings.url)
     done = subprocess.run(
-        [sys.executable, "manage.py", "generate_synthetic", "--preset=small"],
+        [sys.executable, "bench/synthetic.py", "--preset=small"],
         cwd=ROOT,
         env=app_env(settings.url),
         stdout=subprocess.PIPE,

@@ -9,8 +9,8 @@ What it does:
 
 1. Data. Each preset lives in its own PostgreSQL database, bench_<preset>, on 127.0.0.1:5432
    (user postgres, trust auth; BENCH_PG overrides the server). The database is created,
-   migrated and filled by `manage.py generate_synthetic --preset <preset>` once; a row in its
-   table bench_dataset records the preset, the seed and a hash of evidence/synthetic.py, and
+   migrated and filled by `bench/synthetic.py --preset <preset>` once; a row in its
+   table bench_dataset records the preset, the seed and a hash of bench/synthetic.py, and
    later runs reuse the data (migrating it first) while those match. A changed generator, seed
    or --regenerate drops and rebuilds the database.
 2. The server: `collectstatic`, then gunicorn on a free port of 127.0.0.1 with config.wsgi and
@@ -95,7 +95,7 @@ from common import (
 from psycopg import sql
 
 LUA_SCRIPT = Path(__file__).resolve().with_name("wrk_report.lua")
-GENERATOR = ROOT / "evidence" / "synthetic.py"
+GENERATOR = ROOT / "bench" / "synthetic.py"
 PRESETS = ("small", "medium", "large")
 TABLES = {
     "compounds": "evidence_compound",
@@ -187,22 +187,8 @@ def write_marker(url: str, marker: dict) -> None:
         conn.execute("INSERT INTO bench_dataset (info) VALUES (%s)", [json.dumps(marker)])
 
 
-def has_command(name: str, url: str) -> bool:
-    done = subprocess.run(
-        [sys.executable, "manage.py", "help", "--commands"],
-        cwd=ROOT,
-        env=app_env(url),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return name in done.stdout.split()
-
-
-def rescore(name: str, url: str) -> float | None:
-    """Rebuild the precomputed scores (when the project has them), then VACUUM ANALYZE."""
-    if not has_command("rescore", url):
-        return None
+def rescore(name: str, url: str) -> float:
+    """Rebuild the precomputed scores, then VACUUM ANALYZE."""
     say(f"== {name}: the apps' code changed since the scores were computed; rescoring")
     started = time.monotonic()
     manage("rescore", database_url=url)
@@ -263,8 +249,7 @@ def ensure_dataset(preset: str, settings: Settings, regenerate: bool) -> dict:
     manage("migrate", "--no-input", "-v0", database_url=url)
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "manage.py", "generate_synthetic", f"--preset={preset}"]
-        + [f"--seed={settings.seed}"],
+        [sys.executable, str(GENERATOR), f"--preset={preset}", f"--seed={settings.seed}"],
         cwd=ROOT,
         env=app_env(url),
         stdout=subprocess.PIPE,  # the progress bars go to stderr, straight to the terminal
@@ -293,7 +278,7 @@ def ensure_dataset(preset: str, settings: Settings, regenerate: bool) -> dict:
     }
     write_marker(url, marker)
     _generated_this_run.add(name)
-    say(f"== {name}: loaded in {seconds:.1f}s (generate_synthetic, including Django start-up)")
+    say(f"== {name}: loaded in {seconds:.1f}s (bench/synthetic.py, including Django start-up)")
     return {**marker, "database": name, "url": url, "generated_now": True}
 
 

@@ -5,7 +5,7 @@ is timed from connect to the last byte of the body, and a change form is submitt
 browser submits it: every successful control of the form (hidden inputs, checked boxes,
 selected options, textareas), the clicked submit button, multipart/form-data. The pure
 functions (parse_form, add_inline_row, encode_multipart...) are tested in
-tests/test_loadtest.py.
+tests/bench/test_loadtest.py.
 """
 
 import http.client

@@ -1,5 +1,13 @@
 """Reproducible synthetic data at catalogue scale, for benchmarks and load tests.
 
+    .venv/bin/python bench/synthetic.py --preset small  # 100 compounds (medium 1,000; large 10,000)
+    .venv/bin/python bench/synthetic.py --compounds 50 --studies 200 --seed 2
+    .venv/bin/python bench/synthetic.py --replace       # delete earlier synthetic rows first
+    .venv/bin/python bench/synthetic.py --delete        # only delete them
+
+It works on the database of DATABASE_URL (SQLite when unset), after `manage.py migrate`, and
+then rebuilds the precomputed scores (`stacks.refresh.rescore_all`; --no-rescore skips that).
+
 `generate(sizes, seed)` fills the database with a knowledge base shaped like a real one:
 skewed goal popularity (a few goals with many rated compounds, a long tail), tiers skewed
 toward 3-5, studies of every design with log-normal sizes, findings of every measure with
@@ -16,9 +24,11 @@ Rows are written in batches: through COPY on PostgreSQL (psycopg 3) and with bul
 elsewhere, all in one transaction, followed by ANALYZE on PostgreSQL.
 """
 
+import argparse
 import bisect
 import itertools
 import math
+import os
 import random
 import sys
 import time
@@ -26,13 +36,20 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import TextIO
 
+import django
 from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from evidence.models import (
+if __name__ == "__main__":  # run as a script: the project on the path and Django set up first
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+
+from evidence.models import (  # noqa: E402
     Compound,
     CompoundAlias,
     Condition,
@@ -50,9 +67,7 @@ from evidence.models import (
     Unit,
     Vendor,
 )
-
-# Bump when the generated rows change, so benchmark databases know to regenerate.
-GENERATOR_VERSION = 1
+from stacks.refresh import rescore_all  # noqa: E402
 
 DEFAULT_SEED = 1
 DEFAULT_BATCH_SIZE = 5000
@@ -1120,7 +1135,7 @@ def generate(
     """Generate one synthetic knowledge base; refuses if synthetic rows already exist.
 
     Rows are written in bulk, without signals: derived data (precomputed scores) must be
-    rebuilt afterwards, as `manage.py generate_synthetic` does.
+    rebuilt afterwards with `rescore()`, as `main()` does.
     """
     sizes.check()
     started = time.monotonic()
@@ -1142,3 +1157,116 @@ def generate(
     if analyze_after:
         analyze(progress)
     return Report(sizes=sizes, seed=seed, counts=writer.counts, seconds=time.monotonic() - started)
+
+
+def rescore(progress: Progress = no_progress) -> int:
+    """Rebuild the precomputed scores the bulk load bypassed; returns the rows written."""
+    bar: _Task | None = None
+    done_before = 0
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar, done_before
+        bar = bar or progress("scores", total)
+        bar.advance(done - done_before)
+        done_before = done
+
+    rows = rescore_all(advance)
+    if bar:
+        bar.close()
+    return rows
+
+
+# --- the command line ----------------------------------------------------------------------
+
+COUNTS = ("compounds", "goals", "studies", "findings", "offers")
+
+
+def sizes_from(preset: str | None, **counts: int | None) -> Sizes:
+    """The preset (small when None), with any explicit count overriding it.
+
+    Without a preset, findings default to three per study and offers to three per compound.
+    Raises ValueError for sizes that cannot be generated.
+    """
+    base = PRESETS[preset or "small"]
+    chosen = {
+        name: getattr(base, name) if counts.get(name) is None else counts[name] for name in COUNTS
+    }
+    if preset is None:
+        if counts.get("findings") is None:
+            chosen["findings"] = 3 * chosen["studies"]
+        if counts.get("offers") is None:
+            chosen["offers"] = 3 * chosen["compounds"]
+    sizes = Sizes(**chosen)
+    sizes.check()
+    return sizes
+
+
+def argument_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bench/synthetic.py",
+        description="Fill the database with reproducible synthetic data at catalogue scale, "
+        "clearly marked as such (every name says Synthetic). Never touches other rows.",
+    )
+    parser.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="small (100 compounds), medium (1,000) or large (10,000); default small",
+    )
+    for name in COUNTS:
+        parser.add_argument(f"--{name}", type=int, help=f"number of {name}")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
+    parser.add_argument(
+        "--replace", action="store_true", help="delete earlier synthetic rows first"
+    )
+    parser.add_argument("--delete", action="store_true", help="only delete the synthetic rows")
+    parser.add_argument(
+        "--no-rescore",
+        action="store_true",
+        help="skip rebuilding the precomputed scores (the bulk load bypasses the signals that "
+        "keep them current, so rankings stay empty until `manage.py rescore` runs)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The command line; exits with a message on refusals and bad sizes."""
+    arguments = argument_parser()
+    options = arguments.parse_args(argv)
+    if not options.delete:
+        try:
+            sizes = sizes_from(options.preset, **{n: getattr(options, n) for n in COUNTS})
+        except ValueError as exc:
+            arguments.error(str(exc))
+    if options.delete or options.replace:
+        deleted = delete_synthetic()
+        summary = ", ".join(f"{n:,} {label}" for label, n in deleted.items()) or "nothing"
+        print(f"Deleted synthetic rows: {summary}.")
+        if options.delete:
+            return
+    elif synthetic_data_exists():
+        sys.exit(
+            "Synthetic data already exists. Use --replace to regenerate it "
+            "or --delete to remove it."
+        )
+    progress = ProgressBar(sys.stderr)
+    try:
+        report = generate(
+            sizes,
+            seed=options.seed,
+            progress=progress,
+            batch_size=options.batch_size,
+            analyze_after=False,
+        )
+    except ValueError as exc:  # e.g. a database without the tier ladder
+        sys.exit(str(exc))
+    print(f"Generated synthetic data: {report.summary()}.")
+    if not options.no_rescore:
+        started = time.monotonic()
+        rows = rescore(progress)
+        print(f"Precomputed scores in {time.monotonic() - started:.1f} s ({rows:,} rows).")
+    analyze(progress)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,11 +1,12 @@
-"""The synthetic data generator: reproducible, marked synthetic, valid, and kept apart."""
+"""The synthetic data generator (bench/synthetic.py): reproducible, marked synthetic, valid,
+and kept apart."""
+
+from dataclasses import replace
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import connection
 
-from evidence import synthetic
-from evidence.management.commands.generate_synthetic import Command
+from bench import synthetic
 from evidence.models import (
     Compound,
     CompoundAlias,
@@ -21,12 +22,14 @@ from evidence.models import (
     Tier,
     Vendor,
 )
+from stacks.models import GoalScore
 from stacks.ranking import build_stack, rank_goal
+from stacks.refresh import score_rows
 
 pytestmark = pytest.mark.django_db
 
 TINY = synthetic.Sizes(compounds=20, goals=4, studies=60, findings=150, offers=20)
-TINY_OPTIONS = {"compounds": 20, "goals": 4, "studies": 60, "findings": 150, "offers": 20}
+TINY_ARGS = ["--compounds=20", "--goals=4", "--studies=60", "--findings=150", "--offers=20"]
 
 GENERATED = [
     Goal,
@@ -99,9 +102,12 @@ def test_every_name_says_synthetic_and_every_slug_starts_with_synthetic():
             values = list(model.objects.values_list(name, flat=True))
             assert values, f"no {model.__name__} generated"
             assert all("Synthetic" in value for value in values), (model.__name__, name)
-    for model in synthetic.SLUG_PATTERNS:
+    for model, pattern in synthetic.SLUG_PATTERNS.items():
         assert all(s.startswith("synthetic-") for s in model.objects.values_list("slug", flat=True))
+        # What delete_synthetic() finds them by.
+        assert not model.objects.exclude(slug__regex=pattern).exists(), model.__name__
     comparator_names = Finding.objects.exclude(comparator_name="")
+    assert comparator_names
     assert all("Synthetic" in f.comparator_name for f in comparator_names)
     assert all(".example.com" in url for url in Vendor.objects.values_list("website", flat=True))
 
@@ -120,15 +126,22 @@ def test_tiny_data_has_every_design_measure_comparator_and_significance():
     assert any(f.p_value is not None for f in findings)
     meta = Study.objects.filter(design=Study.Design.META_ANALYSIS)
     assert all(s.trial_count for s in meta)
-    assert not Study.objects.exclude(design=Study.Design.META_ANALYSIS).exclude(trial_count=None)
+    # Sample sizes where the design has participants; an in vitro study has none.
+    assert Study.objects.filter(design=Study.Design.RCT).exclude(n=None).exists()
+    assert not Study.objects.filter(design=Study.Design.IN_VITRO).exclude(n=None).exists()
 
 
 def test_every_compound_is_rated_for_one_to_five_goals():
-    synthetic.generate(TINY)
+    # More goals than five, so the upper bound is the generator's and not the goal count's.
+    synthetic.generate(replace(TINY, goals=8))
     counts = [c.ratings.count() for c in Compound.objects.all()]
     assert len(counts) == TINY.compounds
-    assert all(1 <= n <= min(5, TINY.goals) for n in counts)
-    assert {r.tier.number for r in Rating.objects.select_related("tier")} <= set(range(1, 7))
+    assert all(1 <= n <= 5 for n in counts)
+    assert max(counts) > 1
+    ratings = list(Rating.objects.select_related("tier"))
+    # Each rating points at the tier it was drawn with, which its bottom line names.
+    assert all(f"Tier {r.tier.number} for" in r.bottom_line for r in ratings)
+    assert len({r.tier.number for r in ratings}) >= 3
 
 
 def test_the_most_popular_goal_has_the_most_ratings():
@@ -139,20 +152,22 @@ def test_the_most_popular_goal_has_the_most_ratings():
 
 
 def test_the_ranking_service_runs_over_the_generated_data():
-    # The command, not generate() alone: it also rebuilds the precomputed scores.
-    call_command("generate_synthetic", **TINY_OPTIONS)
+    # The command line, not generate() alone: it also rebuilds the precomputed scores.
+    synthetic.main(TINY_ARGS)
+    stored = {(row.goal_id, row.compound_id): row.score for row in GoalScore.objects.all()}
+    assert stored
+    assert stored == pytest.approx({(r.goal_id, r.compound_id): r.score for r in score_rows()})
     goals = list(Goal.objects.order_by("slug"))
     ranking = rank_goal(goals[0])
     assert ranking.ranked
-    assert all(0 <= entry.score <= 100 for entry in ranking.ranked)
     stack = build_stack(goals[:3])
     assert stack.picks
 
 
-def test_the_command_refuses_to_add_to_existing_synthetic_data():
-    call_command("generate_synthetic", **TINY_OPTIONS)
-    with pytest.raises(CommandError, match="already exists"):
-        call_command("generate_synthetic", **TINY_OPTIONS)
+def test_the_command_line_refuses_to_add_to_existing_synthetic_data():
+    synthetic.main(TINY_ARGS)
+    with pytest.raises(SystemExit, match="already exists"):
+        synthetic.main(TINY_ARGS)
 
 
 def test_replace_and_delete_leave_other_rows_alone():
@@ -167,10 +182,10 @@ def test_replace_and_delete_leave_other_rows_alone():
     demo_rating = Rating.objects.create(
         compound=demo, goal=demo_goal, tier=Tier.objects.get(number=3), bottom_line="Demo."
     )
-    call_command("generate_synthetic", **TINY_OPTIONS)
-    call_command("generate_synthetic", **TINY_OPTIONS, replace=True)
+    synthetic.main(TINY_ARGS)
+    synthetic.main([*TINY_ARGS, "--replace"])
     assert Compound.objects.count() == TINY.compounds + 1
-    call_command("generate_synthetic", delete=True)
+    synthetic.main(["--delete"])
     connection.check_constraints()  # nothing left pointing at a deleted row
     assert list(Compound.objects.all()) == [demo]
     assert list(Vendor.objects.all()) == [demo_vendor]
@@ -181,11 +196,17 @@ def test_replace_and_delete_leave_other_rows_alone():
 
 
 def test_presets_and_explicit_counts():
-    command = Command()
-    options = dict.fromkeys(TINY_OPTIONS)
-    assert command.sizes({**options, "preset": "large"}) == synthetic.PRESETS["large"]
-    explicit = command.sizes({**options, "preset": None, "compounds": 50, "studies": 10})
+    assert synthetic.sizes_from("large") == synthetic.PRESETS["large"]
+    explicit = synthetic.sizes_from(None, compounds=50, studies=10)
     assert (explicit.compounds, explicit.studies, explicit.findings) == (50, 10, 30)
     assert explicit.offers == 150
-    with pytest.raises(CommandError, match="findings must be at least studies"):
-        command.sizes({**options, "preset": None, "studies": 10, "findings": 5})
+    with pytest.raises(ValueError, match="findings must be at least studies"):
+        synthetic.sizes_from(None, studies=10, findings=5)
+
+
+def test_the_command_line_rejects_impossible_sizes_before_touching_the_database(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        synthetic.main(["--studies=10", "--findings=5"])
+    assert exit_info.value.code == 2
+    assert "findings must be at least studies" in capsys.readouterr().err
+    assert not synthetic.synthetic_data_exists()

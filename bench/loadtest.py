@@ -775,7 +775,8 @@ from stacks.refresh import score_rows
 
 FIELDS = ["group", "score", "tier_number", "tier_label", "study_count",
           "randomised_study_count", "participants", "design_weighted_studies", "bottom_line",
-          "name", "sort_name", "slug", "kind", "injection_only", "milligrams_per_month",
+          "name", "sort_name", "slug", "kind", "mechanism_class", "injection_only",
+          "milligrams_per_month",
           "components"]
 
 def facts(row):

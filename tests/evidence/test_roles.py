@@ -19,8 +19,7 @@ from django.utils import timezone
 
 from evidence.models import Article, Compound, Offer, Vendor, VendorAccount
 from evidence.roles import GROUP_PERMISSIONS, VENDOR_ACCOUNTS
-from tests.factories import make_compound, make_goal, make_offer, make_rating, make_vendor
-from tests.test_admin import (
+from tests.evidence.test_admin import (
     EVIDENCE_MODELS,
     admin_url,
     anonymous_visitor,
@@ -32,6 +31,7 @@ from tests.test_admin import (
     superuser,
     vendor_manager,
 )
+from tests.factories import make_compound, make_goal, make_offer, make_rating, make_vendor
 
 pytestmark = pytest.mark.django_db
 

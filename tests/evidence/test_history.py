@@ -11,8 +11,7 @@ from django.urls import reverse
 
 from evidence.interchange import export_document
 from evidence.models import Compound, Offer, Tier, Vendor
-from tests.factories import make_compound, make_offer, make_vendor
-from tests.test_admin import (
+from tests.evidence.test_admin import (
     EVIDENCE_MODELS,
     admin_url,
     assert_saved,
@@ -22,7 +21,8 @@ from tests.test_admin import (
     logged_in,
     vendor_manager,
 )
-from tests.test_roles import vendor_account
+from tests.evidence.test_roles import vendor_account
+from tests.factories import make_compound, make_offer, make_vendor
 
 pytestmark = pytest.mark.django_db
 

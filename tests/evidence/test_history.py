@@ -11,18 +11,15 @@ from django.urls import reverse
 
 from evidence.interchange import export_document
 from evidence.models import Compound, Offer, Tier, Vendor
-from tests.evidence.test_admin import (
-    EVIDENCE_MODELS,
-    admin_url,
-    assert_saved,
+from tests.factories import make_compound, make_offer, make_vendor
+from tests.factories.admin import EVIDENCE_MODELS, admin_url, assert_saved, example, form_data
+from tests.factories.personas import (
     evidence_editor,
-    example,
-    form_data,
     logged_in,
+    superuser,
+    vendor_account,
     vendor_manager,
 )
-from tests.evidence.test_roles import vendor_account
-from tests.factories import make_compound, make_offer, make_vendor
 
 pytestmark = pytest.mark.django_db
 
@@ -68,9 +65,9 @@ def test_every_content_model_records_its_creation(model):
 
 
 @pytest.mark.parametrize("model", EVIDENCE_MODELS, ids=lambda m: m.__name__)
-def test_every_content_model_has_a_history_page_in_the_admin(model, admin_client):
+def test_every_content_model_has_a_history_page_in_the_admin(model):
     obj = example(model)
-    response = admin_client.get(history_url(obj))
+    response = logged_in(superuser()).get(history_url(obj))
     assert response.status_code == 200
     assert "change-history" in response.text
 

@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from evidence.interchange import export_document
 from evidence.models import Compound, Offer, Tier, Vendor
@@ -78,13 +79,14 @@ def test_every_content_model_has_a_history_page_in_the_admin(model):
 def test_an_editor_edit_records_the_editor_and_the_changed_field():
     compound = make_compound(summary="Synthetic original summary.")
     editor = evidence_editor()
+    before = timezone.now()
 
     edit_in_admin(logged_in(editor), compound, summary="Synthetic edited summary.")
 
     latest = compound.history.latest()
     assert latest.history_type == "~"
     assert latest.history_user == editor
-    assert latest.history_date is not None
+    assert before <= latest.history_date <= timezone.now()
     delta = latest.diff_against(latest.prev_record)
     assert delta.changed_fields == ["summary"]
     assert (delta.changes[0].old, delta.changes[0].new) == (

@@ -22,7 +22,7 @@ def test_goal_page_ranks_and_draws_the_evidence_map(client):
     assert "Educational purposes only" in html
 
 
-def test_goal_page_fragment_and_bad_filter(client):
+def test_goal_page_answers_htmx_with_a_fragment_and_a_bad_filter_with_400(client):
     goal = make_goal()
     make_rated_compound(goal)
     fragment = client.get(f"/goals/{goal.slug}/?in_stock=on", headers=HTMX)

@@ -13,7 +13,6 @@ from tests.factories.pages import DISCLAIMER, full_page, make_thymosin
 
 FOOTER = "Consult a qualified healthcare provider before using any compound."
 
-
 pytestmark = pytest.mark.django_db
 
 
@@ -60,20 +59,10 @@ def test_the_500_page_renders_without_context_and_carries_the_disclaimer():
 
 
 TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates"
-
-
 SCRIPT_WITH_BODY = re.compile(r"<script\b[^>]*>\s*[^<\s]", re.IGNORECASE)
-
-
 EVENT_HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.IGNORECASE)
-
-
 INLINE_STYLE = re.compile(r"<[a-z][^>]*\sstyle\s*=", re.IGNORECASE)
-
-
 HX_ON = re.compile(r"\shx-on[:-]", re.IGNORECASE)  # htmx evaluates these as script
-
-
 JAVASCRIPT_URL = re.compile(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", re.IGNORECASE)
 
 

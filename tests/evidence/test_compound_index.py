@@ -8,7 +8,6 @@ from tests.factories.pages import build_catalogue, full_page, make_thymosin
 
 HTMX = {"HX-Request": "true"}
 
-
 pytestmark = pytest.mark.django_db
 
 

@@ -37,8 +37,6 @@ EVIDENCE_MODELS = [
     for m in apps.get_app_config("evidence").get_models()
     if not hasattr(m, "instance_type") and m._meta.model_name != "vendoraccount"
 ]
-
-
 _seq = count(1)
 
 

@@ -13,7 +13,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-
 HTMX = {"HX-Request": "true"}
 
 

@@ -6,7 +6,6 @@ from tests.factories import make_goal, make_rated_compound
 
 pytestmark = pytest.mark.django_db
 
-
 HTMX = {"HX-Request": "true"}
 
 

@@ -20,16 +20,14 @@ from django.utils import timezone
 from evidence.models import Article, Compound, Offer, Vendor, VendorAccount
 from evidence.roles import GROUP_PERMISSIONS, VENDOR_ACCOUNTS
 from tests.factories import make_compound, make_goal, make_offer, make_rating, make_vendor
-from tests.test_admin import (
-    EVIDENCE_MODELS,
-    admin_url,
+from tests.factories.admin import EVIDENCE_MODELS, admin_url, assert_saved, example, form_data
+from tests.factories.personas import (
     anonymous_visitor,
-    assert_saved,
     evidence_editor,
-    example,
-    form_data,
     logged_in,
+    staff_member,
     superuser,
+    vendor_account,
     vendor_manager,
 )
 
@@ -39,14 +37,7 @@ CONTENT_MODELS = [m for m in EVIDENCE_MODELS if m not in (Vendor, Offer)]
 every_evidence_model = pytest.mark.parametrize("model", CONTENT_MODELS, ids=lambda m: m.__name__)
 
 
-# Personas and their vendors
-
-
-def vendor_account(vendor: Vendor, username: str) -> User:
-    user = User.objects.create_user(username, is_staff=True)
-    user.groups.add(Group.objects.get(name=VENDOR_ACCOUNTS))
-    VendorAccount.objects.create(user=user, vendor=vendor)
-    return user
+# The vendors the vendor-account personas speak for
 
 
 @pytest.fixture
@@ -387,8 +378,7 @@ def test_vendor_account_search_results_hold_only_its_vendor(vendor_a, vendor_b):
 
 
 def test_user_in_the_vendor_accounts_group_without_a_vendor_sees_no_vendor(vendor_a):
-    user = User.objects.create_user("synthetic-unlinked", is_staff=True)
-    user.groups.add(Group.objects.get(name=VENDOR_ACCOUNTS))
+    user = staff_member("synthetic-unlinked", VENDOR_ACCOUNTS)
     client = logged_in(user)
     assert list(client.get(admin_url(Vendor, "changelist")).context["cl"].result_list) == []
     assert list(client.get(admin_url(Offer, "changelist")).context["cl"].result_list) == []
@@ -420,7 +410,7 @@ def test_vendor_manager_moves_an_offer_to_another_vendor(vendor_a, vendor_b):
 
 
 def test_superuser_links_a_user_to_a_vendor_on_the_users_page(vendor_a):
-    user = User.objects.create_user("synthetic-new-seller", is_staff=True)
+    user = staff_member("synthetic-new-seller")
     client = logged_in(superuser())
     url = reverse("admin:auth_user_change", args=[user.pk])
     page = client.get(url)

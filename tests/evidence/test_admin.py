@@ -1,22 +1,16 @@
 """The staff admin: every page opens, each role reaches exactly what its group allows."""
 
 from decimal import Decimal as D
-from itertools import count
 
 import pytest
-from django import forms
-from django.apps import apps
 from django.contrib import admin
-from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
-from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 
 from evidence.models import (
     Article,
     Compound,
-    CompoundAlias,
     Finding,
     Goal,
     Interaction,
@@ -26,183 +20,38 @@ from evidence.models import (
     Tier,
     Vendor,
 )
-from evidence.roles import EVIDENCE_EDITORS, VENDOR_MANAGERS
 from tests.factories import (
     make_compound,
-    make_contraindication,
-    make_dosing,
     make_finding,
     make_goal,
     make_offer,
     make_rating,
-    make_side_effect,
     make_study,
     make_vendor,
     tier,
 )
+from tests.factories.admin import (
+    EVIDENCE_MODELS,
+    admin_url,
+    assert_saved,
+    example,
+    example_compound,
+    example_interaction,
+    example_vendor,
+    form_data,
+)
+from tests.factories.personas import (
+    anonymous_visitor,
+    evidence_editor,
+    logged_in,
+    superuser,
+    vendor_manager,
+)
 
 pytestmark = pytest.mark.django_db
 
-# The content models: not simple-history's tables of them, nor the vendor-account link
-# (an inline on the user's page, tested in test_roles.py).
-EVIDENCE_MODELS = [
-    m
-    for m in apps.get_app_config("evidence").get_models()
-    if not hasattr(m, "instance_type")
-    and m._meta.model_name not in {"vendoraccount", "contentversion"}
-]
-_seq = count(1)
-
-
-def admin_url(model, view: str, *args) -> str:
-    return reverse(f"admin:evidence_{model._meta.model_name}_{view}", args=args)
-
-
-# Personas
-
-
-def superuser() -> User:
-    return User.objects.create_superuser("root", "root@example.com", "unused")
-
-
-def staff_member(username: str, group: str) -> User:
-    user = User.objects.create_user(username, is_staff=True)
-    user.groups.add(Group.objects.get(name=group))
-    return user
-
-
-def evidence_editor() -> User:
-    return staff_member("editor", EVIDENCE_EDITORS)
-
-
-def vendor_manager() -> User:
-    return staff_member("vendor-manager", VENDOR_MANAGERS)
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def anonymous_visitor() -> Client:
-    return Client()
-
-
-# One example of each model, each with the rows its admin page shows inline.
-
-
-def example_compound() -> Compound:
-    i = next(_seq)
-    compound = make_compound(aliases=[f"Synthetic alias {i}"])
-    make_rating(compound=compound, tier_number=2)
-    make_dosing(compound, goal=make_goal())
-    make_side_effect(compound)
-    make_contraindication(compound)
-    return compound
-
-
-def example_study() -> Study:
-    study = make_study()
-    make_finding(make_compound(), make_goal(), study=study)
-    return study
-
-
-def example_vendor() -> Vendor:
-    vendor = make_vendor()
-    make_offer(make_compound(), vendor=vendor)
-    return vendor
-
-
-def example_tier() -> Tier:
-    number = 100 + next(_seq)
-    return Tier.objects.create(
-        number=number, label=f"Synthetic tier {number}", description="Synthetic.", weight=50
-    )
-
-
-def example_interaction() -> Interaction:
-    return Interaction.objects.create(
-        compound_a=make_compound(),
-        compound_b=make_compound(),
-        severity=Interaction.Severity.MODERATE,
-        note="Synthetic interaction.",
-    )
-
-
-def example_article() -> Article:
-    i = next(_seq)
-    return Article.objects.create(
-        compound=make_compound(),
-        goal=make_goal(),
-        slug=f"synthetic-article-{i}",
-        title=f"Synthetic article {i}",
-        body="Synthetic **Markdown**.",
-        published=True,
-    )
-
-
-EXAMPLES = {
-    "goal": make_goal,
-    "tier": example_tier,
-    "compound": example_compound,
-    "compoundalias": lambda: CompoundAlias.objects.create(
-        compound=make_compound(), name=f"Synthetic alias {next(_seq)}"
-    ),
-    "dosing": lambda: make_dosing(make_compound(), goal=make_goal()),
-    "sideeffect": lambda: make_side_effect(make_compound()),
-    "contraindication": lambda: make_contraindication(make_compound()),
-    "interaction": example_interaction,
-    "rating": make_rating,
-    "study": example_study,
-    "finding": lambda: make_finding(
-        make_compound(), make_goal(), comparator="active", comparator_compound=make_compound()
-    ),
-    "article": example_article,
-    "vendor": example_vendor,
-    "offer": lambda: make_offer(make_compound()),
-}
-
-
-def example(model):
-    return EXAMPLES[model._meta.model_name]()
-
 
 every_model = pytest.mark.parametrize("model", EVIDENCE_MODELS, ids=lambda m: m.__name__)
-
-
-def form_data(response, **changes) -> dict:
-    """What a browser would post back from the admin form on the page, with `changes`."""
-    page_forms = [response.context["adminform"].form]
-    for inline in response.context["inline_admin_formsets"]:
-        page_forms += [inline.formset.management_form, *inline.formset.forms]
-    data = {}
-    for form in page_forms:
-        for field in form:
-            value = field.value()
-            if isinstance(field.field, forms.NullBooleanField):
-                data[field.html_name] = {None: "unknown", True: "true", False: "false"}[value]
-            elif isinstance(field.field, forms.BooleanField):
-                if value:
-                    data[field.html_name] = "on"
-            elif isinstance(value, list | tuple):
-                data[field.html_name] = [str(v) for v in value]
-            else:
-                data[field.html_name] = "" if value is None else str(value)
-    data.update(changes)
-    return data
-
-
-def assert_saved(response):
-    """The admin accepted the form and redirected; otherwise show what it complained about."""
-    if response.status_code == 200 and response.context:
-        errors = [response.context["adminform"].form.errors]
-        errors += [inline.formset.errors for inline in response.context["inline_admin_formsets"]]
-        errors += [
-            inline.formset.non_form_errors() for inline in response.context["inline_admin_formsets"]
-        ]
-        pytest.fail(f"the form was refused: {errors}")
-    assert response.status_code == 302
 
 
 def is_read_only(response) -> bool:
@@ -210,8 +59,6 @@ def is_read_only(response) -> bool:
 
 
 # The admin as a whole
-
-
 def test_every_evidence_model_is_in_the_admin():
     assert [m.__name__ for m in EVIDENCE_MODELS if not admin.site.is_registered(m)] == []
 
@@ -227,8 +74,6 @@ def test_admin_is_titled_for_the_site():
 
 
 # The superuser reaches everything
-
-
 @every_model
 def test_superuser_opens_every_changelist_with_rows_and_a_search(model):
     example(model)
@@ -265,7 +110,6 @@ def test_superuser_saves_every_change_page_as_it_stands(model):
 
 
 # The evidence editor edits evidence, and only views vendors and offers
-
 EDITS = {
     Compound: ("summary", "Edited summary."),
     Study: ("population", "Edited population."),
@@ -319,8 +163,6 @@ def test_evidence_editor_publishes_and_unpublishes_compounds():
 
 
 # The vendor manager manages vendors and offers, and nothing of the evidence
-
-
 def test_vendor_manager_opens_vendors_and_offers():
     vendor = example_vendor()
     offer = vendor.offers.get()
@@ -411,8 +253,6 @@ def test_vendor_manager_cannot_add_or_change_compounds():
 
 
 # Anonymous visitors
-
-
 @every_model
 def test_anonymous_visitor_is_sent_to_the_login_page(model):
     url = admin_url(model, "changelist")
@@ -422,8 +262,6 @@ def test_anonymous_visitor_is_sent_to_the_login_page(model):
 
 
 # What the pages show
-
-
 def test_compound_search_finds_an_alias():
     thymosin = make_compound("Thymosin alpha-1", aliases=["Zadaxin", "Thymalfasin"])
     make_compound("Synthetic other", aliases=["Synthetic other alias"])
@@ -541,7 +379,6 @@ def test_interaction_of_a_compound_with_itself_is_refused_by_the_form():
 
 
 # Changelists read a bounded number of queries, however many rows they list
-
 MAX_CHANGELIST_QUERIES = 10
 
 

@@ -669,9 +669,9 @@ def test_published_hides_unpublished_compounds():
 
 def test_goal_with_ratings_cannot_be_deleted():
     rating = make_rating()
-    with pytest.raises(ProtectedError):
+    with pytest.raises(ProtectedError) as refusal:
         rating.goal.delete()
-    assert Goal.objects.filter(pk=rating.goal.pk).exists()
+    assert set(refusal.value.protected_objects) == {rating}
 
 
 def test_tier_with_ratings_cannot_be_deleted():

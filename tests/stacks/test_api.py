@@ -92,7 +92,7 @@ def test_stack_picks_compounds_for_several_goals(client):
     assert body["warnings"] == []
 
 
-def test_stack_priorities_and_size(client):
+def test_stack_honours_priorities_and_size(client):
     liver, immune = make_goal(), make_goal()
     make_rated_compound(liver), make_rated_compound(liver)
     for_immune = make_rated_compound(immune)

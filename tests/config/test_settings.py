@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from config.env import env_bool, env_int, env_list
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": "test-only-" + "k3y-w1th-enough-entropy-for-the-deploy-check-" * 2,

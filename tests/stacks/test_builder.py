@@ -1,8 +1,11 @@
-"""The stack builder (/) and goal pages (/goals/<slug>/): full pages, fragments, errors."""
+"""The stack builder (/): full page, HTMX fragment, filters, errors, query count."""
+
+from decimal import Decimal
+from itertools import combinations
 
 import pytest
 
-from evidence.models import Condition
+from evidence.models import Condition, Interaction
 from tests.factories import (
     make_contraindication,
     make_dosing,
@@ -92,65 +95,65 @@ def test_bad_builder_input_is_shown_with_errors_and_400(client, query):
     assert "could not be used" in response.content.decode()
 
 
-def test_goal_page_ranks_and_draws_the_evidence_map(client):
-    goal = make_goal(name="Synthetic sleep")
-    compound = make_rated_compound(goal, name="Synthetic <Epsilon>")
-    response = client.get(f"/goals/{goal.slug}/")
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "Evidence map" in html and "<svg" in html
-    assert f'href="/compounds/{compound.slug}/evidence/{goal.slug}/"' in html
-    assert "Synthetic &lt;Epsilon&gt;" in html and "Synthetic <Epsilon>" not in html
-    assert "Educational purposes only" in html
+COMPOUNDS_PER_GOAL = 6
 
 
-def test_goal_page_fragment_and_bad_filter(client):
-    goal = make_goal()
-    make_rated_compound(goal)
-    fragment = client.get(f"/goals/{goal.slug}/?in_stock=on", headers=HTMX)
-    assert fragment.status_code == 200
-    assert "<html" not in fragment.content.decode()
-    assert client.get(f"/goals/{goal.slug}/?min_tier=99").status_code == 400
+@pytest.fixture
+def no_cache(settings):
+    """The dummy cache: every request does the whole work; the content-version read counts."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 
 
-def test_unknown_goal_page_is_404(client):
-    assert client.get("/goals/no-such-goal/").status_code == 404
-
-
-@pytest.mark.parametrize("scale", [1, 10])
-def test_builder_query_count_is_bounded(client, scale, django_assert_max_num_queries):
-    goals = [make_goal() for _ in range(3)]
+def goals_with_stocked_compounds(count: int, per_goal: int = COMPOUNDS_PER_GOAL):
+    """Goals each with ranked compounds that have offers in stock, dosing, a contraindication
+    (one of them the visitor's) and interactions with each other, so every read happens."""
+    goals = [make_goal() for _ in range(count)]
     for goal in goals:
-        for _ in range(2 * scale):
-            compound = make_rated_compound(goal)
-            make_offer(compound)
-            make_dosing(compound)
-    query = "&".join(f"goals={g.slug}" for g in goals)
-    # Content version (cache key), goals, tiers and the form, then the stack for three goals
-    # (see test_ranking).
-    with django_assert_max_num_queries(22):
-        response = client.get(f"/?{query}&in_stock=on")
+        compounds = []
+        for i in range(per_goal):
+            compound = make_rated_compound(goal, tier_number=2 + i % 3, mechanism_class="Synth")
+            make_offer(compound, price=Decimal("10.00"))
+            make_dosing(compound, doses_per_week=Decimal(7))
+            condition = Condition.PREGNANCY if i == 0 else Condition.KIDNEY_DISEASE
+            make_contraindication(compound, condition)
+            compounds.append(compound)
+        for a, b in combinations(sorted(c.pk for c in compounds), 2):
+            Interaction.objects.create(
+                compound_a_id=a, compound_b_id=b, severity="minor", note="Synthetic note"
+            )
+    return goals
+
+
+def builder_url(goals) -> str:
+    picked = "&".join(f"goals={goal.slug}" for goal in goals)
+    return f"/?{picked}&in_stock=on&budget=1000&currency=USD&condition=pregnancy"
+
+
+@pytest.mark.parametrize(("goal_count", "budget"), [(1, 6), (3, 8)])
+@pytest.mark.parametrize("fragment", [False, True], ids=["page", "htmx fragment"])
+@pytest.mark.parametrize("per_goal", [COMPOUNDS_PER_GOAL, 3 * COMPOUNDS_PER_GOAL])
+def test_builder_reads_a_fixed_number_of_queries(
+    client, no_cache, goal_count, budget, fragment, per_goal, django_assert_max_num_queries
+):
+    goals = goals_with_stocked_compounds(goal_count, per_goal)
+    headers = {"HX-Request": "true"} if fragment else {}
+    with django_assert_max_num_queries(budget):
+        response = client.get(builder_url(goals), headers=headers)
     assert response.status_code == 200
+    stack = response.context["stack"]
+    assert len(stack.picks) >= 2  # the warnings' reads happened
+    kinds = {w.kind for w in stack.warnings}
+    assert kinds == {"interaction", "shared_contraindication", "same_mechanism"}
+    for ranking in stack.rankings:
+        assert len(ranking.ranked) == per_goal - 1
+        [excluded] = ranking.excluded
+        assert excluded.reasons == ("Contraindicated: Pregnancy",)
 
 
-@pytest.mark.parametrize("scale", [1, 10])
-def test_goal_page_query_count_is_bounded(client, scale, django_assert_max_num_queries):
-    goal = make_goal()
-    for _ in range(2 * scale):
-        make_rated_compound(goal)
-    with django_assert_max_num_queries(11):
-        response = client.get(f"/goals/{goal.slug}/")
-    assert response.status_code == 200
-
-
-def test_long_rankings_show_the_top_entries_and_a_link_for_more(client):
-    goal = make_goal()
-    for _ in range(23):
-        make_rated_compound(goal)
-    html = client.get(f"/goals/{goal.slug}/").content.decode()
-    assert "Showing the top 20 of 23 ranked compounds." in html
-    assert "limit=40" in html
-    more = client.get(f"/goals/{goal.slug}/?limit=40").content.decode()
-    assert "Showing the top" not in more
-    assert more.count('class="ranked card"') == 23
-    assert client.get(f"/goals/{goal.slug}/?limit=5000").status_code == 400
+def test_the_fragment_reads_only_the_goals_it_was_asked_for(client, no_cache):
+    goals = goals_with_stocked_compounds(1)
+    for _ in range(30):
+        make_goal()
+    response = client.get(builder_url(goals), headers={"HX-Request": "true"})
+    assert [g.slug for g in response.context["goals"]] == [goals[0].slug]
+    assert b"<html" not in response.content

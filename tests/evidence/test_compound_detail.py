@@ -1,0 +1,146 @@
+"""A compound's page (/compounds/<slug>/): overview, ratings, dosing, safety and offers."""
+
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from evidence.models import Interaction
+from tests.factories import (
+    make_compound,
+    make_contraindication,
+    make_dosing,
+    make_finding,
+    make_goal,
+    make_offer,
+    make_rating,
+    make_side_effect,
+    make_vendor,
+)
+from tests.factories.pages import full_page, make_thymosin
+
+pytestmark = pytest.mark.django_db
+
+
+def test_compound_detail_shows_overview_ratings_dosing_safety_and_offers(client):
+    ta1, liver, _, interferon = make_thymosin()
+    make_dosing(ta1, amount=Decimal("1.6"), route="subcutaneous", duration="24 weeks")
+    make_side_effect(ta1, name="Injection site reactions", frequency="common")
+    make_side_effect(ta1, name="Anaphylaxis", frequency="serious")
+    make_side_effect(ta1, name="Headache", frequency="not_stated")
+    make_contraindication(ta1, "pregnancy", note="Immunostimulatory profile.")
+    Interaction.objects.create(
+        compound_a=ta1, compound_b=interferon, severity="moderate", note="Additive effects."
+    )
+    vendor = make_vendor("Good Labs", third_party_tested=True, certificate_of_analysis=True)
+    offer = make_offer(
+        ta1,
+        vendor,
+        product_name="Tα1 5 mg vial",
+        price=Decimal("40.00"),
+        amount_per_unit=Decimal(5),
+        last_checked=date(2025, 5, 2),
+    )
+    response = client.get(reverse("compound_detail", args=[ta1.slug]))
+    assert response.status_code == 200
+    html = full_page(response)
+    for text in [
+        "Thymosin alpha-1",
+        "Thymalfasin, Zadaxin, Tα1",
+        "A 28-amino-acid thymic peptide.",
+        "Immunomodulator acting on dendritic cells",
+        "Not FDA approved.",
+        "Probable benefit, limited by moderate sample sizes.",
+        "1.6 mg",
+        "twice weekly",
+        "Subcutaneous injection",
+        "24 weeks",
+        "Injection site reactions",
+        "Frequency not stated",
+        "Serious",
+        "Pregnancy",
+        "Immunostimulatory profile.",
+        "Moderate interaction",
+        "Additive effects.",
+        "Good Labs",
+        "Tα1 5 mg vial",
+        "$40.00",
+        "$8.00/mg",
+        "In stock",
+        "2 May 2025",
+        "Third-party tested",
+        "Certificate of analysis",
+        "Vendors never influence rankings",
+    ]:
+        assert text in html, text
+    assert html.index("Common") < html.index("Serious") < html.index("Frequency not stated")
+    assert reverse("evidence_detail", args=[ta1.slug, liver.slug]) in html
+    assert reverse("vendor_detail", args=[vendor.slug]) in html
+    assert f'href="/go/{offer.pk}/" rel="nofollow sponsored noopener"' in html
+    assert offer.url not in html
+
+
+def test_offer_links_always_go_through_the_outbound_redirect(client):
+    ta1 = make_compound()
+    offers = [make_offer(ta1) for _ in range(3)]
+    html = full_page(client.get(reverse("compound_detail", args=[ta1.slug])))
+    links = re.findall(r'<a [^>]*href="(/go/\d+/)"[^>]*>', html)
+    assert sorted(links) == sorted(f"/go/{offer.pk}/" for offer in offers)
+    for tag in re.findall(r'<a [^>]*href="/go/\d+/"[^>]*>', html):
+        assert 'rel="nofollow sponsored noopener"' in tag
+
+
+def test_offers_of_inactive_vendors_are_not_shown(client):
+    ta1 = make_compound()
+    make_offer(ta1, make_vendor(active=False), product_name="Gone product")
+    html = full_page(client.get(reverse("compound_detail", args=[ta1.slug])))
+    assert "Gone product" not in html
+    assert "No vendor offers listed." in html
+
+
+def test_a_comparator_compound_links_to_the_pages_it_was_studied_in(client):
+    ta1, liver, _, interferon = make_thymosin()
+    html = full_page(client.get(reverse("compound_detail", args=[interferon.slug])))
+    assert "Studied as a comparator in" in html
+    assert reverse("evidence_detail", args=[ta1.slug, liver.slug]) in html
+
+
+def test_unknown_compound_is_404(client):
+    assert client.get(reverse("compound_detail", args=["no-such"])).status_code == 404
+
+
+def test_unpublished_compound_is_404(client):
+    draft = make_compound(published=False)
+    assert client.get(reverse("compound_detail", args=[draft.slug])).status_code == 404
+
+
+def build_compound(size: int):
+    """One compound with size ratings, dosings, side effects, offers, interactions, ..."""
+    compound = make_compound(aliases=[f"First name of {size}", f"Second name of {size}"])
+    conditions = ["pregnancy", "children", "kidney_disease", "breastfeeding"]
+    for i in range(size):
+        goal = make_goal()
+        make_rating(compound, goal, tier_number=i % 6 + 1)
+        make_dosing(compound, goal=goal)
+        make_side_effect(compound, frequency=["common", "rare", "serious"][i % 3])
+        if i < len(conditions):
+            make_contraindication(compound, condition=conditions[i])
+        make_offer(compound)
+        Interaction.objects.create(
+            compound_a=compound, compound_b=make_compound(), severity="minor", note="Synthetic."
+        )
+        make_finding(make_compound(), goal, comparator="active", comparator_compound=compound)
+        make_finding(compound, make_goal())  # a goal with findings but no rating
+    return compound
+
+
+# The page also reads the content version once, for its cache key (evidence.cache); this
+# count is for a cold cache.
+@pytest.mark.parametrize("size", [1, 10])
+def test_compound_detail_query_count_is_constant(client, django_assert_max_num_queries, size):
+    compound = build_compound(size)
+    with django_assert_max_num_queries(11):
+        response = client.get(reverse("compound_detail", args=[compound.slug]))
+    assert response.status_code == 200

@@ -1,0 +1,163 @@
+"""A compound's evidence for one goal (/compounds/<slug>/evidence/<goal>/)."""
+
+import re
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from evidence.models import Article, Finding
+from tests.factories import make_compound, make_finding, make_goal, make_rating, make_study
+from tests.factories.pages import DISCLAIMER, build_evidence, full_page, make_thymosin
+
+pytestmark = pytest.mark.django_db
+
+
+def test_evidence_page_shows_rating_counts_studies_plot_and_article(client):
+    ta1, liver, rating, _ = make_thymosin()
+    Article.objects.create(
+        compound=ta1,
+        goal=liver,
+        slug="ta1-liver",
+        title="Thymosin Alpha-1 for Liver Health",
+        body="## Overview\n\nIt is **immune**.\n\n<script>alert('x')</script>",
+        last_updated=date(2025, 4, 1),
+        published=True,
+    )
+    response = client.get(reverse("evidence_detail", args=[ta1.slug, liver.slug]))
+    assert response.status_code == 200
+    html = full_page(response)
+    for text in [
+        "Tier 3",
+        "Probable efficacy",
+        rating.bottom_line,
+        "Modest responses in chronic hepatitis B.",
+        "Few randomised trials.",
+        "Review date not stated",
+        "Meta-analysis of RCTs",
+        "n = 199 in 4 trials",
+        "OR 0.54 (95% CI 0.30–0.97)",
+        "HR 0.308 (95% CI 0.175–0.541), p&lt;0.001",
+        "36.4%",
+        "1.7% vs 2.1%",
+        "reported without figures",
+        "Active comparator: ",
+        "Interferon-alpha",
+        "Not assessable",
+        "https://pubmed.ncbi.nlm.nih.gov/12345678/",
+        "citation not given",
+        "Thymosin Alpha-1 for Liver Health",
+        "1 April 2025",
+        "<strong>immune</strong>",
+    ]:
+        assert text in html, text
+    assert "alert('x')" not in html
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
+    # 4 studies, 3 randomised (a meta-analysis and 2 RCTs), 199 + 468 + 316 + 690 participants.
+    assert re.search(r'stat-value">4<.*?stud', html, re.S)
+    assert re.search(r'stat-value">3<.*?randomised', html, re.S)
+    assert 'stat-value">1673<' in html
+    # The disclaimer sits above the article.
+    assert html.index(DISCLAIMER, html.index('id="article-title"')) < html.index("<strong>immune")
+
+
+def test_an_unpublished_comparator_is_neither_linked_nor_named_from_its_record(client):
+    compound, goal = make_compound(), make_goal()
+    draft = make_compound("Secret draft comparator", published=False)
+    make_finding(compound, goal, comparator=Finding.Comparator.ACTIVE, comparator_compound=draft)
+    html = full_page(client.get(reverse("evidence_detail", args=[compound.slug, goal.slug])))
+    assert "Secret draft comparator" not in html
+    assert reverse("compound_detail", args=[draft.slug]) not in html
+
+
+def test_evidence_page_significance_column_reads_yes_no_or_not_assessable(client):
+    ta1, liver, _, _ = make_thymosin()
+    html = full_page(client.get(reverse("evidence_detail", args=[ta1.slug, liver.slug])))
+    significance = re.findall(r'data-label="Significant"><span><span class="\w+">([^<]+)<', html)
+    assert set(significance) == {"Yes", "No", "Not assessable"}
+
+
+def test_evidence_page_says_when_the_review_and_article_dates_are_known(client):
+    ta1, liver, rating, _ = make_thymosin()
+    rating.last_reviewed = date(2025, 3, 1)
+    rating.save()
+    Article.objects.create(
+        compound=ta1, goal=liver, slug="a", title="Deep dive", body="Text", published=True
+    )
+    html = full_page(client.get(reverse("evidence_detail", args=[ta1.slug, liver.slug])))
+    assert "Last reviewed" in html and "1 March 2025" in html
+    assert "Last updated: not stated" in html
+
+
+def test_unpublished_articles_are_not_shown(client):
+    ta1, liver, _, _ = make_thymosin()
+    Article.objects.create(
+        compound=ta1, goal=liver, slug="draft", title="Draft dive", body="x", published=False
+    )
+    html = full_page(client.get(reverse("evidence_detail", args=[ta1.slug, liver.slug])))
+    assert "Draft dive" not in html
+
+
+def test_evidence_page_with_findings_but_no_rating_is_shown(client):
+    compound, goal = make_compound(), make_goal()
+    make_finding(compound, goal)
+    response = client.get(reverse("evidence_detail", args=[compound.slug, goal.slug]))
+    assert response.status_code == 200
+    assert "no tier has been assigned yet" in full_page(response)
+
+
+def test_evidence_page_of_an_unrated_goal_is_404(client):
+    compound, goal = make_compound(), make_goal()
+    make_rating(compound)  # rated for another goal only
+    response = client.get(reverse("evidence_detail", args=[compound.slug, goal.slug]))
+    assert response.status_code == 404
+
+
+def test_evidence_page_of_an_unknown_goal_or_unpublished_compound_is_404(client):
+    rating = make_rating(make_compound(published=False))
+    assert (
+        client.get(
+            reverse("evidence_detail", args=[rating.compound.slug, rating.goal.slug])
+        ).status_code
+        == 404
+    )
+    published = make_rating()
+    assert (
+        client.get(reverse("evidence_detail", args=[published.compound.slug, "nope"])).status_code
+        == 404
+    )
+
+
+def test_the_forest_plot_is_cut_to_a_readable_size_while_the_table_keeps_every_finding(client):
+    compound, goal = make_compound(), make_goal()
+    study = make_study()
+    for i in range(45):
+        make_finding(compound, goal, study=study, outcome=f"Synthetic outcome {i:02}")
+    html = client.get(reverse("evidence_detail", args=[compound.slug, goal.slug])).content.decode()
+    assert "The plot shows the first 40 of the 45 findings" in html
+    assert html.count('data-label="Outcome"') == 45
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    assert "Synthetic outcome 39" in svg and "Synthetic outcome 40" not in svg
+
+
+def test_long_evidence_pages_list_the_strongest_studies_first_and_offer_all(client):
+    compound, goal = make_compound(), make_goal()
+    for i in range(27):
+        make_finding(compound, goal, study=make_study(title=f"Synthetic trial {i:02}"))
+    url = reverse("evidence_detail", args=[compound.slug, goal.slug])
+    html = client.get(url).content.decode()
+    assert "Showing the 25 strongest-designed of 27 studies." in html
+    assert html.count('class="study-group"') == 25
+    everything = client.get(url, {"studies": "all"}).content.decode()
+    assert everything.count('class="study-group"') == 27
+    assert client.get(url, {"studies": "some"}).status_code == 400
+
+
+# The page also reads the content version once, for its cache key (evidence.cache); this
+# count is for a cold cache.
+@pytest.mark.parametrize("size", [1, 10])
+def test_evidence_detail_query_count_is_constant(client, django_assert_max_num_queries, size):
+    compound, goal = build_evidence(size)
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("evidence_detail", args=[compound.slug, goal.slug]))
+    assert response.status_code == 200

@@ -6,12 +6,16 @@ Related objects are named by natural keys (goal, compound, study and vendor slug
 offer keys), never by database ids, and decimals are strings so they round-trip exactly.
 docs/interchange.md describes every field.
 
-`import_document()` validates the whole document in plain Python first and reports every
-problem with a path such as `studies[3].findings[0].ci_low: must be below ci_high`; only a
-valid document is written, in one transaction, with each object's `full_clean()` as a second
-net. Entries are upserted by natural key and only changed fields are saved, so importing the
-same document twice changes nothing. `export_document()` writes the same format, sorted by key,
-so export -> import into an empty database -> export is byte-identical.
+`import_document()` checks the document twice and reports every problem at once, each with a
+path such as `studies[3].findings[0].ci_low: <message>`. The reader checks only what is about
+the document (its shape and JSON types, unknown fields, keys used twice, references that
+resolve nowhere); every rule a model knows comes from that model's own `full_clean()` (field
+validators, choices, `clean()`, check and unique constraints, with the constraints' own
+messages), run on each object before it is saved. Everything happens in one transaction that
+is rolled back if anything was wrong. Entries are upserted by natural key and only changed
+fields are saved, so importing the same document twice changes nothing. `export_document()`
+writes the same format, sorted by key, so export -> import into an empty database -> export is
+byte-identical.
 """
 
 import json
@@ -21,14 +25,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.validators import (
-    MaxValueValidator,
-    MinValueValidator,
-    URLValidator,
-    validate_slug,
-)
 from django.db import DatabaseError, models, transaction
-from django.db.models.functions import Lower
 
 from evidence.batch import bulk_edit
 from evidence.models import (
@@ -47,7 +44,6 @@ from evidence.models import (
     Study,
     Tier,
     Vendor,
-    https_only,
 )
 
 FORMAT = "evidence-stack-builder"
@@ -180,24 +176,9 @@ KINDS = (
 )
 KEY_FIELD = {Goal: "slug", Compound: "slug", Tier: "number"}
 
-# Check constraints of the models that field metadata alone does not carry.
-INTEGER_MINIMUM = {
-    (Tier, "number"): 1,
-    (Study, "n"): 1,
-    (Study, "trial_count"): 1,
-    (Offer, "units_per_pack"): 1,
-}
-POSITIVE_DECIMALS = {
-    (Dosing, "amount"),
-    (Dosing, "doses_per_week"),
-    (Offer, "price"),
-    (Offer, "amount_per_unit"),
-}
-
-DECIMAL_RE = re.compile(r"^(-?)(\d+)(?:\.(\d+))?$")
+# The document's own syntax for decimals and dates; the model fields parse what it admits.
+DECIMAL_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-HTTPS_RE = https_only.regex
-validate_url = URLValidator()
 
 
 class ValidationFailed(Exception):
@@ -397,23 +378,42 @@ def _slug(obj) -> str:
     return obj.slug
 
 
-# Validation -------------------------------------------------------------------------------------
+# Reading the document ---------------------------------------------------------------------------
+#
+# The reader checks only what is about the document: its shape and JSON types, decimals and
+# dates written as strings, unknown sections and fields, keys used twice within the document,
+# and references that name nothing in the document or the database. Everything a model knows
+# (validators, max_length, choices, blank, check and unique constraints, clean()) is checked by
+# the model's own full_clean() in the writer.
 
 
-def _section_order(error: str) -> int:
-    """Errors sort by section, in document order (sorted() keeps the order within one)."""
+def _error_order(error: str) -> tuple[int, int]:
+    """Errors sort by section, then by entry, in document order (stable within an entry)."""
     order = ("format", "version", *SECTIONS)
-    section = re.match(r"[^.\[:]*", error).group()
-    return order.index(section) if section in order else len(order)
+    match = re.match(r"([^.\[:]*)(?:\[(\d+)\])?", error)
+    section, index = match.group(1), match.group(2)
+    return (order.index(section) if section in order else len(order), int(index or -1))
+
+
+def _plain_decimal(value: Decimal) -> Decimal:
+    """Trailing zeros dropped ("40.00" -> 40) so they never count as decimal places."""
+    return value.to_integral_value() if value == value.to_integral_value() else value.normalize()
 
 
 @dataclass
 class _Entry:
-    """One validated entry: its path in the document, its clean values and its children."""
+    """One entry: its path, the values read from it (references still as natural keys), the
+    fields whose JSON could not be read, and whether the entry itself is free of document
+    errors (only then may it be saved)."""
 
     path: str
     values: dict
+    unreadable: set[str] = field(default_factory=set)
+    ok: bool = True
     children: dict[str, list] = field(default_factory=dict)
+    # The field an entry written as a bare value stands for (an alias is just its name).
+    bare_field: str | None = None
+    item: dict = field(default_factory=dict, repr=False)  # the JSON object it was read from
 
 
 @dataclass
@@ -421,7 +421,66 @@ class _Document:
     sections: dict[str, list[_Entry]]
 
 
-class _Validator:
+@dataclass(frozen=True)
+class _List:
+    """How one list of entries is read: the model and its fields, the keys unique within the
+    list (their fields, and the words for a duplicate), the child lists, and the other names
+    an entry may hold (read by the reader itself)."""
+
+    model: type[models.Model]
+    fields: tuple[str, ...]
+    unique: tuple[tuple[tuple[str, ...], str], ...] = ()
+    children: dict[str, "_List"] = field(default_factory=dict)
+    bare: tuple[str, ...] = ()
+
+
+SLUG = (("slug",), "slug")
+NAME = (("name",), "name")
+LISTS = {
+    "goals": _List(Goal, GOAL_FIELDS, (SLUG, NAME)),
+    "tiers": _List(Tier, TIER_FIELDS, ((("number",), "tier number"),)),
+    "compounds": _List(
+        Compound,
+        COMPOUND_FIELDS,
+        (SLUG, NAME),
+        {
+            "dosing": _List(Dosing, DOSING_FIELDS),
+            "side_effects": _List(
+                SideEffect, SIDE_EFFECT_FIELDS, ((("name",), "side effect name"),)
+            ),
+            "contraindications": _List(
+                Contraindication, CONTRAINDICATION_FIELDS, ((("condition",), "condition"),)
+            ),
+        },
+        bare=("aliases",),
+    ),
+    "interactions": _List(Interaction, INTERACTION_FIELDS, bare=("compounds",)),
+    "ratings": _List(
+        Rating, RATING_FIELDS, ((("compound", "goal"), "rating for this compound and goal"),)
+    ),
+    "studies": _List(
+        Study,
+        STUDY_FIELDS,
+        (SLUG,),
+        {
+            "findings": _List(
+                Finding,
+                FINDING_FIELDS,
+                ((("compound", "goal", "outcome"), "outcome for this compound and goal"),),
+            )
+        },
+    ),
+    "articles": _List(Article, ARTICLE_FIELDS, (SLUG,)),
+    "vendors": _List(
+        Vendor,
+        VENDOR_FIELDS,
+        (SLUG, NAME),
+        {"offers": _List(Offer, OFFER_FIELDS, ((("key",), "offer key"),))},
+    ),
+}
+
+
+class _Reader:
     def __init__(self):
         self.errors: list[str] = []
         self.refs: list[tuple[str, type[models.Model], object]] = []
@@ -429,9 +488,7 @@ class _Validator:
     def error(self, path: str, message: str) -> None:
         self.errors.append(f"{path}: {message}")
 
-    # The document and its lists.
-
-    def validate(self, data) -> _Document:
+    def read(self, data) -> _Document:
         if not isinstance(data, dict):
             raise ValidationFailed(["document: must be a JSON object"])
         if data.get("format") != FORMAT:
@@ -446,138 +503,112 @@ class _Validator:
         for key in data:
             if key not in ("format", "version", *SECTIONS):
                 self.error(str(key), "unknown section")
-
-        sections = {
-            "goals": self.goals(data),
-            "tiers": self.tiers(data),
-            "compounds": self.compounds(data),
-            "interactions": self.interactions(data),
-            "ratings": self.ratings(data),
-            "studies": self.studies(data),
-            "articles": self.articles(data),
-            "vendors": self.vendors(data),
-        }
+        sections = {name: self.entries(data, name, name, LISTS[name]) for name in SECTIONS}
+        aliases, pairs = {}, {}
+        for entry in sections["compounds"]:
+            entry.children["aliases"] = self.aliases(entry, aliases)
+        for entry in sections["interactions"]:
+            self.pair(entry, pairs)
         self.check_references(sections)
-        if self.errors:
-            raise ValidationFailed(sorted(self.errors, key=_section_order))
         return _Document(sections)
 
-    def items(self, container: dict, name: str, path: str) -> list[tuple[str, dict]]:
-        """The objects of a list (absent means empty), each with its path."""
+    # Lists, entries and keys.
+
+    def items(self, container: dict, name: str, path: str) -> list[tuple[str, object]]:
+        """The items of a list (absent means empty), each with its path."""
         value = container.get(name, [])
         if not isinstance(value, list):
             self.error(path, "must be a list")
             return []
-        out = []
-        for i, item in enumerate(value):
-            item_path = f"{path}[{i}]"
-            if isinstance(item, dict):
-                out.append((item_path, item))
-            else:
+        return [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+
+    def entries(self, container: dict, name: str, path: str, spec: _List) -> list[_Entry]:
+        """The entries of a list of objects, keys unique within the list, with their children."""
+        out, seen = [], [{} for _ in spec.unique]
+        allowed = (*spec.children, *spec.bare)
+        for item_path, item in self.items(container, name, path):
+            if not isinstance(item, dict):
                 self.error(item_path, "must be an object")
+                continue
+            entry = self.entry(item_path, item, spec.model, spec.fields, allowed)
+            for (names, what), keys in zip(spec.unique, seen, strict=True):
+                key = tuple(entry.values.get(n) for n in names)
+                self.unique(keys, entry, key, f"{item_path}.{names[-1]}", what)
+            for child, child_spec in spec.children.items():
+                entry.children[child] = self.entries(
+                    item, child, f"{item_path}.{child}", child_spec
+                )
+            entry.item = item
+            out.append(entry)
         return out
 
-    def unique(self, seen: dict, key, path: str, what: str) -> None:
-        if key in seen:
-            self.error(path, f"duplicate {what}, already used by {seen[key]}")
-        else:
-            head, _, tail = path.rpartition(".")
-            seen[key] = head if head and "[" not in tail else path
-
-    def unique_names(self, model, entries: list[_Entry], label: str) -> None:
-        """Names are unique in the document and not taken by another slug in the database."""
-        seen: dict = {}
-        for entry in entries:
-            if "name" in entry.values:
-                self.unique(seen, entry.values["name"], f"{entry.path}.name", "name")
-        by_name = {e.values["name"]: e for e in entries if {"name", "slug"} <= e.values.keys()}
-        taken = model.objects.filter(name__in=list(by_name)).values_list("name", "slug")
-        for name, slug in taken:
-            entry = by_name[name]
-            if entry.values["slug"] != slug:
-                self.error(f"{entry.path}.name", f'already the name of {label} "{slug}"')
-
-    # One entry's fields.
-
-    def fields(self, path: str, item: dict, model, names, children=()) -> dict:
+    def entry(self, path: str, item: dict, model, names, allowed) -> _Entry:
+        errors_before = len(self.errors)
         for key in item:
-            if key not in names and key not in children:
+            if key not in names and key not in allowed:
                 self.error(f"{path}.{key}", "unknown field")
-        values = {}
+        entry = _Entry(path, {})
         for name in names:
             ok, value = self.value(f"{path}.{name}", item, name, model)
             if ok:
-                values[name] = value
-        return values
+                entry.values[name] = value
+            else:
+                entry.unreadable.add(name)
+        entry.ok = len(self.errors) == errors_before
+        return entry
+
+    def unique(self, seen: dict, entry: _Entry, key, path: str, what: str) -> None:
+        """A key used once in the document (an empty key is the model's to report)."""
+        if any(part in (None, "") for part in (key if isinstance(key, tuple) else (key,))):
+            return
+        if key in seen:
+            self.error(path, f"duplicate {what}, already used by {seen[key]}")
+            entry.ok = False
+        else:
+            seen[key] = entry.path
+
+    # One value: its JSON type, then the model field's own parser.
 
     def value(self, path: str, item: dict, name: str, model) -> tuple[bool, object]:
         model_field = model._meta.get_field(name)
-        required = not (model_field.has_default() or model_field.null or model_field.blank)
-        if name not in item or item[name] is None:
-            if model_field.null:
-                return True, None
-            if required:
-                self.error(path, "required")
-                return False, None
-            if name in item:
-                self.error(path, "must not be null")
-                return False, None
+        if name not in item:
             return True, model_field.get_default()
         raw = item[name]
+        if raw is None and model_field.null:
+            return True, None
         if model_field.is_relation:
             return self.reference(path, raw, model_field.related_model)
         if isinstance(model_field, models.BooleanField):
-            if type(raw) is not bool:
-                self.error(path, "must be true or false")
-                return False, None
-            return True, raw
-        if isinstance(model_field, models.IntegerField):
-            return self.integer(path, raw, model_field, INTEGER_MINIMUM.get((model, name)))
-        if isinstance(model_field, models.DecimalField):
-            ok, value = self.decimal(path, raw, model_field)
-            if ok and value <= 0 and (model, name) in POSITIVE_DECIMALS:
-                self.error(path, "must be positive")
-                return False, None
-            return ok, value
-        if isinstance(model_field, models.DateField):
-            return self.date(path, raw)
-        return self.text(path, raw, model_field, required)
+            readable, expected = type(raw) is bool, "true or false"
+        elif isinstance(model_field, models.IntegerField):
+            readable, expected = type(raw) is int, "an integer"
+        elif isinstance(model_field, models.DecimalField):
+            readable = isinstance(raw, str) and DECIMAL_RE.match(raw)
+            expected = 'a decimal number written as a string, e.g. "0.308"'
+        elif isinstance(model_field, models.DateField):
+            readable = isinstance(raw, str) and DATE_RE.match(raw)
+            expected = "a date written YYYY-MM-DD"
+        else:
+            readable, expected = isinstance(raw, str), "a string"
+        if not readable:
+            self.error(path, f"must be {expected}")
+            return False, None
+        if isinstance(raw, str) and not self.storable(path, raw):
+            return False, None
+        try:
+            value = model_field.to_python(raw)
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.error(path, message)
+            return False, None
+        if isinstance(value, Decimal):
+            value = _plain_decimal(value)
+        elif isinstance(value, str) and not model_field.blank and not value.strip():
+            value = ""  # blank, as the admin's form would see it: the model reports it
+        return True, value
 
-    def text(self, path: str, raw, model_field, required: bool) -> tuple[bool, object]:
-        if not isinstance(raw, str):
-            self.error(path, "must be a string")
-            return False, None
-        if not self.clean_string(path, raw):
-            return False, None
-        if model_field.max_length and len(raw) > model_field.max_length:
-            self.error(path, f"must be at most {model_field.max_length} characters")
-            return False, None
-        if not raw and model_field.blank:
-            return True, raw
-        if required and not raw.strip():
-            self.error(path, "required")
-            return False, None
-        if model_field.choices:
-            allowed = [str(choice) for choice, _ in model_field.flatchoices]
-            if raw not in allowed:
-                self.error(path, f"must be one of: {', '.join(allowed)}")
-                return False, None
-        elif isinstance(model_field, models.SlugField):
-            if not self.is_slug(raw):
-                self.error(path, "must be a slug (letters, digits, hyphens and underscores)")
-                return False, None
-        elif isinstance(model_field, models.URLField):
-            if https_only in model_field.validators and not HTTPS_RE.match(raw):
-                self.error(path, "must be an https:// URL")
-                return False, None
-            try:
-                validate_url(raw)
-            except ValidationError:
-                self.error(path, "must be a valid URL")
-                return False, None
-        return True, raw
-
-    def clean_string(self, path: str, raw: str) -> bool:
+    def storable(self, path: str, raw: str) -> bool:
+        """Text JSON can carry but no database column holds."""
         if "\x00" in raw:
             self.error(path, "must not contain NUL characters")
             return False
@@ -588,74 +619,22 @@ class _Validator:
             return False
         return True
 
-    @staticmethod
-    def is_slug(raw) -> bool:
-        try:
-            validate_slug(raw)
-        except ValidationError:
-            return False
-        return True
-
-    def integer(self, path: str, raw, model_field, minimum: int | None) -> tuple[bool, object]:
-        if type(raw) is not int:
-            self.error(path, "must be an integer")
-            return False, None
-        low = [minimum] if minimum is not None else []
-        high = []
-        for validator in model_field.validators:
-            if isinstance(validator, MinValueValidator):
-                low.append(validator.limit_value)
-            elif isinstance(validator, MaxValueValidator):
-                high.append(validator.limit_value)
-        low_limit = max(low) if low else None
-        high_limit = min(high) if high else None
-        if (low_limit is not None and raw < low_limit) or (
-            high_limit is not None and raw > high_limit
-        ):
-            if high_limit is None:
-                self.error(path, f"must be at least {low_limit}")
-            else:
-                self.error(path, f"must be an integer from {low_limit} to {high_limit}")
-            return False, None
-        return True, raw
-
-    def decimal(self, path: str, raw, model_field) -> tuple[bool, object]:
-        match = DECIMAL_RE.match(raw) if isinstance(raw, str) else None
-        if not match:
-            self.error(path, 'must be a decimal number written as a string, e.g. "0.308"')
-            return False, None
-        sign, whole, fraction = match.group(1), match.group(2).lstrip("0"), match.group(3) or ""
-        fraction = fraction.rstrip("0")
-        places, whole_limit = model_field.decimal_places, model_field.max_digits
-        whole_limit -= places
-        if len(fraction) > places:
-            self.error(path, f"must have at most {places} decimal places")
-            return False, None
-        if len(whole) > whole_limit:
-            self.error(path, f"must have at most {whole_limit} digits before the decimal point")
-            return False, None
-        return True, Decimal(f"{sign}{whole or '0'}{'.' + fraction if fraction else ''}")
-
-    def date(self, path: str, raw) -> tuple[bool, object]:
-        if isinstance(raw, str) and DATE_RE.match(raw):
-            try:
-                return True, date.fromisoformat(raw)
-            except ValueError:
-                pass
-        self.error(path, "must be a date written YYYY-MM-DD")
-        return False, None
-
     def reference(self, path: str, raw, model) -> tuple[bool, object]:
-        label = model._meta.verbose_name
-        if model is Tier:
-            number = Tier._meta.get_field("number")
-            if type(raw) is not int:
-                self.error(path, "must be a tier number")
-                return False, None
-            if not self.integer(path, raw, number, INTEGER_MINIMUM[(Tier, "number")])[0]:
-                return False, None
-        elif not isinstance(raw, str) or not self.is_slug(raw):
-            self.error(path, f"must be a {label} slug")
+        """A natural key naming an entry of this document or a row of the database."""
+        key_field = model._meta.get_field(KEY_FIELD[model])
+        if model is Tier and type(raw) is not int:
+            self.error(path, "must be a tier number")
+            return False, None
+        if model is not Tier and not isinstance(raw, str):
+            self.error(path, f"must be a {model._meta.verbose_name} slug")
+            return False, None
+        if isinstance(raw, str) and not self.storable(path, raw):
+            return False, None
+        try:
+            key_field.run_validators(raw)
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.error(path, message)
             return False, None
         self.refs.append((path, model, raw))
         return True, raw
@@ -679,245 +658,49 @@ class _Validator:
                 shown = key if model is Tier else f'"{key}"'
                 self.error(path, f"unknown {label} {shown}")
 
-    # The sections.
+    # What is not a plain field: aliases (bare names) and an interaction's pair.
 
-    def goals(self, data) -> list[_Entry]:
-        entries, slugs = [], {}
-        for path, item in self.items(data, "goals", "goals"):
-            values = self.fields(path, item, Goal, GOAL_FIELDS)
-            if "slug" in values:
-                self.unique(slugs, values["slug"], f"{path}.slug", "slug")
-            entries.append(_Entry(path, values))
-        self.unique_names(Goal, entries, "goal")
-        return entries
-
-    def tiers(self, data) -> list[_Entry]:
-        entries, numbers = [], {}
-        for path, item in self.items(data, "tiers", "tiers"):
-            values = self.fields(path, item, Tier, TIER_FIELDS)
-            if "number" in values:
-                self.unique(numbers, values["number"], f"{path}.number", "tier number")
-            entries.append(_Entry(path, values))
-        return entries
-
-    def compounds(self, data) -> list[_Entry]:
-        entries, slugs, aliases = [], {}, {}
-        children = ("aliases", "dosing", "side_effects", "contraindications")
-        for path, item in self.items(data, "compounds", "compounds"):
-            values = self.fields(path, item, Compound, COMPOUND_FIELDS, children)
-            if "slug" in values:
-                self.unique(slugs, values["slug"], f"{path}.slug", "slug")
-            entry = _Entry(path, values)
-            entry.children["aliases"] = self.aliases(item, path, aliases)
-            entry.children["dosing"] = [
-                _Entry(p, self.fields(p, i, Dosing, DOSING_FIELDS))
-                for p, i in self.items(item, "dosing", f"{path}.dosing")
-            ]
-            names, conditions = {}, {}
-            entry.children["side_effects"] = []
-            for p, i in self.items(item, "side_effects", f"{path}.side_effects"):
-                child = self.fields(p, i, SideEffect, SIDE_EFFECT_FIELDS)
-                if "name" in child:
-                    self.unique(names, child["name"], f"{p}.name", "side effect name")
-                entry.children["side_effects"].append(_Entry(p, child))
-            entry.children["contraindications"] = []
-            for p, i in self.items(item, "contraindications", f"{path}.contraindications"):
-                child = self.fields(p, i, Contraindication, CONTRAINDICATION_FIELDS)
-                if "condition" in child:
-                    self.unique(conditions, child["condition"], f"{p}.condition", "condition")
-                entry.children["contraindications"].append(_Entry(p, child))
-            entries.append(entry)
-        self.unique_names(Compound, entries, "compound")
-        self.aliases_free_in_database(entries)
-        return entries
-
-    def aliases(self, item: dict, path: str, seen: dict) -> list[tuple[str, str]]:
+    def aliases(self, compound: _Entry, seen: dict) -> list[_Entry]:
         """The alias names of one compound; unique, ignoring case, across the document."""
-        raw = item.get("aliases", [])
-        if not isinstance(raw, list):
-            self.error(f"{path}.aliases", "must be a list")
-            return []
-        max_length = CompoundAlias._meta.get_field("name").max_length
         out = []
-        for i, name in enumerate(raw):
-            alias_path = f"{path}.aliases[{i}]"
-            if not isinstance(name, str) or not name.strip():
-                self.error(alias_path, "must be a non-empty string")
-            elif not self.clean_string(alias_path, name):
-                pass
-            elif len(name) > max_length:
-                self.error(alias_path, f"must be at most {max_length} characters")
+        for path, name in self.items(compound.item, "aliases", f"{compound.path}.aliases"):
+            alias = _Entry(path, {}, bare_field="name")
+            ok, value = self.value(path, {"name": name}, "name", CompoundAlias)
+            if ok:
+                alias.values["name"] = value
+                self.unique(seen, alias, value.lower(), path, f'alias "{value}"')
             else:
-                self.unique(seen, name.lower(), alias_path, f'alias "{name}"')
-                out.append((alias_path, name))
+                alias.unreadable, alias.ok = {"name"}, False
+            out.append(alias)
         return out
 
-    def aliases_free_in_database(self, entries: list[_Entry]) -> None:
-        """An alias must not already name a compound that the document leaves alone."""
-        by_lower = {}
-        for entry in entries:
-            for path, name in entry.children["aliases"]:
-                by_lower[name.lower()] = path
-        if not by_lower:
+    def pair(self, entry: _Entry, seen: dict) -> None:
+        """An interaction's two compounds, as a sorted pair of slugs."""
+        pair, path = entry.item.get("compounds"), f"{entry.path}.compounds"
+        if not isinstance(pair, list) or len(pair) != 2:
+            self.error(path, "must be a list of two compound slugs")
+            entry.ok = False
             return
-        slugs = [e.values["slug"] for e in entries if "slug" in e.values]
-        clashes = (
-            CompoundAlias.objects.annotate(lower=Lower("name"))
-            .filter(lower__in=list(by_lower))
-            .exclude(compound__slug__in=slugs)
-            .values_list("lower", "compound__slug")
-        )
-        for lower, slug in clashes:
-            if lower in by_lower:
-                self.error(by_lower[lower], f'already an alias of compound "{slug}"')
-
-    def interactions(self, data) -> list[_Entry]:
-        entries, pairs = [], {}
-        for path, item in self.items(data, "interactions", "interactions"):
-            values = self.fields(path, item, Interaction, INTERACTION_FIELDS, ("compounds",))
-            pair = item.get("compounds")
-            pair_path = f"{path}.compounds"
-            if not isinstance(pair, list) or len(pair) != 2:
-                self.error(pair_path, "must be a list of two compound slugs")
-            elif pair[0] == pair[1] and isinstance(pair[0], str):
-                self.error(pair_path, "must name two different compounds")
-            else:
-                ok_a, a = self.reference(f"{pair_path}[0]", pair[0], Compound)
-                ok_b, b = self.reference(f"{pair_path}[1]", pair[1], Compound)
-                if ok_a and ok_b:
-                    values["compounds"] = tuple(sorted((a, b)))
-                    self.unique(pairs, values["compounds"], pair_path, "pair of compounds")
-            entries.append(_Entry(path, values))
-        return entries
-
-    def ratings(self, data) -> list[_Entry]:
-        entries, keys = [], {}
-        for path, item in self.items(data, "ratings", "ratings"):
-            values = self.fields(path, item, Rating, RATING_FIELDS)
-            if "compound" in values and "goal" in values:
-                key = (values["compound"], values["goal"])
-                self.unique(keys, key, f"{path}.goal", "rating for this compound and goal")
-            entries.append(_Entry(path, values))
-        return entries
-
-    def studies(self, data) -> list[_Entry]:
-        entries, slugs = [], {}
-        for path, item in self.items(data, "studies", "studies"):
-            values = self.fields(path, item, Study, STUDY_FIELDS, ("findings",))
-            if "slug" in values:
-                self.unique(slugs, values["slug"], f"{path}.slug", "slug")
-            if (
-                values.get("trial_count") is not None
-                and values.get("design", Study.Design.META_ANALYSIS) != Study.Design.META_ANALYSIS
-            ):
-                self.error(f"{path}.trial_count", "only for a meta-analysis")
-            entry = _Entry(path, values, {"findings": []})
-            outcomes = {}
-            for p, i in self.items(item, "findings", f"{path}.findings"):
-                finding = self.fields(p, i, Finding, FINDING_FIELDS)
-                self.check_finding(p, finding)
-                if all(k in finding for k in ("compound", "goal", "outcome")):
-                    key = (finding["compound"], finding["goal"], finding["outcome"])
-                    self.unique(outcomes, key, f"{p}.outcome", "outcome for this compound and goal")
-                entry.children["findings"].append(_Entry(p, finding))
-            entries.append(entry)
-        return entries
-
-    def check_finding(self, path: str, f: dict) -> None:
-        """The check constraints of Finding, field by field."""
-        measure = f.get("measure")
-        value, low, high = f.get("value"), f.get("ci_low"), f.get("ci_high")
-        has_ci_fields = "ci_low" in f and "ci_high" in f
-        if has_ci_fields and (low is None) != (high is None):
-            missing, given = ("ci_high", "ci_low") if high is None else ("ci_low", "ci_high")
-            self.error(f"{path}.{missing}", f"required when {given} is given (both or neither)")
-        elif has_ci_fields and low is not None:
-            if not low < high:
-                self.error(f"{path}.ci_low", "must be below ci_high")
-            elif "value" in f and value is None:
-                self.error(f"{path}.value", "required when a CI is given")
-            elif value is not None:
-                # A two-arm proportion's CI is that of the difference between the arms.
-                comparator_value = f.get("comparator_value")
-                two_arm = measure == Finding.Measure.PROPORTION and comparator_value is not None
-                effect = value - comparator_value if two_arm else value
-                if not low <= effect <= high:
-                    what = "the difference from comparator_value " if two_arm else ""
-                    self.error(
-                        f"{path}.value",
-                        f"{what}must lie inside the CI "
-                        f"({_decimal_text(low)} to {_decimal_text(high)})",
-                    )
-                bounds = (-100, 100) if two_arm else (0, 100)
-                if measure == Finding.Measure.PROPORTION and not (
-                    bounds[0] <= low and high <= bounds[1]
-                ):
-                    self.error(f"{path}.ci_low", f"must lie within {bounds[0]} to {bounds[1]}")
-        p_value = f.get("p_value")
-        if p_value is not None and not 0 < p_value <= 1:
-            self.error(f"{path}.p_value", "must be above 0 and at most 1")
-        if measure in Finding.RATIO_MEASURES:
-            if value is not None and value <= 0:
-                self.error(f"{path}.value", "must be positive for a ratio")
-            if low is not None and low <= 0:
-                self.error(f"{path}.ci_low", "must be positive for a ratio")
-        if measure == Finding.Measure.PROPORTION:
-            for name in ("value", "comparator_value"):
-                number = f.get(name)
-                if number is not None and not 0 <= number <= 100:
-                    self.error(f"{path}.{name}", "must be a percentage from 0 to 100")
-        elif measure is not None and f.get("comparator_value") is not None:
-            self.error(f"{path}.comparator_value", "only for proportions")
-        if measure not in (None, Finding.Measure.QUALITATIVE) and "value" in f and value is None:
-            self.error(f"{path}.value", "required unless the measure is qualitative")
-        if f.get("p_value_is_bound") and p_value is None:
-            self.error(f"{path}.p_value_is_bound", "only with a p-value")
-        if measure == Finding.Measure.QUALITATIVE and (value is not None or low is not None):
-            self.error(f"{path}.value", "a qualitative finding has no value or CI")
-        comparator_compound = f.get("comparator_compound")
-        if comparator_compound is not None:
-            if f.get("comparator") not in (None, *Finding.COMPOUND_COMPARATORS):
-                self.error(f"{path}.comparator_compound", "only for an active or add-on comparator")
-            if comparator_compound == f.get("compound"):
-                self.error(f"{path}.comparator_compound", "must differ from the compound")
-        if f.get("stated_significance") is not None and (low is not None or p_value is not None):
-            self.error(
-                f"{path}.stated_significance",
-                "only when the source gives neither a CI nor a p-value",
-            )
-
-    def articles(self, data) -> list[_Entry]:
-        entries, slugs = [], {}
-        for path, item in self.items(data, "articles", "articles"):
-            values = self.fields(path, item, Article, ARTICLE_FIELDS)
-            if "slug" in values:
-                self.unique(slugs, values["slug"], f"{path}.slug", "slug")
-            entries.append(_Entry(path, values))
-        return entries
-
-    def vendors(self, data) -> list[_Entry]:
-        entries, slugs = [], {}
-        for path, item in self.items(data, "vendors", "vendors"):
-            values = self.fields(path, item, Vendor, VENDOR_FIELDS, ("offers",))
-            if "slug" in values:
-                self.unique(slugs, values["slug"], f"{path}.slug", "slug")
-            entry = _Entry(path, values, {"offers": []})
-            keys = {}
-            for p, i in self.items(item, "offers", f"{path}.offers"):
-                offer = self.fields(p, i, Offer, OFFER_FIELDS)
-                if "key" in offer:
-                    self.unique(keys, offer["key"], f"{p}.key", "offer key")
-                entry.children["offers"].append(_Entry(p, offer))
-            entries.append(entry)
-        self.unique_names(Vendor, entries, "vendor")
-        return entries
+        ok_a, a = self.reference(f"{path}[0]", pair[0], Compound)
+        ok_b, b = self.reference(f"{path}[1]", pair[1], Compound)
+        if ok_a and ok_b:
+            entry.values["compounds"] = tuple(sorted((a, b)))
+            self.unique(seen, entry, entry.values["compounds"], path, "pair of compounds")
+        else:
+            entry.ok = False
 
 
 # Writing ----------------------------------------------------------------------------------------
 
 
 class _Writer:
-    """Upserts a validated document; collects full_clean() errors instead of saving."""
+    """Upserts the document, each object after its own full_clean(); collects the errors.
+
+    Every entry is checked, even in a document already known to be invalid, so that every
+    problem is reported at once; an entry is saved only when the reader found nothing wrong
+    with it, its references resolve and its full_clean() passes. The caller rolls the whole
+    transaction back when any error was found.
+    """
 
     def __init__(self):
         self.report = ImportReport()
@@ -934,47 +717,45 @@ class _Writer:
         for entry in sections["compounds"]:
             compound = self.upsert("compounds", Compound, entry, ("slug",))
             self.remember(Compound, entry, compound)
-            if compound is not None:
-                compounds.append((compound, entry))
-                self.delete_stale_aliases(compound, entry)
+            compounds.append((compound, entry))
+            self.delete_stale_aliases(compound, entry)
         for compound, entry in compounds:
             self.compound_children(compound, entry)
         for entry in sections["interactions"]:
             self.interaction(entry)
         for entry in sections["ratings"]:
-            self.upsert("ratings", Rating, entry, ("compound_id", "goal_id"))
+            self.upsert("ratings", Rating, entry, ("compound", "goal"))
         for entry in sections["studies"]:
             study = self.upsert("studies", Study, entry, ("slug",))
-            if study is not None:
-                self.sync_children(
-                    "findings",
-                    Finding,
-                    {"study": study},
-                    study.findings.all(),
-                    entry.children["findings"],
-                    ("compound_id", "goal_id", "outcome"),
-                )
+            self.sync_children(
+                "findings",
+                Finding,
+                {"study": study},
+                study.findings.all() if study else [],
+                entry.children["findings"],
+                ("compound", "goal", "outcome"),
+            )
         for entry in sections["articles"]:
             self.upsert("articles", Article, entry, ("slug",))
         for entry in sections["vendors"]:
             vendor = self.upsert("vendors", Vendor, entry, ("slug",))
-            if vendor is not None:
-                self.sync_children(
-                    "offers",
-                    Offer,
-                    {"vendor": vendor},
-                    vendor.offers.all(),
-                    entry.children["offers"],
-                    ("key",),
-                )
-        if self.errors:
-            raise ValidationFailed(self.errors)
+            self.sync_children(
+                "offers",
+                Offer,
+                {"vendor": vendor},
+                vendor.offers.all() if vendor else [],
+                entry.children["offers"],
+                ("key",),
+            )
         return self.report
 
     # Natural keys to database rows.
 
     def remember(self, model, entry: _Entry, obj) -> None:
-        self.objects[model][entry.values[KEY_FIELD[model]]] = obj
+        key = entry.values.get(KEY_FIELD[model])
+        cache = self.objects[model]
+        if key is not None and (obj is not None or key not in cache):
+            cache[key] = obj
 
     def pk(self, model, key):
         """The primary key for a natural key; None if that entry could not be saved."""
@@ -984,52 +765,80 @@ class _Writer:
         obj = cache[key]
         return None if obj is None else obj.pk
 
-    def model_values(self, model, values: dict) -> dict | None:
-        """Clean values keyed by attname, references resolved; None if a reference failed."""
-        out = {}
-        for name, value in values.items():
-            if name == "compounds":
+    def prepare(self, model, entry: _Entry, parent: dict | None = None) -> tuple[dict, set]:
+        """The entry's values keyed by attname, references resolved; and the fields to leave
+        out of full_clean(): unreadable ones and references that did not resolve."""
+        values, exclude = {}, set(entry.unreadable)
+        for name, value in entry.values.items():
+            if name == "compounds":  # an interaction's pair, resolved by interaction()
                 continue
             model_field = model._meta.get_field(name)
-            if model_field.is_relation:
-                if value is None:
-                    out[model_field.attname] = None
-                    continue
-                pk = self.pk(model_field.related_model, value)
-                if pk is None:
-                    return None
-                out[model_field.attname] = pk
+            if not model_field.is_relation:
+                values[name] = value
+            elif value is None:
+                values[model_field.attname] = None
+            elif (pk := self.pk(model_field.related_model, value)) is None:
+                exclude.add(name)
             else:
-                out[name] = value
-        return out
+                values[model_field.attname] = pk
+        for name, obj in (parent or {}).items():
+            if obj is None:
+                exclude.add(name)
+            else:
+                values[model._meta.get_field(name).attname] = obj.pk
+        return values, exclude
+
+    def key_of(self, model, key: tuple[str, ...], values: dict, exclude: set) -> tuple | None:
+        """The natural key's values, or None when a part of it is not known."""
+        if exclude.intersection(key):
+            return None
+        return tuple(values[model._meta.get_field(name).attname] for name in key)
 
     # Saving.
 
     def upsert(self, kind: str, model, entry: _Entry, key: tuple[str, ...]):
-        values = self.model_values(model, entry.values)
-        if values is None:
-            return None
-        lookup = {name: values[name] for name in key}
-        obj = model.objects.filter(**lookup).first()
-        if obj is None:
-            return self.create(kind, model(**values), entry.path)
-        return self.update(kind, obj, values, entry.path)
+        values, exclude = self.prepare(model, entry)
+        exclude |= self.invalid_key_fields(model, key, values, entry.path)
+        key_values = self.key_of(model, key, values, exclude)
+        obj = None
+        if key_values is not None:
+            lookup = {
+                model._meta.get_field(n).attname: v for n, v in zip(key, key_values, strict=True)
+            }
+            obj = model.objects.filter(**lookup).first()
+        return self.save(kind, model(**values) if obj is None else obj, values, entry, exclude)
 
-    def create(self, kind: str, obj, path: str):
-        if not self.clean(obj, path):
-            return None
-        obj.save(force_insert=True)
-        self.report.add(kind, "created")
-        return obj
+    def invalid_key_fields(self, model, key, values: dict, path: str) -> set[str]:
+        """A natural key is looked up before full_clean(): its own field checks it first."""
+        invalid = set()
+        for name in key:
+            model_field = model._meta.get_field(name)
+            if model_field.is_relation or name not in values:
+                continue
+            try:
+                model_field.clean(values[name], None)
+            except ValidationError as exc:
+                self.errors.extend(f"{path}.{name}: {message}" for message in exc.messages)
+                invalid.add(name)
+        return invalid
 
-    def update(self, kind: str, obj, values: dict, path: str):
+    def save(self, kind: str, obj, values: dict, entry: _Entry, exclude: set):
+        """Create or update `obj` with the values; the object, or None if it was not saved."""
+        savable = entry.ok and not exclude
+        if obj._state.adding:
+            if not (self.clean(obj, entry, exclude) and savable):
+                return None
+            obj.save(force_insert=True)
+            self.report.add(kind, "created")
+            return obj
         changed = [name for name, value in values.items() if getattr(obj, name) != value]
         if not changed:
-            self.report.add(kind, "unchanged")
-            return obj
+            if savable:
+                self.report.add(kind, "unchanged")
+            return obj if savable else None
         for name in changed:
             setattr(obj, name, values[name])
-        if not self.clean(obj, path):
+        if not (self.clean(obj, entry, exclude) and savable):
             return None
         auto_now = [
             f.attname
@@ -1040,13 +849,15 @@ class _Writer:
         self.report.add(kind, "updated")
         return obj
 
-    def clean(self, obj, path: str) -> bool:
-        """The second net: the model's own validation, reported with the entry's path."""
+    def clean(self, obj, entry: _Entry, exclude: set) -> bool:
+        """The model's own validation (fields, clean(), unique and check constraints),
+        each message reported under the entry's path, or its field's."""
         try:
-            obj.full_clean()
+            obj.full_clean(exclude=exclude)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
-                where = path if name == NON_FIELD_ERRORS else f"{path}.{name}"
+                bare = name in (NON_FIELD_ERRORS, entry.bare_field)
+                where = entry.path if bare else f"{entry.path}.{name}"
                 self.errors.extend(f"{where}: {message}" for message in messages)
             return False
         return True
@@ -1059,28 +870,27 @@ class _Writer:
         """Make a parent's children exactly the document's: upsert by key, delete the rest."""
         wanted = []
         for entry in entries:
-            values = self.model_values(model, entry.values)
-            if values is not None:
-                wanted.append((entry, values, tuple(values[name] for name in key)))
-        wanted_keys = {k for _, _, k in wanted}
+            values, exclude = self.prepare(model, entry, parent)
+            wanted.append((entry, values, exclude, self.key_of(model, key, values, exclude)))
+        wanted_keys = {k for *_, k in wanted if k is not None}
         rows = {}
         for obj in existing:
-            obj_key = tuple(getattr(obj, name) for name in key)
+            obj_key = tuple(getattr(obj, model._meta.get_field(name).attname) for name in key)
             if obj_key in wanted_keys and obj_key not in rows:
                 rows[obj_key] = obj
             else:
                 self.delete(kind, obj)
-        for entry, values, obj_key in wanted:
-            if obj_key in rows:
-                self.update(kind, rows[obj_key], values, entry.path)
-            else:
-                self.create(kind, model(**parent, **values), entry.path)
+        for entry, values, exclude, obj_key in wanted:
+            obj = rows.get(obj_key) or model(**values)
+            self.save(kind, obj, values, entry, exclude)
 
     # Compounds' children and interactions.
 
-    def delete_stale_aliases(self, compound: Compound, entry: _Entry) -> None:
+    def delete_stale_aliases(self, compound: Compound | None, entry: _Entry) -> None:
         """First, for every compound, so an alias can move from one compound to another."""
-        wanted = {name for _, name in entry.children["aliases"]}
+        if compound is None:
+            return
+        wanted = {alias.values.get("name") for alias in entry.children["aliases"]}
         kept = set()
         for alias in compound.aliases.all():
             if alias.name in wanted and alias.name not in kept:
@@ -1088,77 +898,86 @@ class _Writer:
             else:
                 self.delete("aliases", alias)
 
-    def compound_children(self, compound: Compound, entry: _Entry) -> None:
-        existing = set(compound.aliases.values_list("name", flat=True))
-        for path, name in entry.children["aliases"]:
-            if name in existing:
+    def compound_children(self, compound: Compound | None, entry: _Entry) -> None:
+        parent = {"compound": compound}
+        existing = set(compound.aliases.values_list("name", flat=True)) if compound else set()
+        for alias in entry.children["aliases"]:
+            if alias.ok and alias.values["name"] in existing:
                 self.report.add("aliases", "unchanged")
             else:
-                self.create("aliases", CompoundAlias(compound=compound, name=name), path)
+                values, exclude = self.prepare(CompoundAlias, alias, parent)
+                self.save("aliases", CompoundAlias(**values), values, alias, exclude)
         self.sync_dosing(compound, entry.children["dosing"])
         self.sync_children(
             "side_effects",
             SideEffect,
-            {"compound": compound},
-            compound.side_effects.all(),
+            parent,
+            compound.side_effects.all() if compound else [],
             entry.children["side_effects"],
             ("name",),
         )
         self.sync_children(
             "contraindications",
             Contraindication,
-            {"compound": compound},
-            compound.contraindications.all(),
+            parent,
+            compound.contraindications.all() if compound else [],
             entry.children["contraindications"],
             ("condition",),
         )
 
-    def sync_dosing(self, compound: Compound, entries: list[_Entry]) -> None:
+    def sync_dosing(self, compound: Compound | None, entries: list[_Entry]) -> None:
         """Dosing rows have no natural key: a row is kept when all its values match."""
         names = [Dosing._meta.get_field(name).attname for name in DOSING_FIELDS]
-        remaining = list(compound.dosings.all())
+        remaining = list(compound.dosings.all()) if compound else []
         for entry in entries:
-            values = self.model_values(Dosing, entry.values)
-            if values is None:
-                continue
-            match = next(
-                (d for d in remaining if all(getattr(d, n) == values[n] for n in names)), None
-            )
+            values, exclude = self.prepare(Dosing, entry, {"compound": compound})
+            match = None
+            if not exclude:
+                match = next(
+                    (d for d in remaining if all(getattr(d, n) == values[n] for n in names)), None
+                )
             if match is not None:
                 remaining.remove(match)
                 self.report.add("dosing", "unchanged")
             else:
-                self.create("dosing", Dosing(compound=compound, **values), entry.path)
+                self.save("dosing", Dosing(**values), values, entry, exclude)
         for dosing in remaining:
             self.delete("dosing", dosing)
 
     def interaction(self, entry: _Entry) -> None:
-        values = self.model_values(Interaction, entry.values)
-        pks = [self.pk(Compound, slug) for slug in entry.values["compounds"]]
-        if values is None or None in pks:
-            return
-        low, high = sorted(pks)
-        values.update(compound_a_id=low, compound_b_id=high)
-        obj = Interaction.objects.filter(compound_a_id=low, compound_b_id=high).first()
-        if obj is None:
-            self.create("interactions", Interaction(**values), entry.path)
+        values, exclude = self.prepare(Interaction, entry)
+        pair = entry.values.get("compounds")
+        pks = [self.pk(Compound, slug) for slug in pair] if pair else [None]
+        obj = None
+        if None in pks:
+            exclude |= {"compound_a", "compound_b"}
         else:
-            self.update("interactions", obj, values, entry.path)
+            low, high = sorted(pks)
+            values.update(compound_a_id=low, compound_b_id=high)
+            obj = Interaction.objects.filter(compound_a_id=low, compound_b_id=high).first()
+        self.save("interactions", obj or Interaction(**values), values, entry, exclude)
 
 
 # Import -----------------------------------------------------------------------------------------
 
 
 def import_document(data: dict) -> ImportReport:
-    """Validate the whole document, then upsert it in one transaction (all or nothing).
+    """Read and write the whole document in one transaction (all or nothing).
 
-    Precomputed scores of every compound the import touched are refreshed once, at the end,
-    inside the same transaction.
+    Every problem is reported at once: the reader's and every full_clean()'s. Precomputed
+    scores of every compound the import touched are refreshed once, at the end, inside the
+    same transaction.
     """
     try:
         with transaction.atomic(), bulk_edit():
-            document = _Validator().validate(data)
-            return _Writer().write(document)
+            reader = _Reader()
+            document = reader.read(data)
+            writer = _Writer()
+            report = writer.write(document)
+            errors = reader.errors + writer.errors
+            if errors:
+                raise ValidationFailed(sorted(errors, key=_error_order))
+            return report
     except DatabaseError as exc:
-        # The validation should make this unreachable; never let a half import through.
+        # Each object is cleaned before it is saved; never let a half import through.
         raise ValidationFailed([f"database: {exc}"]) from exc

@@ -61,8 +61,16 @@ class Tier(models.Model):
     class Meta:
         ordering = ["number"]
         constraints = [
-            models.CheckConstraint(condition=Q(number__gte=1), name="tier_number_from_1"),
-            models.CheckConstraint(condition=Q(weight__lte=100), name="tier_weight_at_most_100"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1),
+                name="tier_number_from_1",
+                violation_error_message="Tier numbers start at 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__lte=100),
+                name="tier_weight_at_most_100",
+                violation_error_message="A tier's weight is at most 100.",
+            ),
         ]
 
     def __str__(self):
@@ -131,7 +139,14 @@ class CompoundAlias(models.Model):
         verbose_name_plural = "compound aliases"
         constraints = [
             # One alias names one compound, or search would be ambiguous.
-            models.UniqueConstraint(Lower("name"), name="alias_name_unique_ci"),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="alias_name_unique_ci",
+                violation_error_message=(
+                    "This alias already names a compound (capital letters do not count): an alias "
+                    "names one compound only."
+                ),
+            ),
         ]
 
     def __str__(self):
@@ -214,10 +229,15 @@ class Dosing(models.Model):
     class Meta:
         verbose_name_plural = "dosing"
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="dosing_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="dosing_amount_positive",
+                violation_error_message="The dose amount must be above zero.",
+            ),
             models.CheckConstraint(
                 condition=Q(doses_per_week__isnull=True) | Q(doses_per_week__gt=0),
                 name="dosing_doses_per_week_positive",
+                violation_error_message="Doses per week must be above zero, or left empty.",
             ),
         ]
 
@@ -254,7 +274,9 @@ class SideEffect(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["compound", "name"], name="side_effect_unique_per_compound"
+                fields=["compound", "name"],
+                name="side_effect_unique_per_compound",
+                violation_error_message="This compound already lists a side effect with this name.",
             ),
         ]
 
@@ -287,7 +309,9 @@ class Contraindication(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["compound", "condition"], name="contraindication_unique_per_compound"
+                fields=["compound", "condition"],
+                name="contraindication_unique_per_compound",
+                violation_error_message="This compound already lists this condition.",
             ),
         ]
 
@@ -314,10 +338,16 @@ class Interaction(models.Model):
         constraints = [
             # The pair is stored once, in id order, so (a, b) and (b, a) cannot both exist.
             models.CheckConstraint(
-                condition=Q(compound_a__lt=F("compound_b")), name="interaction_pair_ordered"
+                condition=Q(compound_a__lt=F("compound_b")),
+                name="interaction_pair_ordered",
+                violation_error_message="An interaction needs two different compounds.",
             ),
             models.UniqueConstraint(
-                fields=["compound_a", "compound_b"], name="interaction_pair_unique"
+                fields=["compound_a", "compound_b"],
+                name="interaction_pair_unique",
+                violation_error_message=(
+                    "These two compounds already have an interaction; edit that one instead."
+                ),
             ),
         ]
 
@@ -354,7 +384,11 @@ class Rating(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["compound", "goal"], name="rating_unique_per_goal"),
+            models.UniqueConstraint(
+                fields=["compound", "goal"],
+                name="rating_unique_per_goal",
+                violation_error_message="This compound already has a rating for this goal.",
+            ),
         ]
         indexes = [
             # Ranking one goal reads every rating of that goal with its tier.
@@ -409,16 +443,22 @@ class Study(models.Model):
         verbose_name_plural = "studies"
         constraints = [
             models.CheckConstraint(
-                condition=Q(n__isnull=True) | Q(n__gte=1), name="study_n_positive"
+                condition=Q(n__isnull=True) | Q(n__gte=1),
+                name="study_n_positive",
+                violation_error_message="The sample size must be at least 1, or left empty.",
             ),
             models.CheckConstraint(
                 condition=Q(year__isnull=True) | Q(year__gte=1900, year__lte=2100),
                 name="study_year_in_range",
+                violation_error_message="The year must be from 1900 to 2100, or left empty.",
             ),
             models.CheckConstraint(
                 condition=Q(trial_count__isnull=True)
                 | Q(design="meta_analysis", trial_count__gte=1),
                 name="study_trial_count_only_for_meta_analysis",
+                violation_error_message=(
+                    "Only a meta-analysis has a number of pooled trials, and it must be at least 1."
+                ),
             ),
         ]
 
@@ -518,12 +558,19 @@ class Finding(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["study", "compound", "goal", "outcome"], name="finding_unique_outcome"
+                fields=["study", "compound", "goal", "outcome"],
+                name="finding_unique_outcome",
+                violation_error_message=(
+                    "This study already has a finding with this outcome for this compound and goal."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(ci_low__isnull=True, ci_high__isnull=True)
                 | Q(ci_low__isnull=False, ci_high__isnull=False, ci_low__lt=F("ci_high")),
                 name="finding_ci_complete_and_ordered",
+                violation_error_message=(
+                    "The 95%% CI needs both ends, and its low end must be below its high end."
+                ),
             ),
             # A two-arm proportion's CI is that of the difference in percentage points
             # (value - comparator_value); every other CI is that of the value itself.
@@ -542,6 +589,10 @@ class Finding(models.Model):
                     ci_high__gte=F("value") - F("comparator_value"),
                 ),
                 name="finding_effect_inside_ci",
+                violation_error_message=(
+                    "The value must lie inside its 95%% CI (for two proportions, their difference "
+                    "must), and a CI needs a value."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(measure="proportion")
@@ -549,16 +600,25 @@ class Finding(models.Model):
                 | Q(comparator_value__isnull=True, ci_low__gte=0, ci_high__lte=100)
                 | Q(comparator_value__isnull=False, ci_low__gte=-100, ci_high__lte=100),
                 name="finding_proportion_ci_in_range",
+                violation_error_message=(
+                    "A proportion's 95%% CI must lie within 0 to 100 (within -100 to 100 for the "
+                    "difference between two proportions)."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(p_value__isnull=True) | Q(p_value__gt=0, p_value__lte=1),
                 name="finding_p_value_in_range",
+                violation_error_message="The p-value must be above 0 and at most 1.",
             ),
             models.CheckConstraint(
                 condition=~Q(measure__in=["odds_ratio", "risk_ratio", "hazard_ratio"])
                 | Q(value__gt=0, ci_low__isnull=True)
                 | Q(value__gt=0, ci_low__gt=0),
                 name="finding_ratio_positive",
+                violation_error_message=(
+                    "An odds, risk or hazard ratio and the low end of its 95%% CI must be above "
+                    "zero."
+                ),
             ),
             models.CheckConstraint(
                 condition=~Q(measure="proportion")
@@ -570,32 +630,52 @@ class Finding(models.Model):
                     )
                 ),
                 name="finding_proportion_is_percent",
+                violation_error_message=(
+                    "A proportion needs a value, and it and the comparator's value are percentages "
+                    "from 0 to 100."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(measure="proportion") | Q(comparator_value__isnull=True),
                 name="finding_comparator_value_only_for_proportions",
+                violation_error_message="Only a proportion has a comparator value.",
             ),
             models.CheckConstraint(
                 condition=Q(measure="qualitative") | Q(value__isnull=False),
                 name="finding_value_required_unless_qualitative",
+                violation_error_message=(
+                    "A value is required unless the finding is reported without figures."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(p_value_is_bound=False) | Q(p_value__isnull=False),
                 name="finding_p_value_bound_needs_p_value",
+                violation_error_message="“p-value is an upper bound” needs a p-value.",
             ),
             models.CheckConstraint(
                 condition=~Q(measure="qualitative") | Q(value__isnull=True, ci_low__isnull=True),
                 name="finding_qualitative_has_no_figures",
+                violation_error_message=(
+                    "A finding reported without figures has no value and no CI."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(comparator_compound__isnull=True)
                 | (Q(comparator__in=["active", "add_on"]) & ~Q(comparator_compound=F("compound"))),
                 name="finding_comparator_compound_is_another_active_treatment",
+                violation_error_message=(
+                    "A comparator compound is only for an active or add-on comparator, and it must "
+                    "differ from the compound studied."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(stated_significance__isnull=True)
                 | Q(ci_low__isnull=True, p_value__isnull=True),
                 name="finding_stated_significance_only_without_ci_or_p",
+                violation_error_message=(
+                    "Stated significance is only for a source that gives neither a CI nor a "
+                    "p-value."
+                ),
             ),
         ]
         indexes = [
@@ -700,7 +780,9 @@ class Vendor(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(website__startswith="https://"), name="vendor_website_https"
+                condition=Q(website__startswith="https://"),
+                name="vendor_website_https",
+                violation_error_message="The website must be an https:// address.",
             ),
         ]
 
@@ -767,17 +849,35 @@ class Offer(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["vendor", "key"], name="offer_key_unique_per_vendor"),
-            models.CheckConstraint(condition=Q(url__startswith="https://"), name="offer_url_https"),
-            models.CheckConstraint(condition=Q(price__gt=0), name="offer_price_positive"),
-            models.CheckConstraint(
-                condition=Q(amount_per_unit__gt=0), name="offer_amount_positive"
+            models.UniqueConstraint(
+                fields=["vendor", "key"],
+                name="offer_key_unique_per_vendor",
+                violation_error_message="This vendor already has an offer with this key.",
             ),
             models.CheckConstraint(
-                condition=Q(units_per_pack__gte=1), name="offer_units_per_pack_positive"
+                condition=Q(url__startswith="https://"),
+                name="offer_url_https",
+                violation_error_message="The product address must be an https:// address.",
             ),
             models.CheckConstraint(
-                condition=Q(currency__in=["USD", "EUR", "GBP"]), name="offer_currency_known"
+                condition=Q(price__gt=0),
+                name="offer_price_positive",
+                violation_error_message="The price must be above zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_per_unit__gt=0),
+                name="offer_amount_positive",
+                violation_error_message="The amount per unit must be above zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(units_per_pack__gte=1),
+                name="offer_units_per_pack_positive",
+                violation_error_message="A pack holds at least one unit.",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__in=["USD", "EUR", "GBP"]),
+                name="offer_currency_known",
+                violation_error_message="The currency must be USD, EUR or GBP.",
             ),
         ]
         indexes = [

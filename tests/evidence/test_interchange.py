@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -195,13 +196,28 @@ def wipe_database() -> None:
     Tier.objects.all().delete()
 
 
+def said(path: str, model, constraint: str) -> str:
+    """The error for breaking one of the model's constraints: the entry's path and the
+    constraint's own message, never a sentence the importer wrote."""
+    by_name = {c.name: c for c in model._meta.constraints}
+    return f"{path}: {by_name[constraint].get_violation_error_message()}"
+
+
 F0 = ("studies", 0, "findings", 0)  # the odds ratio
 F1 = ("studies", 0, "findings", 1)  # the proportion
 OFFER = ("vendors", 0, "offers", 0)
 
 MISTAKES = [
-    ("missing slug", [(("compounds", 0, "slug"), DELETE)], "compounds[0].slug: required"),
-    ("bad slug", [(("compounds", 0, "slug"), "not a slug!")], "compounds[0].slug: must be a slug"),
+    (
+        "missing slug",
+        [(("compounds", 0, "slug"), DELETE)],
+        "compounds[0].slug: This field cannot be blank.",
+    ),
+    (
+        "bad slug",
+        [(("compounds", 0, "slug"), "not a slug!")],
+        "compounds[0].slug: Enter a valid “slug”",
+    ),
     (
         "duplicate slug",
         [(("compounds", 1, "slug"), "synthetic-a")],
@@ -212,12 +228,21 @@ MISTAKES = [
         [(("compounds", 1, "name"), "Synthetic compound A")],
         "compounds[1].name: duplicate name, already used by compounds[0]",
     ),
-    ("unknown kind", [(("compounds", 0, "kind"), "potion")], "compounds[0].kind: must be one of"),
+    (
+        "unknown kind",
+        [(("compounds", 0, "kind"), "potion")],
+        "compounds[0].kind: Value 'potion' is not a valid choice.",
+    ),
     ("unknown field", [(("compounds", 0, "sumary"), "x")], "compounds[0].sumary: unknown field"),
     (
         "alias not a string",
         [(("compounds", 0, "aliases", 0), 5)],
-        "compounds[0].aliases[0]: must be a non-empty string",
+        "compounds[0].aliases[0]: must be a string",
+    ),
+    (
+        "alias blank",
+        [(("compounds", 0, "aliases", 0), "  ")],
+        "compounds[0].aliases[0]: This field cannot be blank.",
     ),
     (
         "alias used twice ignoring case",
@@ -227,7 +252,7 @@ MISTAKES = [
     (
         "dosing amount zero",
         [(("compounds", 0, "dosing", 0, "amount"), "0")],
-        "compounds[0].dosing[0].amount: must be positive",
+        said("compounds[0].dosing[0]", Dosing, "dosing_amount_positive"),
     ),
     (
         "decimal as a JSON number",
@@ -237,7 +262,7 @@ MISTAKES = [
     (
         "doses per week negative",
         [(("compounds", 0, "dosing", 0, "doses_per_week"), "-2")],
-        "compounds[0].dosing[0].doses_per_week: must be positive",
+        said("compounds[0].dosing[0]", Dosing, "dosing_doses_per_week_positive"),
     ),
     (
         "unknown dosing goal",
@@ -247,22 +272,22 @@ MISTAKES = [
     (
         "unknown route",
         [(("compounds", 0, "dosing", 0, "route"), "by mouth")],
-        "compounds[0].dosing[0].route: must be one of",
+        "compounds[0].dosing[0].route: Value 'by mouth' is not a valid choice.",
     ),
     (
         "unknown side effect frequency",
         [(("compounds", 0, "side_effects", 0, "frequency"), "often")],
-        "compounds[0].side_effects[0].frequency: must be one of",
+        "compounds[0].side_effects[0].frequency: Value 'often' is not a valid choice.",
     ),
     (
         "unknown condition",
         [(("compounds", 0, "contraindications", 0, "condition"), "hay_fever")],
-        "compounds[0].contraindications[0].condition: must be one of",
+        "compounds[0].contraindications[0].condition: Value 'hay_fever' is not a valid choice.",
     ),
     (
         "interaction with itself",
         [(("interactions", 0, "compounds"), ["synthetic-a", "synthetic-a"])],
-        "interactions[0].compounds: must name two different compounds",
+        "interactions[0]: A compound cannot interact with itself.",
     ),
     (
         "interaction with an unknown compound",
@@ -278,72 +303,78 @@ MISTAKES = [
     (
         "blank bottom line",
         [(("ratings", 0, "bottom_line"), "  ")],
-        "ratings[0].bottom_line: required",
+        "ratings[0].bottom_line: This field cannot be blank.",
+    ),
+    (
+        "date written another way",
+        [(("ratings", 0, "last_reviewed"), "2024/02/03")],
+        "ratings[0].last_reviewed: must be a date written YYYY-MM-DD",
     ),
     (
         "impossible date",
         [(("ratings", 0, "last_reviewed"), "2024-02-30")],
-        "ratings[0].last_reviewed: must be a date written YYYY-MM-DD",
+        "ratings[0].last_reviewed: “2024-02-30” value has the correct format (YYYY-MM-DD) "
+        "but it is an invalid date.",
     ),
     (
         "CI in the wrong order",
         [((*F0, "ci_low"), "2.0"), ((*F0, "value"), "2.0")],
-        "studies[0].findings[0].ci_low: must be below ci_high",
+        said("studies[0].findings[0]", Finding, "finding_ci_complete_and_ordered"),
     ),
     (
         "CI with one end",
         [((*F0, "ci_high"), None)],
-        "studies[0].findings[0].ci_high: required when ci_low is given (both or neither)",
+        said("studies[0].findings[0]", Finding, "finding_ci_complete_and_ordered"),
     ),
     (
         "value outside the CI",
         [((*F0, "value"), "2.5")],
-        "studies[0].findings[0].value: must lie inside the CI (1.2 to 1.9)",
+        said("studies[0].findings[0]", Finding, "finding_effect_inside_ci"),
     ),
     (
         "ratio not positive",
         [((*F0, "value"), "-0.5"), ((*F0, "ci_low"), "-1"), ((*F0, "ci_high"), "0")],
-        "studies[0].findings[0].ci_low: must be positive for a ratio",
+        said("studies[0].findings[0]", Finding, "finding_ratio_positive"),
     ),
     (
         "proportion above 100",
         [((*F1, "value"), "140")],
-        "studies[0].findings[1].value: must be a percentage from 0 to 100",
+        said("studies[0].findings[1]", Finding, "finding_proportion_is_percent"),
     ),
     (
         "comparator proportion below 0",
         [((*F1, "comparator_value"), "-1")],
-        "studies[0].findings[1].comparator_value: must be a percentage from 0 to 100",
+        said("studies[0].findings[1]", Finding, "finding_proportion_is_percent"),
     ),
     (
         "comparator value on a ratio",
         [((*F0, "comparator_value"), "20")],
-        "studies[0].findings[0].comparator_value: only for proportions",
+        said("studies[0].findings[0]", Finding, "finding_comparator_value_only_for_proportions"),
     ),
     (
         "p-value of zero",
         [((*F1, "p_value"), "0")],
-        "studies[0].findings[1].p_value: must be above 0 and at most 1",
+        said("studies[0].findings[1]", Finding, "finding_p_value_in_range"),
     ),
     (
         "p-value above one",
         [((*F1, "p_value"), "1.5")],
-        "studies[0].findings[1].p_value: must be above 0 and at most 1",
+        said("studies[0].findings[1]", Finding, "finding_p_value_in_range"),
     ),
     (
         "stated significance with a p-value",
         [((*F1, "stated_significance"), True)],
-        "studies[0].findings[1].stated_significance: only when the source gives neither",
+        said("studies[0].findings[1]", Finding, "finding_stated_significance_only_without_ci_or_p"),
     ),
     (
         "no value for a ratio",
         [((*F0, "value"), None), ((*F0, "ci_low"), None), ((*F0, "ci_high"), None)],
-        "studies[0].findings[0].value: required unless the measure is qualitative",
+        said("studies[0].findings[0]", Finding, "finding_value_required_unless_qualitative"),
     ),
     (
         "unknown measure",
         [((*F0, "measure"), "vibes")],
-        "studies[0].findings[0].measure: must be one of",
+        "studies[0].findings[0].measure: Value 'vibes' is not a valid choice.",
     ),
     (
         "unknown comparator compound",
@@ -358,50 +389,54 @@ MISTAKES = [
     (
         "trial count outside a meta-analysis",
         [(("studies", 0, "design"), "rct")],
-        "studies[0].trial_count: only for a meta-analysis",
+        said("studies[0]", Study, "study_trial_count_only_for_meta_analysis"),
     ),
-    ("sample size zero", [(("studies", 0, "n"), 0)], "studies[0].n: must be an integer from 1"),
+    ("sample size zero", [(("studies", 0, "n"), 0)], said("studies[0]", Study, "study_n_positive")),
     ("sample size a string", [(("studies", 0, "n"), "120")], "studies[0].n: must be an integer"),
     (
         "year out of range",
         [(("studies", 0, "year"), 1800)],
-        "studies[0].year: must be an integer from 1900 to 2100",
+        "studies[0].year: Ensure this value is greater than or equal to 1900.",
     ),
     (
         "study URL malformed",
         [(("studies", 0, "url"), "not a url")],
-        "studies[0].url: must be a valid",
+        "studies[0].url: Enter a valid URL.",
     ),
     (
         "vendor website over http",
         [(("vendors", 0, "website"), "http://vendor.example.com")],
-        "vendors[0].website: must be an https:// URL",
+        "vendors[0].website: Enter a well-formed https:// URL.",
     ),
     (
         "offer URL over http",
         [((*OFFER, "url"), "http://vendor.example.com/p/1")],
-        "vendors[0].offers[0].url: must be an https:// URL",
+        "vendors[0].offers[0].url: Enter a well-formed https:// URL.",
     ),
     (
         "offer price zero",
         [((*OFFER, "price"), "0")],
-        "vendors[0].offers[0].price: must be positive",
+        said("vendors[0].offers[0]", Offer, "offer_price_positive"),
     ),
     (
         "offer price with fractions of a cent",
         [((*OFFER, "price"), "1.234")],
-        "vendors[0].offers[0].price: must have at most 2 decimal places",
+        "vendors[0].offers[0].price: Ensure that there are no more than 2 decimal places.",
     ),
     (
         "offer amount negative",
         [((*OFFER, "amount_per_unit"), "-5")],
-        "vendors[0].offers[0].amount_per_unit: must be positive",
+        said("vendors[0].offers[0]", Offer, "offer_amount_positive"),
     ),
-    ("unknown currency", [((*OFFER, "currency"), "JPY")], "vendors[0].offers[0].currency: must be"),
+    (
+        "unknown currency",
+        [((*OFFER, "currency"), "JPY")],
+        "vendors[0].offers[0].currency: Value 'JPY' is not a valid choice.",
+    ),
     (
         "units per pack zero",
         [((*OFFER, "units_per_pack"), 0)],
-        "vendors[0].offers[0].units_per_pack: must be an integer from 1",
+        said("vendors[0].offers[0]", Offer, "offer_units_per_pack_positive"),
     ),
     (
         "stock flag not a boolean",
@@ -423,7 +458,11 @@ MISTAKES = [
         [(("articles", 0, "compound"), "no-such-compound")],
         'articles[0].compound: unknown compound "no-such-compound"',
     ),
-    ("name too long", [(("goals", 0, "name"), "x" * 121)], "goals[0].name: must be at most 120"),
+    (
+        "name too long",
+        [(("goals", 0, "name"), "x" * 121)],
+        "goals[0].name: Ensure this value has at most 120 characters (it has 121).",
+    ),
     (
         "NUL character",
         [(("goals", 0, "description"), "a\x00b")],
@@ -467,9 +506,9 @@ def test_every_problem_is_reported_at_once():
 
     errors = errors_of(document)
 
-    assert "compounds[0].slug: required" in errors
+    assert "compounds[0].slug: This field cannot be blank." in errors
     assert "ratings[0].tier: unknown tier 9" in errors
-    assert "vendors[0].offers[0].url: must be an https:// URL" in errors
+    assert "vendors[0].offers[0].url: Enter a well-formed https:// URL." in errors
 
 
 @pytest.mark.django_db
@@ -499,7 +538,7 @@ def test_a_name_taken_by_another_slug_in_the_database_is_reported():
 
     errors = errors_of(valid_document())
 
-    assert 'goals[0].name: already the name of goal "synthetic-other-goal"' in errors
+    assert errors == ["goals[0].name: Goal with this Name already exists."]
 
 
 @pytest.mark.django_db
@@ -508,7 +547,93 @@ def test_an_alias_of_a_compound_outside_the_document_is_reported():
 
     errors = errors_of(valid_document())
 
-    assert 'compounds[0].aliases[0]: already an alias of compound "synthetic-elsewhere"' in errors
+    assert errors == [said("compounds[0].aliases[0]", CompoundAlias, "alias_name_unique_ci")]
+
+
+# The models' own rules, not the importer's --------------------------------------------------
+
+
+def test_every_constraint_has_a_plain_language_message():
+    for model in apps.get_app_config("evidence").get_models():
+        for constraint in model._meta.constraints:
+            message = constraint.get_violation_error_message()
+            assert constraint.violation_error_message != constraint.default_violation_error_message
+            assert constraint.name not in message, constraint.name
+            assert message.endswith(".") and "%%" not in message, constraint.name
+
+
+@pytest.mark.django_db
+def test_a_broken_constraint_is_reported_with_the_entry_path_and_the_constraints_message():
+    errors = errors_of(changed(valid_document(), ((*F1, "p_value"), "0")))
+
+    assert errors == ["studies[0].findings[1]: The p-value must be above 0 and at most 1."]
+
+
+@pytest.mark.django_db
+def test_the_importer_says_what_the_constraint_says_and_restates_nothing(monkeypatch):
+    by_name = {c.name: c for c in Finding._meta.constraints}
+    constraint = by_name["finding_ci_complete_and_ordered"]
+    monkeypatch.setattr(constraint, "violation_error_message", "Synthetic rule of the model.")
+
+    errors = errors_of(changed(valid_document(), ((*F0, "ci_high"), None)))
+
+    assert errors == ["studies[0].findings[0]: Synthetic rule of the model."]
+
+
+@pytest.mark.django_db
+def test_a_field_error_is_reported_with_the_field_path_and_the_fields_own_message(monkeypatch):
+    currency = Offer._meta.get_field("currency")
+    monkeypatch.setitem(currency.error_messages, "invalid_choice", "Synthetic %(value)r.")
+    document = changed(
+        valid_document(),
+        (("goals", 0, "name"), "x" * 121),
+        ((*OFFER, "currency"), "JPY"),
+    )
+
+    errors = errors_of(document)
+
+    assert errors == [
+        "goals[0].name: Ensure this value has at most 120 characters (it has 121).",
+        "vendors[0].offers[0].currency: Synthetic 'JPY'.",
+    ]
+
+
+@pytest.mark.django_db
+def test_errors_of_the_document_and_of_the_models_come_together_in_document_order():
+    document = changed(
+        valid_document(),
+        ((*OFFER, "price"), "0"),
+        (("ratings", 0, "tier"), 9),
+        (("compounds", 0, "kind"), "potion"),
+        (("compounds", 0, "dosing", 0, "amount"), 1.6),
+    )
+
+    errors = errors_of(document)
+
+    assert errors == [
+        'compounds[0].dosing[0].amount: must be a decimal number written as a string, e.g. "0.308"',
+        "compounds[0].kind: Value 'potion' is not a valid choice.",
+        "ratings[0].tier: unknown tier 9",
+        said("vendors[0].offers[0]", Offer, "offer_price_positive"),
+    ]
+
+
+@pytest.mark.django_db
+def test_the_children_of_an_invalid_entry_are_still_checked():
+    document = changed(
+        valid_document(),
+        (("compounds", 0, "kind"), "potion"),
+        (("compounds", 0, "dosing", 0, "amount"), "0"),
+        (("studies", 0, "slug"), "not a slug!"),
+        ((*F1, "p_value"), "1.5"),
+    )
+
+    errors = errors_of(document)
+
+    assert "compounds[0].kind: Value 'potion' is not a valid choice." in errors
+    assert said("compounds[0].dosing[0]", Dosing, "dosing_amount_positive") in errors
+    assert any(error.startswith("studies[0].slug: Enter a valid “slug”") for error in errors)
+    assert said("studies[0].findings[1]", Finding, "finding_p_value_in_range") in errors
 
 
 # All or nothing ---------------------------------------------------------------------------------
@@ -532,7 +657,7 @@ def test_an_invalid_entry_late_in_the_document_leaves_the_database_unchanged():
 
 @pytest.mark.django_db
 def test_a_failure_while_writing_rolls_back_the_entries_already_written(monkeypatch):
-    """The second net (full_clean) failing on the last entry undoes the valid earlier ones."""
+    """full_clean() failing on the last entry undoes the valid entries written before it."""
     before = export_document()
 
     def refuse(self, *args, **kwargs):
@@ -1015,7 +1140,7 @@ def test_arbitrary_documents_fail_only_with_validation_failed_and_write_nothing(
             import_document(document)
         except ValidationFailed as exc:
             assert exc.errors
-            # A database error means the plain-Python validation missed something.
+            # A database error means an object reached the database without full_clean().
             assert not [e for e in exc.errors if e.startswith("database:")], exc.errors
             assert export_document() == before
         transaction.set_rollback(True)

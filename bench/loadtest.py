@@ -798,7 +798,11 @@ for key in sorted(fresh.keys() | stored.keys()):
     if a is None or b is None:
         differences.append({"pair": key, "fresh": a is not None, "stored": b is not None})
         continue
-    changed = [n for n in FIELDS if (abs(a[n] - b[n]) > 1e-9 if n == "score" else a[n] != b[n])]
+    def differs(n):
+        if n == "score" and a[n] is not None and b[n] is not None:
+            return abs(a[n] - b[n]) > 1e-9
+        return a[n] != b[n]
+    changed = [n for n in FIELDS if differs(n)]
     if changed:
         differences.append({"pair": key, "fields": changed})
 goal, compound = int(os.environ["LT_GOAL"]), int(os.environ["LT_COMPOUND"])

@@ -888,7 +888,8 @@ def _first_unused(unused: list[str], allowed: Sequence[str]) -> str | None:
 def _finding_figures(
     rng: random.Random, measure: str, effect: str, higher_is_better: bool, single_arm: bool
 ):
-    """value, comparator_value, ci_low, ci_high, p_value, p_value_is_bound, stated_significance.
+    """value, comparator_value, ci_low, ci_high, p_value, p_value_is_bound, stated_significance
+    and direction (stated only when there are no figures).
 
     effect is "benefit", "harm" or "null"; figures are made so the derived significance and
     direction say exactly that, and so every CHECK constraint on Finding holds.
@@ -905,8 +906,12 @@ def _finding_figures(
         "p_value": None,
         "p_value_is_bound": False,
         "stated_significance": None,
+        "direction": "",
     }
     if measure == M.QUALITATIVE:
+        figures["direction"] = {"benefit": "benefit", "harm": "harm", "null": "no_difference"}[
+            effect
+        ]
         if rng.random() < 0.25:
             figures["p_value"], figures["p_value_is_bound"] = _p_value(rng, significant)
         elif rng.random() < 0.85:
@@ -1025,8 +1030,6 @@ def _findings(plan: _Plan, sizes: Sizes, seed: int, writer: _Writer, progress: P
             measure = _first_unused(unused_measures, choices) or measure
             if comparator == C.NOT_REPORTED and measure not in (M.PROPORTION, M.QUALITATIVE):
                 measure = M.QUALITATIVE
-            if effect == "harm" and measure == M.QUALITATIVE:
-                effect = "null"  # a bare "significant" reads as benefit; harm has figures
             outcome, higher_is_better = OUTCOMES[rng.randrange(len(OUTCOMES))]
             figures = _finding_figures(
                 rng, measure, effect, higher_is_better, single_arm=comparator == C.NOT_REPORTED

@@ -397,6 +397,7 @@ class FindingInline(admin.TabularInline):
         "p_value_is_bound",
         "stated_significance",
         "higher_is_better",
+        "direction",
         "significance",
     ]
     readonly_fields = ["significance"]

@@ -27,6 +27,7 @@ from decimal import Decimal
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import DatabaseError, models, transaction
 
+from evidence import stats
 from evidence.batch import bulk_edit
 from evidence.models import (
     Article,
@@ -47,7 +48,8 @@ from evidence.models import (
 )
 
 FORMAT = "evidence-stack-builder"
-VERSION = 1
+VERSION = 2  # written; version 1 documents still import (docs/interchange.md, "v1 to v2")
+READABLE_VERSIONS = (1, 2)
 
 # The fields of each kind of entry, in the order they are written. A name that is a foreign key
 # on the model is written as the related object's natural key (see KEY_FIELD).
@@ -117,8 +119,16 @@ FINDING_FIELDS = (
     "p_value_is_bound",
     "stated_significance",
     "higher_is_better",
+    "direction",
     "notes",
 )
+V2_FINDING_FIELDS = {"direction"}
+# How a version 1 finding without figures reads in version 2, by its significance.
+V1_DIRECTION = {
+    True: Finding.Direction.BENEFIT,
+    False: Finding.Direction.NO_DIFFERENCE,
+    None: Finding.Direction.UNCLEAR,
+}
 ARTICLE_FIELDS = ("slug", "compound", "goal", "title", "body", "last_updated", "published")
 VENDOR_FIELDS = (
     "slug",
@@ -496,8 +506,9 @@ class _Reader:
         version = data.get("version")
         if type(version) is not int:
             self.error("version", "required, an integer")
-        elif version != VERSION:
-            self.error("version", f"unsupported version {version} (this site reads {VERSION})")
+        elif version not in READABLE_VERSIONS:
+            readable = " and ".join(map(str, READABLE_VERSIONS))
+            self.error("version", f"unsupported version {version} (this site reads {readable})")
         if self.errors:
             raise ValidationFailed(self.errors)
         for key in data:
@@ -509,8 +520,32 @@ class _Reader:
             entry.children["aliases"] = self.aliases(entry, aliases)
         for entry in sections["interactions"]:
             self.pair(entry, pairs)
+        if version == 1:
+            self.upgrade_v1_findings(sections["studies"])
         self.check_references(sections)
         return _Document(sections)
+
+    def upgrade_v1_findings(self, studies: list[_Entry]) -> None:
+        """Version 1 had no direction: a result without figures counted as a benefit when
+        significant, as no difference when not, and could not count when unknown."""
+        for study in studies:
+            for finding in study.children.get("findings", []):
+                for name in V2_FINDING_FIELDS & finding.item.keys():
+                    self.error(f"{finding.path}.{name}", "unknown field in version 1")
+                    finding.ok = False
+                values = finding.values
+                if values.get("measure") != Finding.Measure.QUALITATIVE:
+                    continue
+                significant = stats.is_significant(
+                    is_ratio=False,
+                    is_comparative=False,
+                    ci_low=None,
+                    ci_high=None,
+                    p_value=values.get("p_value"),
+                    p_value_is_bound=bool(values.get("p_value_is_bound")),
+                    stated_significance=values.get("stated_significance"),
+                )
+                values["direction"] = V1_DIRECTION[significant]
 
     # Lists, entries and keys.
 

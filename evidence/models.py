@@ -501,6 +501,15 @@ class Finding(models.Model):
         RISK_DIFFERENCE = "risk_difference", "Risk difference"
         QUALITATIVE = "qualitative", "Reported without figures"
 
+    class Direction(models.TextChoices):
+        """What a source reporting no figures says the compound did, for the better or worse."""
+
+        BENEFIT = "benefit", "Benefit"
+        NO_DIFFERENCE = "no_difference", "No difference"
+        HARM = "harm", "Harm"
+        MIXED = "mixed", "Mixed"
+        UNCLEAR = "unclear", "Unclear"
+
     RATIO_MEASURES = {Measure.ODDS_RATIO, Measure.RISK_RATIO, Measure.HAZARD_RATIO}
     # Comparators that are themselves a treatment, and so may name a compound.
     COMPOUND_COMPARATORS = {Comparator.ACTIVE, Comparator.ADD_ON}
@@ -550,6 +559,15 @@ class Finding(models.Model):
     higher_is_better = models.BooleanField(
         default=True,
         help_text="Untick for outcomes where lower is better (mortality, recurrence, incidence).",
+    )
+    direction = models.CharField(
+        max_length=16,
+        choices=Direction.choices,
+        blank=True,
+        help_text=(
+            "Only for a finding reported without figures, and then required: what the source "
+            "says the compound did. With figures the direction is derived from them."
+        ),
     )
     notes = models.TextField(blank=True)
 
@@ -677,6 +695,19 @@ class Finding(models.Model):
                     "p-value."
                 ),
             ),
+            models.CheckConstraint(
+                condition=Q(
+                    measure="qualitative",
+                    direction__in=["benefit", "no_difference", "harm", "mixed", "unclear"],
+                )
+                | (~Q(measure="qualitative") & Q(direction="")),
+                name="finding_direction_given_only_without_figures",
+                violation_error_message=(
+                    "A finding reported without figures needs the direction the source states "
+                    "(benefit, no difference, harm, mixed or unclear). A finding with figures "
+                    "takes its direction from them: leave Direction empty."
+                ),
+            ),
         ]
         indexes = [
             # Scoring reads all findings of a goal at once, grouped by compound.
@@ -711,6 +742,9 @@ class Finding(models.Model):
 
     @property
     def favours(self) -> stats.Favours:
+        """The side the result favours: from the figures, or as the source states it."""
+        if self.measure == self.Measure.QUALITATIVE:
+            return DIRECTION_FAVOURS.get(self.direction, stats.Favours.UNKNOWN)
         return stats.favours(
             is_ratio=self.is_ratio,
             is_comparative=self.is_comparative,
@@ -724,6 +758,14 @@ class Finding(models.Model):
         if self.measure == self.Measure.PROPORTION and self.comparator_value is not None:
             return self.value - self.comparator_value
         return self.value
+
+
+# A direction stated without figures, read as the side a result favours.
+DIRECTION_FAVOURS = {
+    Finding.Direction.BENEFIT: stats.Favours.COMPOUND,
+    Finding.Direction.HARM: stats.Favours.COMPARATOR,
+    Finding.Direction.NO_DIFFERENCE: stats.Favours.NEITHER,
+}
 
 
 class ArticleQuerySet(models.QuerySet):

@@ -109,7 +109,7 @@ class RankedOut(Schema):
     slug: str
     name: str
     kind: str
-    score: float
+    score: float | None = Field(description="0-100; null for a compound no one has rated yet.")
     tier: int | None
     tier_label: str
     components: list[ComponentOut]
@@ -186,6 +186,9 @@ class FindingOut(Schema):
     ci_high: Decimal | None
     p_value: Decimal | None
     p_value_is_bound: bool
+    direction: str = Field(
+        description="Only for a finding reported without figures: what the source states."
+    )
     significant: bool | None
     favours: str
 

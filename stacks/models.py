@@ -20,7 +20,7 @@ class GoalScore(models.Model):
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="+")
     compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="goal_scores")
     group = models.CharField(max_length=10, choices=Group.choices)
-    score = models.FloatField()
+    score = models.FloatField(null=True, help_text="None for a pair no one has rated: unranked.")
     tier_number = models.PositiveSmallIntegerField(null=True)
     tier_label = models.CharField(max_length=80)
     components = models.JSONField(default=list)
@@ -47,10 +47,15 @@ class GoalScore(models.Model):
             models.CheckConstraint(
                 condition=Q(score__gte=0, score__lte=100), name="goal_score_in_range"
             ),
+            models.CheckConstraint(
+                condition=Q(group="unrated", score__isnull=True)
+                | (~Q(group="unrated") & Q(score__isnull=False)),
+                name="goal_score_only_when_rated",
+            ),
         ]
         indexes = [
-            # A ranking page: one goal's rows of one group, in the documented order, LIMIT n.
-            # Column order and directions match RankedCompound.sort_key exactly.
+            # Reading the rankings of a set of goals (stacks.ranking._read_lists) starts from
+            # the goal; the columns follow the documented order (RankedCompound.sort_key).
             models.Index(
                 "goal",
                 "group",

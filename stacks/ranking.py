@@ -76,7 +76,7 @@ class RankedCompound:
     slug: str
     name: str
     kind: str
-    score: float
+    score: float | None  # None: not rated, so not ranked
     tier_number: int | None
     tier_label: str
     components: tuple[Component, ...]
@@ -93,9 +93,10 @@ class RankedCompound:
         return None if self.tier_number is None else TierRef(self.tier_number, self.tier_label)
 
     def sort_key(self):
-        """The documented order: score, then tier, randomised studies, participants, name."""
+        """The documented order: score, then tier, randomised studies, participants, name;
+        the unrated (no score, no tier) after every rated one."""
         return (
-            -self.score,
+            -self.score if self.score is not None else float("inf"),
             self.tier_number if self.tier_number is not None else 99,
             -self.randomised_study_count,
             -self.participants,
@@ -153,12 +154,12 @@ class Stack:
 
 # The documented order (RankedCompound.sort_key), as the ranking index serves it.
 RANKING_ORDER = (
-    "-score",
-    "tier_number",
-    "-randomised_study_count",
-    "-participants",
-    "sort_name",
-    "slug",
+    F("score").desc(nulls_last=True),
+    F("tier_number").asc(nulls_last=True),
+    F("randomised_study_count").desc(),
+    F("participants").desc(),
+    F("sort_name").asc(),
+    F("slug").asc(),
 )
 # Rows the visitor's constraints exclude form a list of their own, whatever their group.
 EXCLUDED = "excluded"

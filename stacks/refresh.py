@@ -54,6 +54,7 @@ SCORED_FIELDS: dict[type, frozenset[str]] = {
             "p_value_is_bound",
             "stated_significance",
             "higher_is_better",
+            "direction",
         }
     ),
     Dosing: frozenset({"compound", "goal", "amount", "unit", "doses_per_week", "route"}),
@@ -120,7 +121,7 @@ def _row(goal_id: int, compound: Compound, rating: Rating | None, findings: list
         return GoalScore(
             **common,
             group=GoalScore.Group.UNRATED,
-            score=0.0,
+            score=None,
             tier_number=None,
             tier_label="Not yet rated",
             study_count=len(studies),

@@ -54,11 +54,12 @@ class Outcome(StrEnum):
     """What one finding says, as far as scoring is concerned."""
 
     BENEFIT = "significant benefit"
-    STATED_BENEFIT = "significant, reported without figures"
+    STATED_BENEFIT = "significant benefit, reported without figures"
     NO_DIFFERENCE = "no significant difference"
     INFERIOR_TO_ACTIVE = "significantly inferior to an active comparator"
     HARM = "significant harm"
-    NOT_ASSESSABLE = "not assessable (no comparison reported)"
+    STATED_HARM = "significant harm, reported without figures"
+    NOT_ASSESSABLE = "not assessable (no comparison or direction reported)"
 
 
 OUTCOME_FACTORS: dict[Outcome, float] = {
@@ -67,6 +68,7 @@ OUTCOME_FACTORS: dict[Outcome, float] = {
     Outcome.NO_DIFFERENCE: 0.0,
     Outcome.INFERIOR_TO_ACTIVE: -0.25,
     Outcome.HARM: -1.0,
+    Outcome.STATED_HARM: -0.5,
     Outcome.NOT_ASSESSABLE: 0.0,
 }
 
@@ -122,19 +124,21 @@ class Score:
 
 
 def classify(finding: FindingFacts) -> Outcome:
-    """Say whether a finding shows benefit, harm, inferiority, no difference, or cannot say."""
+    """Say whether a finding shows benefit, harm, inferiority, no difference, or cannot say.
+
+    A finding without figures counts by the direction its source states (read into
+    `favours`), at half the weight of one whose figures show it.
+    """
     if finding.significant is None:
         return Outcome.NOT_ASSESSABLE
     if not finding.significant:
         return Outcome.NO_DIFFERENCE
     if finding.favours == Favours.COMPOUND:
-        return Outcome.BENEFIT
+        return Outcome.STATED_BENEFIT if finding.is_qualitative else Outcome.BENEFIT
     if finding.favours == Favours.COMPARATOR:
-        if finding.comparator in INACTIVE_COMPARATORS:
-            return Outcome.HARM
-        return Outcome.INFERIOR_TO_ACTIVE
-    if finding.is_qualitative:
-        return Outcome.STATED_BENEFIT
+        if finding.comparator not in INACTIVE_COMPARATORS:
+            return Outcome.INFERIOR_TO_ACTIVE
+        return Outcome.STATED_HARM if finding.is_qualitative else Outcome.HARM
     return Outcome.NOT_ASSESSABLE
 
 
@@ -228,7 +232,7 @@ def score_evidence(evidence: CompoundEvidence) -> Score:
         if any(o in (Outcome.BENEFIT, Outcome.STATED_BENEFIT) for o in outcomes):
             benefit_studies += 1
             benefit_points += max(component.points, 0.0)
-        if Outcome.HARM in outcomes:
+        if Outcome.HARM in outcomes or Outcome.STATED_HARM in outcomes:
             harm_studies += 1
             harm_points += max(-component.points, 0.0)
 

@@ -232,6 +232,31 @@ def test_the_demo_file_is_in_canonical_export_form(demo):
     assert dumps(export_document()) == DEMO_FILE.read_text(encoding="utf-8")
 
 
+def test_the_results_without_figures_keep_the_directions_the_seed_states(demo):
+    """The seed: similar responses with entecavir alone; significant increases in T cells."""
+    directions = {
+        f.outcome: f.direction for f in Finding.objects.filter(measure=Finding.Measure.QUALITATIVE)
+    }
+    assert directions == {
+        "Biochemical response (ALT normalisation)": Finding.Direction.NO_DIFFERENCE,
+        "Virologic response": Finding.Direction.NO_DIFFERENCE,
+        "CD3+ T-cell count at 3 months": Finding.Direction.BENEFIT,
+        "CD8+ T-cell count at 3 months": Finding.Direction.BENEFIT,
+    }
+
+
+@pytest.mark.django_db
+def test_the_demo_written_as_version_1_imports_with_the_same_meaning():
+    """Version 1 had no direction; the documented mapping gives the same demo back."""
+    v1 = loads(DEMO_FILE.read_text(encoding="utf-8"))
+    v1["version"] = 1
+    for study in v1["studies"]:
+        for finding in study["findings"]:
+            del finding["direction"]
+    import_document(v1)
+    assert dumps(export_document()) == DEMO_FILE.read_text(encoding="utf-8")
+
+
 # load_demo --------------------------------------------------------------------------------------
 
 

@@ -473,7 +473,7 @@ MISTAKES = [
     ("entry not an object", [(("goals", 0), "goal")], "goals[0]: must be an object"),
     ("unknown section", [(("extras",), [])], "extras: unknown section"),
     ("wrong format", [(("format",), "other")], 'format: must be "evidence-stack-builder"'),
-    ("wrong version", [(("version",), 2)], "version: unsupported version 2"),
+    ("wrong version", [(("version",), 3)], "version: unsupported version 3"),
 ]
 
 

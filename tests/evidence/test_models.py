@@ -314,6 +314,57 @@ def test_stated_significance_only_without_ci_or_p_value(compound_and_goal, figur
         make_finding(*compound_and_goal, stated_significance=True, **figures)
 
 
+@pytest.mark.parametrize("direction", ["", "benefit"], ids=["missing", "typed"])
+def test_a_direction_is_stated_without_figures_and_only_then(compound_and_goal, direction):
+    qualitative = {"measure": Finding.Measure.QUALITATIVE, "stated_significance": True}
+    with_figures = {"measure": Finding.Measure.ODDS_RATIO}
+    fields = with_figures if direction else qualitative
+    with refused_by("finding_direction_given_only_without_figures"):
+        make_finding(*compound_and_goal, direction=direction, **fields)
+
+
+def test_a_direction_typed_against_the_figures_is_refused_in_plain_words(compound_and_goal):
+    compound, goal = compound_and_goal
+    harmful = Finding(
+        study=make_study(),
+        compound=compound,
+        goal=goal,
+        outcome="Synthetic outcome",
+        comparator=Finding.Comparator.PLACEBO,
+        measure=Finding.Measure.ODDS_RATIO,
+        value=D("0.5"),
+        ci_low=D("0.3"),
+        ci_high=D("0.8"),
+        direction=Finding.Direction.BENEFIT,
+    )
+    with pytest.raises(ValidationError) as refusal:
+        harmful.full_clean()
+    [message] = refusal.value.messages
+    assert "takes its direction from them: leave Direction empty" in message
+
+
+@pytest.mark.parametrize(
+    ("direction", "favours"),
+    [
+        ("benefit", Favours.COMPOUND),
+        ("harm", Favours.COMPARATOR),
+        ("no_difference", Favours.NEITHER),
+        ("mixed", Favours.UNKNOWN),
+        ("unclear", Favours.UNKNOWN),
+    ],
+)
+def test_a_result_without_figures_favours_the_side_its_source_states(
+    compound_and_goal, direction, favours
+):
+    finding = make_finding(
+        *compound_and_goal,
+        measure=Finding.Measure.QUALITATIVE,
+        stated_significance=True,
+        direction=direction,
+    )
+    assert finding.favours == favours
+
+
 # Vendors and offers
 
 

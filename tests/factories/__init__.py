@@ -72,7 +72,8 @@ def make_study(design=Study.Design.RCT, n=100, **fields) -> Study:
 
 
 def make_finding(compound, goal, study=None, **fields) -> Finding:
-    """A finding; by default an odds ratio of 1.5 [1.2-1.9] against placebo (significant)."""
+    """A finding; by default an odds ratio of 1.5 [1.2-1.9] against placebo (significant).
+    Without figures (qualitative) it states a benefit unless told another direction."""
     fields.setdefault("outcome", f"Synthetic outcome {_next()}")
     fields.setdefault("comparator", Finding.Comparator.PLACEBO)
     fields.setdefault("measure", Finding.Measure.ODDS_RATIO)
@@ -81,6 +82,8 @@ def make_finding(compound, goal, study=None, **fields) -> Finding:
         if "ci_low" not in fields and "ci_high" not in fields and fields["value"] is not None:
             fields.setdefault("ci_low", Decimal("1.2"))
             fields.setdefault("ci_high", Decimal("1.9"))
+    else:
+        fields.setdefault("direction", Finding.Direction.BENEFIT)
     return Finding.objects.create(
         study=study or make_study(), compound=compound, goal=goal, **fields
     )

@@ -39,6 +39,16 @@ def test_ranking_returns_scores_tiers_and_components(client):
     assert set(top) >= {"slug", "name", "score", "tier", "components"}
 
 
+def test_a_compound_no_one_has_rated_answers_score_null_not_zero(client):
+    goal = make_goal()
+    unrated = make_compound()
+    make_finding(unrated, goal)
+    body = client.get(f"/api/goals/{goal.slug}/ranking/").json()
+    assert body["ranked"] == []
+    [entry] = body["unrated"]
+    assert (entry["slug"], entry["score"], entry["tier"]) == (unrated.slug, None, None)
+
+
 def test_ranking_reports_exclusions_with_reasons(client):
     goal = make_goal()
     compound = make_rated_compound(goal)

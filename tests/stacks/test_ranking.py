@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidence.models import Condition, Interaction, SideEffect, Study
+from evidence.models import Condition, Finding, Interaction, SideEffect, Study
 from stacks.ranking import Constraints, build_stack, rank_goal
 from tests.factories import (
     make_compound,
@@ -165,6 +165,52 @@ def test_compounds_with_findings_but_no_rating_are_listed_as_unrated():
     assert ranking.ranked == ()
     assert slugs(ranking.unrated) == [compound.slug]
     assert ranking.unrated[0].tier_label == "Not yet rated"
+
+
+def stated(compound, goal, direction, comparator=Finding.Comparator.PLACEBO):
+    """A significant result its source reports without figures, in the given direction."""
+    return make_finding(
+        compound,
+        goal,
+        measure=Finding.Measure.QUALITATIVE,
+        stated_significance=True,
+        direction=direction,
+        comparator=comparator,
+    )
+
+
+def test_a_harm_reported_without_figures_lowers_the_score_and_a_benefit_raises_it():
+    goal = make_goal()
+    harmed, helped, untouched = (make_rated_compound(goal, findings=0) for _ in range(3))
+    stated(harmed, goal, Finding.Direction.HARM)
+    stated(helped, goal, Finding.Direction.BENEFIT)
+    scores = {entry.slug: entry.score for entry in rank_goal(goal).ranked}
+    assert scores[harmed.slug] < scores[untouched.slug] < scores[helped.slug]
+    [harm_line] = [c for c in rank_goal(goal).ranked if c.slug == harmed.slug][0].components[1:]
+    assert "significant harm, reported without figures" in harm_line.detail
+
+
+@pytest.mark.parametrize(
+    "direction",
+    [Finding.Direction.NO_DIFFERENCE, Finding.Direction.MIXED, Finding.Direction.UNCLEAR],
+)
+def test_a_result_without_figures_that_states_no_side_moves_nothing(direction):
+    goal = make_goal()
+    studied, untouched = (
+        make_rated_compound(goal, findings=0),
+        make_rated_compound(goal, findings=0),
+    )
+    stated(studied, goal, direction)
+    scores = {entry.slug: entry.score for entry in rank_goal(goal).ranked}
+    assert scores[studied.slug] == scores[untouched.slug]
+
+
+def test_an_unrated_compound_has_no_score():
+    goal = make_goal()
+    compound = make_compound()
+    make_finding(compound, goal)
+    [entry] = rank_goal(goal).unrated
+    assert (entry.score, entry.tier) == (None, None)
 
 
 def test_ties_are_broken_by_the_documented_rule_not_database_order():

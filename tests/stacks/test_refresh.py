@@ -56,6 +56,9 @@ def catalogue():
         study = make_study(design=Study.Design.RCT, n=100 * (i + 1))
         make_finding(compound, goals[i % 2], study=study)
     make_finding(compounds[0], goals[1])  # studied for a goal it is not rated for
+    make_finding(  # a significant benefit its source states without figures
+        compounds[2], goals[0], measure=Finding.Measure.QUALITATIVE, stated_significance=True
+    )
     return goals, compounds
 
 
@@ -94,6 +97,14 @@ EDITS = {
         Rating.objects.filter(compound=c[0], goal=g[1]).exists() or make_rating(c[0], g[1], 4)
     ),
     "publish it again": lambda g, c: _set(c[1], published=True),
+    "turn a stated benefit into a stated harm": lambda g, c: _set(
+        first(Finding.objects.filter(measure=Finding.Measure.QUALITATIVE)),
+        direction=Finding.Direction.HARM,
+    ),
+    "reclassify a compound's mechanism": lambda g, c: _set(c[0], mechanism_class="Synthetic"),
+    "edit a finding's notes only": lambda g, c: _set(
+        first(Finding.objects.filter(compound=c[1])), notes="Synthetic note"
+    ),
 }
 
 

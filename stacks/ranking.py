@@ -8,15 +8,15 @@ The arithmetic of a score is stacks.scoring's. Offers are read only to apply the
 "in stock" and budget constraints and to estimate cost; they never touch a score.
 """
 
+import operator
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import reduce
 
 from django.db.models import (
-    Case,
-    CharField,
-    Count,
+    BooleanField,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -26,10 +26,8 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
-    When,
-    Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.lookups import GreaterThan, IsNull
 
 from evidence.models import Compound, Condition, Contraindication, Goal, Interaction, Offer
 from stacks.models import GoalScore
@@ -152,14 +150,10 @@ class Stack:
 
 # --- reading the precomputed scores ---------------------------------------------------------
 
-# The documented order (RankedCompound.sort_key), as the ranking index serves it.
-RANKING_ORDER = (
-    F("score").desc(nulls_last=True),
-    F("tier_number").asc(nulls_last=True),
-    F("randomised_study_count").desc(),
-    F("participants").desc(),
-    F("sort_name").asc(),
-    F("slug").asc(),
+# The documented order (RankedCompound.sort_key), in SQL: the unrated (no score) come last.
+RANKING_ORDER_SQL = (
+    "score DESC NULLS LAST, tier_number ASC NULLS LAST, randomised_study_count DESC, "
+    "participants DESC, sort_name ASC, slug ASC"
 )
 # Rows the visitor's constraints exclude form a list of their own, whatever their group.
 EXCLUDED = "excluded"
@@ -173,9 +167,9 @@ def _usable_offers(constraints: Constraints) -> QuerySet:
     return offers.filter(in_stock=True) if constraints.in_stock_only else offers
 
 
-def _with_exclusions(rows: QuerySet, constraints: Constraints) -> tuple[QuerySet, Q]:
-    """The rows annotated with the cheapest usable price per mg and one boolean per active
-    exclusion, and the condition that excludes a row (never true without constraints)."""
+def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
+    """The rows annotated with the cheapest usable price per mg and `x_excluded`: whether the
+    visitor's constraints leave the row out (never, without constraints)."""
     cheapest = (
         _usable_offers(constraints)
         .filter(compound_id=OuterRef("compound_id"))
@@ -185,36 +179,36 @@ def _with_exclusions(rows: QuerySet, constraints: Constraints) -> tuple[QuerySet
         .values("price_per_mg")[:1]
     )
     rows = rows.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
-    excluded = Q(pk__in=[])
+    reasons = []
     if constraints.conditions:
-        rows = rows.annotate(
-            x_contraindicated=Exists(
-                Contraindication.objects.filter(
-                    compound_id=OuterRef("compound_id"), condition__in=constraints.conditions
-                )
-            )
+        contraindicated = Contraindication.objects.filter(
+            compound_id=OuterRef("compound_id"), condition__in=constraints.conditions
         )
-        excluded |= Q(x_contraindicated=True)
+        reasons.append(Exists(contraindicated))
     if constraints.no_injections:
-        excluded |= Q(injection_only=True)
+        reasons.append(Q(injection_only=True))
     if constraints.excluded_kinds:
-        excluded |= Q(kind__in=constraints.excluded_kinds)
+        reasons.append(Q(kind__in=constraints.excluded_kinds))
     if constraints.min_tier is not None:
-        excluded |= Q(tier_number__isnull=True) | Q(tier_number__gt=constraints.min_tier)
+        reasons.append(Q(tier_number__isnull=True) | Q(tier_number__gt=constraints.min_tier))
     if constraints.in_stock_only:
         in_stock = Offer.objects.visible().filter(
             compound_id=OuterRef("compound_id"), in_stock=True
         )
         rows = rows.annotate(x_in_stock=Exists(in_stock))
-        excluded |= Q(x_in_stock=False)
+        reasons.append(~Exists(in_stock))
     if constraints.monthly_budget is not None:
-        rows = rows.annotate(
-            x_cost=ExpressionWrapper(
-                F("milligrams_per_month") * F("price_per_mg"), output_field=DecimalField()
-            )
+        cost = ExpressionWrapper(
+            F("milligrams_per_month") * Subquery(cheapest), output_field=DecimalField()
         )
-        excluded |= Q(x_cost__isnull=True) | Q(x_cost__gt=constraints.monthly_budget)
-    return rows, excluded
+        reasons.append(
+            Q(IsNull(cost, True)) | Q(GreaterThan(cost, Value(constraints.monthly_budget)))
+        )
+    if not reasons:
+        return rows.annotate(x_excluded=Value(False))
+    return rows.annotate(
+        x_excluded=ExpressionWrapper(reduce(operator.or_, map(Q, reasons)), BooleanField())
+    )
 
 
 def _read_lists(
@@ -222,21 +216,35 @@ def _read_lists(
 ) -> list[GoalScore]:
     """One query: the best `limit` rows of each list of each goal, each row carrying its
     list (`in_list`), its place in it and the list's full size; and, when `candidates` is
-    larger, that many of each goal's ranked rows for a stack to choose from."""
-    rows, excluded = _with_exclusions(GoalScore.objects.filter(goal_id__in=goal_ids), constraints)
-    in_list = Case(
-        When(excluded, then=Value(EXCLUDED)), default=F("group"), output_field=CharField()
+    larger, that many of each goal's ranked rows for a stack to choose from.
+
+    The exclusions and prices are worked out once per row in an inner query, then the rows
+    are numbered within their lists (a window over the inner query's columns).
+    """
+    rows = _with_exclusions(GoalScore.objects.filter(goal_id__in=goal_ids), constraints)
+    inner, params = rows.query.sql_with_params()
+    sql = (
+        "SELECT * FROM ("
+        " SELECT listed.*,"
+        f"  ROW_NUMBER() OVER (PARTITION BY goal_id, in_list ORDER BY {RANKING_ORDER_SQL})"
+        "   AS place,"
+        "  COUNT(*) OVER (PARTITION BY goal_id, in_list) AS list_size"
+        " FROM ("
+        "  SELECT annotated.*,"
+        f"   CASE WHEN annotated.x_excluded THEN '{EXCLUDED}' ELSE annotated.\"group\" END"
+        "    AS in_list"
+        f"  FROM ({inner}) annotated"
+        " ) listed"
+        ") numbered"
+        " WHERE place <= %s OR (in_list = %s AND place <= %s)"
+        " ORDER BY goal_id, in_list, place"
     )
-    each_list = [F("goal_id"), in_list]
-    rows = rows.annotate(
-        in_list=in_list,
-        place=Window(RowNumber(), partition_by=each_list, order_by=list(RANKING_ORDER)),
-        list_size=Window(Count("pk"), partition_by=each_list),
-    )
-    wanted = Q(place__lte=limit)
-    if candidates > limit:
-        wanted |= Q(in_list=GoalScore.Group.RANKED, place__lte=candidates)
-    return list(rows.filter(wanted).order_by("goal_id", "in_list", "place"))
+    wanted = (limit, GoalScore.Group.RANKED.value, max(limit, candidates))
+    found = list(GoalScore.objects.raw(sql, (*params, *wanted)))
+    for row in found:  # SQLite hands back floats for computed decimals
+        if row.price_per_mg is not None and not isinstance(row.price_per_mg, Decimal):
+            row.price_per_mg = Decimal(str(row.price_per_mg))
+    return found
 
 
 def _cost(row: GoalScore) -> Decimal | None:
@@ -272,8 +280,10 @@ def _entry(row: GoalScore, with_components: bool = True) -> RankedCompound:
 def _reasons(row: GoalScore, constraints: Constraints, notes) -> tuple[str, ...]:
     """Why the visitor's constraints exclude this row, in words."""
     reasons = []
-    if getattr(row, "x_contraindicated", False):
+    if constraints.conditions:
         for contraindication in notes.get(row.compound_id, []):
+            if contraindication.condition not in constraints.conditions:
+                continue  # one of a stack pick's other conditions
             label = Condition(contraindication.condition).label
             note = contraindication.note
             reasons.append(f"Contraindicated: {label}" + (f" ({note})" if note else ""))
@@ -305,9 +315,7 @@ def _contraindications(
 ) -> dict[int, list[Contraindication]]:
     """In one query: the declared conditions that exclude rows, and every contraindication
     of the picks of a stack (for its warnings). No query when neither is needed."""
-    contraindicated = {
-        row.compound_id for row in excluded if getattr(row, "x_contraindicated", False)
-    }
+    contraindicated = {row.compound_id for row in excluded} if constraints.conditions else set()
     wanted = Q(compound_id__in=picked_ids) if len(picked_ids) > 1 else Q(pk__in=[])
     if contraindicated:
         wanted |= Q(compound_id__in=contraindicated, condition__in=constraints.conditions)

@@ -58,7 +58,7 @@ def _key(kind: str, request: HttpRequest, version: int) -> str:
 
 
 def cache_page_until_content_changes(view: Callable) -> Callable:
-    """Serve a GET page from the cache while the content version is unchanged.
+    """Serve a GET (or HEAD) page from the cache while the content version is unchanged.
 
     Only 200 responses are stored. The stored HTML carries a placeholder instead of the CSRF
     token; each response gets the requesting visitor's own token.

@@ -22,7 +22,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
 
@@ -78,7 +78,7 @@ def _ratings_by_tier():
     return Rating.objects.select_related("tier", "goal").order_by("tier__number", "goal__name")
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @cache_page_until_content_changes
 def compound_index(request: HtmxHttpRequest) -> HttpResponse:
@@ -121,7 +121,7 @@ SIDE_EFFECT_ORDER = [
 ]
 
 
-@require_GET
+@require_safe
 @cache_page_until_content_changes
 def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
     compound = get_object_or_404(
@@ -247,7 +247,7 @@ class StudiesForm(forms.Form):
     studies = forms.ChoiceField(choices=[("all", "all")], required=False)
 
 
-@require_GET
+@require_safe
 @cache_page_until_content_changes
 def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResponse:
     options = StudiesForm(request.GET)
@@ -352,7 +352,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
 # Vendors and the outbound redirect ----------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @cache_page_until_content_changes
 def vendor_index(request: HttpRequest) -> HttpResponse:
     vendors = (
@@ -363,7 +363,7 @@ def vendor_index(request: HttpRequest) -> HttpResponse:
     return render(request, "evidence/vendor_index.html", {"vendors": vendors})
 
 
-@require_GET
+@require_safe
 @cache_page_until_content_changes
 def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
     vendor = get_object_or_404(Vendor.objects.active(), slug=slug)
@@ -377,11 +377,12 @@ def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def outbound(request: HttpRequest, offer_id: int) -> HttpResponse:
     """Count a click on an offer, then send the visitor to the offer's stored URL (only)."""
     offer = get_object_or_404(Offer.objects.visible().only("pk", "url"), pk=offer_id)
-    Offer.objects.filter(pk=offer.pk).update(click_count=F("click_count") + 1)
+    if request.method == "GET":  # a HEAD (a link preview, a checker) is no visit
+        Offer.objects.filter(pk=offer.pk).update(click_count=F("click_count") + 1)
     response = HttpResponseRedirect(offer.url)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
@@ -390,7 +391,7 @@ def outbound(request: HttpRequest, offer_id: int) -> HttpResponse:
 # Methodology and health -----------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @cache_page_until_content_changes
 def methodology(request: HttpRequest) -> HttpResponse:
     path = settings.BASE_DIR / "docs" / "methodology.md"

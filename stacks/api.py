@@ -40,6 +40,18 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
+
+def get_and_head(path: str, **options):
+    """A GET operation, documented once; HEAD answered by the same view (the server drops
+    the body), left out of the schema so no operation id appears twice."""
+
+    def register(view):
+        api.api_operation(["HEAD"], path, include_in_schema=False)(view)
+        return api.get(path, **options)(view)
+
+    return register
+
+
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
 
 
@@ -272,7 +284,7 @@ def _ranking(ranking: Ranking) -> dict:
     }
 
 
-@api.get("/goals/", response=list[GoalOut], summary="All goals")
+@get_and_head("/goals/", response=list[GoalOut], summary="All goals")
 def list_goals(request: HttpRequest):
     return cached_json(
         request,
@@ -280,7 +292,7 @@ def list_goals(request: HttpRequest):
     )
 
 
-@api.get(
+@get_and_head(
     "/goals/{slug}/ranking/",
     response={200: RankingOut, 404: ErrorOut, 422: ErrorOut},
     summary="Compounds ranked for one goal",
@@ -296,7 +308,7 @@ def goal_ranking(request: HttpRequest, slug: str, params: Query[ConstraintParams
     return cached_json(request, build)
 
 
-@api.get(
+@get_and_head(
     "/stack/",
     response={200: StackOut, 404: ErrorOut, 422: ErrorOut},
     summary="A recommended stack for several goals",
@@ -341,7 +353,7 @@ def _stack(result, constraints) -> dict:
     }
 
 
-@api.get(
+@get_and_head(
     "/compounds/{slug}/",
     response={200: CompoundOut, 404: ErrorOut},
     summary="A compound with its ratings and findings",

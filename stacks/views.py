@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from evidence.cache import cache_page_until_content_changes
@@ -18,7 +18,7 @@ def _page(request, template: str, context: dict, status: int = 200):
     return render(request, template, context, status=status)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @cache_page_until_content_changes
 def builder(request):
@@ -42,7 +42,7 @@ def builder(request):
     return _page(request, "stacks/builder.html", context, status)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @cache_page_until_content_changes
 def goal_detail(request, slug):

@@ -5,23 +5,22 @@ from django.core.management import call_command
 
 from evidence.models import Offer
 
-HEAD_405 = pytest.mark.xfail(strict=True, reason="finding 12: the pages answer HEAD with 405")
 PAGES = [
-    pytest.param("/", marks=HEAD_405),
-    pytest.param("/?goals=liver-health", marks=HEAD_405),
-    pytest.param("/goals/liver-health/", marks=HEAD_405),
-    pytest.param("/compounds/", marks=HEAD_405),
-    pytest.param("/compounds/?q=thymosin", marks=HEAD_405),
-    pytest.param("/compounds/thymosin-alpha-1/", marks=HEAD_405),
-    pytest.param("/compounds/thymosin-alpha-1/evidence/liver-health/", marks=HEAD_405),
-    pytest.param("/vendors/", marks=HEAD_405),
-    pytest.param("/vendors/synthetic-example-vendor/", marks=HEAD_405),
-    pytest.param("/methodology/", marks=HEAD_405),
+    "/",
+    "/?goals=liver-health",
+    "/goals/liver-health/",
+    "/compounds/",
+    "/compounds/?q=thymosin",
+    "/compounds/thymosin-alpha-1/",
+    "/compounds/thymosin-alpha-1/evidence/liver-health/",
+    "/vendors/",
+    "/vendors/synthetic-example-vendor/",
+    "/methodology/",
     "/healthz",
-    pytest.param("/api/goals/", marks=HEAD_405),
-    pytest.param("/api/goals/liver-health/ranking/", marks=HEAD_405),
-    pytest.param("/api/stack/?goals=liver-health", marks=HEAD_405),
-    pytest.param("/api/compounds/thymosin-alpha-1/", marks=HEAD_405),
+    "/api/goals/",
+    "/api/goals/liver-health/ranking/",
+    "/api/stack/?goals=liver-health",
+    "/api/compounds/thymosin-alpha-1/",
 ]
 # Headers that differ between any two requests, whatever their method.
 VOLATILE = {"Date", "Set-Cookie"}
@@ -47,7 +46,6 @@ def test_head_is_answered_like_get_without_a_body(client, demo, url):
     assert head.content == b""
 
 
-@HEAD_405
 def test_head_on_the_outbound_link_redirects_like_get_and_counts_no_click(client, demo):
     offer = Offer.objects.visible().first()
     head = client.head(f"/go/{offer.pk}/")

@@ -21,7 +21,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
-from django.views.decorators.cache import never_cache
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.middleware import HtmxDetails
@@ -386,6 +386,22 @@ def outbound(request: HttpRequest, offer_id: int) -> HttpResponse:
     response = HttpResponseRedirect(offer.url)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+# Crawlers ------------------------------------------------------------------------------------
+
+ROBOTS_TXT = """\
+# Outbound offer links count visits; crawlers have nothing to find behind them or the admin.
+User-agent: *
+Disallow: /go/
+Disallow: /admin/
+"""
+
+
+@require_safe
+@cache_control(public=True, max_age=24 * 60 * 60)
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(ROBOTS_TXT, content_type="text/plain; charset=utf-8")
 
 
 # Methodology and health -----------------------------------------------------------------------

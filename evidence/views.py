@@ -38,6 +38,7 @@ from evidence.models import (
     Goal,
     Interaction,
     Offer,
+    OfferClicks,
     Rating,
     SideEffect,
     Study,
@@ -382,7 +383,7 @@ def outbound(request: HttpRequest, offer_id: int) -> HttpResponse:
     """Count a click on an offer, then send the visitor to the offer's stored URL (only)."""
     offer = get_object_or_404(Offer.objects.visible().only("pk", "url"), pk=offer_id)
     if request.method == "GET":  # a HEAD (a link preview, a checker) is no visit
-        Offer.objects.filter(pk=offer.pk).update(click_count=F("click_count") + 1)
+        OfferClicks.count_click(offer.pk)
     response = HttpResponseRedirect(offer.url)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response

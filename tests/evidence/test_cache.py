@@ -3,13 +3,20 @@
 import re
 
 import pytest
+from django.core.cache import cache, caches
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
 
+from tests.factories import make_goal, make_offer, make_rated_compound, make_rating
 from tests.factories.pages import build_evidence
 
 pytestmark = pytest.mark.django_db
+
+
+def without_token(content: bytes) -> bytes:
+    """A page without its visitor's own CSRF token (each visitor gets a different one)."""
+    return re.sub(rb'"x-csrftoken": "[^"]*"', b"", content)
 
 
 @pytest.mark.parametrize("size", [1, 10])
@@ -39,3 +46,119 @@ def test_a_404_from_a_cached_view_carries_a_real_csrf_token(client):
     response = client.get(reverse("compound_detail", args=["no-such-compound"]))
     assert response.status_code == 404
     assert b"__csrf_token_placeholder__" not in response.content
+
+
+# A bounded cache: keys from each view's known parameters, normalised; a size cap per entry
+
+
+@pytest.fixture
+def local_cache(settings):
+    """The default local-memory cache, whatever the environment says, to count its entries."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "test-cache-bounds",
+        }
+    }
+    local = caches["default"]
+    local.clear()
+    yield local
+    local.clear()
+
+
+def entries(local) -> int:
+    return len(local._cache)
+
+
+def stored_bytes(local) -> int:
+    return sum(len(value) for value in local._cache.values())
+
+
+@pytest.fixture
+def site():
+    """A goal with two rated compounds (one with an offer): every public page has content."""
+    goal, other_goal = make_goal(), make_goal()
+    compound = make_rated_compound(goal, tier_number=2, findings=2)
+    make_rated_compound(goal, tier_number=3)
+    make_rating(compound, other_goal)
+    make_offer(compound)
+    return goal, other_goal, compound
+
+
+def cached_urls(site) -> list[str]:
+    goal, other_goal, compound = site
+    return [
+        f"/?goals={goal.slug}&goals={other_goal.slug}&limit=200",
+        f"/goals/{goal.slug}/?condition=pregnancy",
+        f"/compounds/?q={compound.name[:6]}",
+        f"/compounds/{compound.slug}/",
+        f"/compounds/{compound.slug}/evidence/{goal.slug}/",
+        "/vendors/",
+        "/methodology/",
+        f"/api/goals/{goal.slug}/ranking/?limit=200",
+        f"/api/stack/?goals={goal.slug}&goals={other_goal.slug}",
+        f"/api/compounds/{compound.slug}/",
+    ]
+
+
+@pytest.mark.xfail(strict=True, reason="finding 1: the key is the full path with any parameter")
+def test_junk_parameters_add_no_cache_entries(client, local_cache, site):
+    for url in cached_urls(site):
+        separator = "&" if "?" in url else "?"
+        assert client.get(url).status_code == 200
+        before = (entries(local_cache), stored_bytes(local_cache))
+
+        for n in range(200):
+            junk = f"{url}{separator}utm_source={n}&fbclid=x{n}"
+            assert client.get(junk).status_code == 200, junk
+
+        assert (entries(local_cache), stored_bytes(local_cache)) == before, url
+
+
+@pytest.mark.xfail(strict=True, reason="finding 1: the key is the full path with any parameter")
+def test_the_same_choices_in_any_order_or_repeated_or_with_defaults_share_one_entry(
+    client, local_cache, site
+):
+    goal, other_goal, _ = site
+    spellings = [
+        f"/?goals={goal.slug}&goals={other_goal.slug}&condition=pregnancy",
+        f"/?condition=pregnancy&goals={other_goal.slug}&goals={goal.slug}",
+        f"/?goals={goal.slug}&goals={other_goal.slug}&goals={goal.slug}&condition=pregnancy",
+        f"/?goals={goal.slug}&goals={other_goal.slug}&condition=pregnancy&currency=USD&limit=10",
+        f"/?goals={goal.slug}&goals={other_goal.slug}&condition=pregnancy&budget=&min_tier=",
+    ]
+    pages = [client.get(url) for url in spellings]
+
+    assert [page.status_code for page in pages] == [200] * len(spellings)
+    assert entries(local_cache) == 1
+
+
+@pytest.mark.xfail(strict=True, reason="finding 1: a junk parameter binds the filter form")
+def test_a_visitor_arriving_with_campaign_parameters_sees_the_same_page(client, site):
+    goal, other_goal, compound = site
+    for url in (
+        f"/?goals={goal.slug}&goals={other_goal.slug}",
+        f"/goals/{goal.slug}/",
+        f"/compounds/{compound.slug}/",
+        f"/api/stack/?goals={goal.slug}",
+    ):
+        separator = "&" if "?" in url else "?"
+        plain = without_token(client.get(url).content)
+        cache.clear()
+        arriving = client.get(f"{url}{separator}utm_source=newsletter&utm_medium=email")
+        assert arriving.status_code == 200
+        assert without_token(arriving.content) == plain, url
+
+
+@pytest.mark.xfail(strict=True, reason="finding 1: entries of any size are stored")
+def test_a_page_above_the_size_cap_is_served_but_not_stored(client, local_cache, site, monkeypatch):
+    goal, *_ = site
+    url = f"/goals/{goal.slug}/"
+    full_size = len(client.get(url).content)
+    local_cache.clear()
+    monkeypatch.setattr("evidence.cache.MAX_ENTRY_BYTES", full_size - 1, raising=False)
+
+    pages = [client.get(url) for _ in range(3)]
+
+    assert [len(page.content) for page in pages] == [full_size] * 3
+    assert entries(local_cache) == 0

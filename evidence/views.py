@@ -23,12 +23,11 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
-from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
 
 from evidence import charts
-from evidence.cache import cache_page_until_content_changes
+from evidence.cache import cache_page_until_content_changes, form_params
 from evidence.formatting import format_effect, format_favours
+from evidence.htmx import HtmxHttpRequest, render_page
 from evidence.markdown import render_markdown
 from evidence.models import (
     Article,
@@ -45,16 +44,6 @@ from evidence.models import (
     Tier,
     Vendor,
 )
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _wants_fragment(request: HtmxHttpRequest) -> bool:
-    """An htmx request that swaps part of the page (not a history restore, which needs it all)."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
 
 # The compound index -----------------------------------------------------------------------
 
@@ -80,8 +69,7 @@ def _ratings_by_tier():
 
 
 @require_safe
-@vary_on_headers("HX-Request")
-@cache_page_until_content_changes
+@cache_page_until_content_changes(*form_params(SearchForm))
 def compound_index(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     compounds = Compound.objects.published().prefetch_related(
@@ -105,10 +93,8 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
         "groups": groups,
         "result_count": len(compounds),
     }
-    template = "evidence/compound_index.html"
-    if _wants_fragment(request):
-        template += "#results"
-    return render(request, template, context, status=200 if form.is_valid() else 400)
+    status = 200 if form.is_valid() else 400
+    return render_page(request, "evidence/compound_index.html", context, status)
 
 
 # One compound -------------------------------------------------------------------------------
@@ -123,7 +109,7 @@ SIDE_EFFECT_ORDER = [
 
 
 @require_safe
-@cache_page_until_content_changes
+@cache_page_until_content_changes()
 def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
     compound = get_object_or_404(
         Compound.objects.published().prefetch_related(
@@ -249,7 +235,7 @@ class StudiesForm(forms.Form):
 
 
 @require_safe
-@cache_page_until_content_changes
+@cache_page_until_content_changes(*form_params(StudiesForm))
 def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResponse:
     options = StudiesForm(request.GET)
     if not options.is_valid():
@@ -354,7 +340,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
 
 
 @require_safe
-@cache_page_until_content_changes
+@cache_page_until_content_changes()
 def vendor_index(request: HttpRequest) -> HttpResponse:
     vendors = (
         Vendor.objects.active()
@@ -365,7 +351,7 @@ def vendor_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cache_page_until_content_changes
+@cache_page_until_content_changes()
 def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
     vendor = get_object_or_404(Vendor.objects.active(), slug=slug)
     offers = (
@@ -409,7 +395,7 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@cache_page_until_content_changes
+@cache_page_until_content_changes()
 def methodology(request: HttpRequest) -> HttpResponse:
     path = settings.BASE_DIR / "docs" / "methodology.md"
     try:

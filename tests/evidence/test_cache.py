@@ -102,7 +102,6 @@ def cached_urls(site) -> list[str]:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="finding 1: the key is the full path with any parameter")
 def test_junk_parameters_add_no_cache_entries(client, local_cache, site):
     for url in cached_urls(site):
         separator = "&" if "?" in url else "?"
@@ -116,7 +115,6 @@ def test_junk_parameters_add_no_cache_entries(client, local_cache, site):
         assert (entries(local_cache), stored_bytes(local_cache)) == before, url
 
 
-@pytest.mark.xfail(strict=True, reason="finding 1: the key is the full path with any parameter")
 def test_the_same_choices_in_any_order_or_repeated_or_with_defaults_share_one_entry(
     client, local_cache, site
 ):
@@ -134,7 +132,6 @@ def test_the_same_choices_in_any_order_or_repeated_or_with_defaults_share_one_en
     assert entries(local_cache) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="finding 1: a junk parameter binds the filter form")
 def test_a_visitor_arriving_with_campaign_parameters_sees_the_same_page(client, site):
     goal, other_goal, compound = site
     for url in (
@@ -151,7 +148,6 @@ def test_a_visitor_arriving_with_campaign_parameters_sees_the_same_page(client, 
         assert without_token(arriving.content) == plain, url
 
 
-@pytest.mark.xfail(strict=True, reason="finding 1: entries of any size are stored")
 def test_a_page_above_the_size_cap_is_served_but_not_stored(client, local_cache, site, monkeypatch):
     goal, *_ = site
     url = f"/goals/{goal.slug}/"
@@ -175,7 +171,6 @@ def is_full_page(response) -> bool:
     return b"<html" in response.content
 
 
-@pytest.mark.xfail(strict=True, reason="finding 3: a history restore is cached as the fragment")
 @pytest.mark.parametrize("page", ["compound search", "builder", "goal page"])
 def test_a_history_restore_gets_the_full_page_and_never_poisons_the_fragment(client, site, page):
     goal, other_goal, compound = site

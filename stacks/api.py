@@ -122,6 +122,10 @@ def query_params(schema: type[Schema]) -> tuple[Param, ...]:
     return tuple(params)
 
 
+RANKING_PARAMS = query_params(ConstraintParams)
+STACK_PARAMS = query_params(StackParams)
+
+
 class GoalOut(Schema):
     slug: str
     name: str
@@ -324,7 +328,7 @@ def goal_ranking(request: HttpRequest, slug: str, params: Query[ConstraintParams
         ranking = rank_goal(goal, params.to_constraints(), params.limit)
         return _dump(RankingOut, _ranking(ranking))
 
-    return cached_json(request, build, query_params(ConstraintParams))
+    return cached_json(request, build, RANKING_PARAMS)
 
 
 @get_and_head(
@@ -350,7 +354,7 @@ def stack(request: HttpRequest, params: Query[StackParams]):
         result = build_stack([goals[s] for s in slugs], constraints, priorities, params.size)
         return _dump(StackOut, _stack(result, constraints))
 
-    return cached_json(request, build, query_params(StackParams))
+    return cached_json(request, build, STACK_PARAMS)
 
 
 def _stack(result, constraints) -> dict:

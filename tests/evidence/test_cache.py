@@ -195,3 +195,18 @@ def test_a_history_restore_gets_the_full_page_and_never_poisons_the_fragment(cli
         assert {"HX-Request", "HX-History-Restore-Request"} <= {
             header.strip() for header in response["Vary"].split(",")
         }
+
+
+def test_the_api_shares_entries_across_spellings_but_keeps_the_order_of_the_stacks_goals(
+    client, local_cache, site
+):
+    goal, other_goal, _ = site
+    both = f"goals={goal.slug}&goals={other_goal.slug}"
+    client.get(f"/api/stack/?{both}&condition=pregnancy&condition=breastfeeding")
+    client.get(f"/api/stack/?{both}&condition=breastfeeding&condition=pregnancy&currency=USD")
+    assert entries(local_cache) == 1
+
+    reordered = client.get(f"/api/stack/?goals={other_goal.slug}&goals={goal.slug}")
+
+    assert [g["slug"] for g in reordered.json()["goals"]] == [other_goal.slug, goal.slug]
+    assert entries(local_cache) == 2

@@ -110,7 +110,7 @@ def evaluate(results: dict) -> list[dict]:
     per_offer_equal = bool(counted) and all(sent.get(k, 0) == v for k, v in counted.items())
     checks.append(
         _check(
-            "clicks sent (302) = clicks counted (click_count delta), every offer",
+            "clicks sent (302) = clicks counted (OfferClicks delta), every offer",
             f"{sent_total:,} = {counted_total:,}" if counted else "-",
             per_offer_equal
             and sent_total == counted_total > 0

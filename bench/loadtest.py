@@ -37,7 +37,8 @@ What it does:
 4. The checks, from the database and a fresh computation after the load:
    * no 5xx, no other unexpected status (visitors expect 200, clicks 302), no timeouts or
      connection errors; the gunicorn log holds no traceback and no worker timeout;
-   * clicks: per offer, the 302s received equal the increase of Offer.click_count;
+   * clicks: per offer, the 302s received equal the increase of its clicks (the sum of its
+     OfferClicks rows, evidence_offerclicks);
    * every editor save succeeded, each read-back saw its edit, and the change history holds
      one row per save (the audit trail lost nothing either);
    * rankings reflect the edits: the ranking API shows the demo compound with the tier the
@@ -384,11 +385,15 @@ def plan_from_data(url: str, settings: Settings) -> dict:
 
 
 def click_counts(url: str, offer_ids: list[int]) -> dict[int, int]:
+    """Each offer's clicks over all days (OfferClicks: one row per offer and day)."""
     with psycopg.connect(url) as conn:
         found = conn.execute(
-            "SELECT id, click_count FROM evidence_offer WHERE id = ANY(%s)", [offer_ids]
+            "SELECT o.id, COALESCE(SUM(c.count), 0) FROM evidence_offer o"
+            " LEFT JOIN evidence_offerclicks c ON c.offer_id = o.id"
+            " WHERE o.id = ANY(%s) GROUP BY o.id",
+            [offer_ids],
         ).fetchall()
-    return dict(found)
+    return {offer_id: int(total) for offer_id, total in found}
 
 
 # --- what visitors ask for -----------------------------------------------------------------

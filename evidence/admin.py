@@ -544,7 +544,7 @@ class OfferAdmin(VendorScopedAdmin):
         "currency",
         "in_stock",
         "last_checked",
-        "click_count",
+        "clicks",
     ]
     list_filter = ["vendor", "in_stock", "currency", "form"]
     list_select_related = ["vendor", "compound"]
@@ -557,10 +557,18 @@ class OfferAdmin(VendorScopedAdmin):
     ]
     autocomplete_fields = ["vendor", "compound"]
     prepopulated_fields = {"key": ["product_name"]}
-    readonly_fields = ["click_count"]
+    readonly_fields = ["clicks"]
 
     def vendor_id_of(self, offer):
         return offer.vendor_id
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_click_total()
+
+    @admin.display(description="Clicks", ordering="click_total")
+    def clicks(self, offer):
+        # Read-only, from OfferClicks: saving this page never writes a count back.
+        return getattr(offer, "click_total", 0)
 
     def get_list_filter(self, request):
         filters = super().get_list_filter(request)

@@ -5,22 +5,84 @@ indexed single-row query); any save or delete of content bumps it (evidence.sign
 retires all cached copies on every app server at once. The cache itself is Django's (Redis
 when REDIS_URL is set, else local memory). Pages are stored with a placeholder where the
 visitor's CSRF token goes, so no visitor ever receives another visitor's token.
+
+What a key holds, so that no visitor can make the cache grow or serve the wrong answer:
+
+* the path and only the query parameters the view declares (`Param`), normalised: the last
+  value of a single parameter (the one forms and django-ninja read), left out when it means
+  the same as leaving it out; repeated parameters sorted (unless their order matters) and
+  without duplicates. Anything else (`utm_source`, `fbclid`, junk) is not in the key. A
+  cached page's view also sees only those normalised parameters, so what is stored under a
+  key depends on nothing but the key, and a visitor arriving with campaign parameters gets
+  the same page (no redirect: a visitor's first page costs no extra round trip, and the
+  builder's own GET form, which always sends its defaults, is never redirected).
+* for pages, the htmx rule (evidence.htmx.wants_fragment) over every header it reads, which
+  are also sent in Vary.
+
+Entries above MAX_ENTRY_BYTES are served but not stored: a few huge answers (the builder
+with ten goals and 200 entries a list) cannot crowd out the rest.
 """
 
 import hashlib
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
+from django import forms
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
+from django.utils.cache import patch_vary_headers
 
+from evidence.htmx import FRAGMENT_HEADERS, wants_fragment
 from evidence.models import ContentVersion
 
 TIMEOUT = 60 * 60
 CSRF_PLACEHOLDER = "__csrf_token_placeholder__"
+# The largest body stored (bytes); a larger page or answer is rendered for each request.
+MAX_ENTRY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter a view reads, and which spellings of it mean the same."""
+
+    name: str
+    # A list (?goals=a&goals=b): duplicates dropped, and sorted unless `ordered`.
+    repeated: bool = False
+    ordered: bool = False
+    # Values of a single parameter that mean the same as leaving it out.
+    defaults: tuple[str, ...] = ()
+
+
+def form_params(form_class: type[forms.Form], **defaults) -> tuple[Param, ...]:
+    """The parameters a GET form reads: multiple-choice fields repeat in any order; any
+    other field is one value, left out when empty, its initial value or `defaults[name]`."""
+    params = []
+    for name, field in form_class.base_fields.items():
+        if isinstance(field, forms.MultipleChoiceField):
+            params.append(Param(name, repeated=True))
+        else:
+            same_as_absent = {"", *(str(v) for v in (field.initial, defaults.get(name)) if v)}
+            params.append(Param(name, defaults=tuple(sorted(same_as_absent))))
+    return tuple(params)
+
+
+def canonical_query(request: HttpRequest, params: tuple[Param, ...]) -> QueryDict:
+    """The request's known parameters in one normal form (see the module's docstring)."""
+    query = QueryDict(mutable=True)
+    for param in params:
+        values = request.GET.getlist(param.name)
+        if param.repeated:
+            values = list(dict.fromkeys(values))
+            if values:
+                query.setlist(param.name, values if param.ordered else sorted(values))
+        elif values and values[-1] not in param.defaults:
+            query[param.name] = values[-1]
+    query._mutable = False
+    return query
 
 
 def content_version() -> int:
@@ -51,52 +113,77 @@ def csrf_token_for_page(request: HttpRequest) -> str:
     return getattr(request, "csrf_placeholder", None) or get_token(request)
 
 
-def _key(kind: str, request: HttpRequest, version: int) -> str:
-    path = hashlib.blake2b(request.get_full_path().encode(), digest_size=16).hexdigest()
-    fragment = "f" if request.headers.get("HX-Request") == "true" else "p"
-    return f"{kind}:{version}:{fragment}:{path}"
+def _key(kind: str, request: HttpRequest, query: QueryDict) -> str:
+    address = f"{request.path}?{query.urlencode()}"
+    digest = hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
+    return f"{kind}:{content_version()}:{digest}"
 
 
-def cache_page_until_content_changes(view: Callable) -> Callable:
-    """Serve a GET page from the cache while the content version is unchanged.
+def cache_page_until_content_changes(*params: Param) -> Callable:
+    """Serve a GET (or HEAD) page from the cache while the content version is unchanged.
 
-    Only 200 responses are stored. The stored HTML carries a placeholder instead of the CSRF
-    token; each response gets the requesting visitor's own token.
+    `params`: the query parameters the view reads; the view sees only those, normalised.
+    Only 200 responses up to MAX_ENTRY_BYTES are stored. The stored HTML carries a
+    placeholder instead of the CSRF token; each response gets the requesting visitor's own.
     """
 
-    @wraps(view)
-    def cached_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        key = _key("page", request, content_version())
-        stored = cache.get(key)
-        if stored is None:
-            request.csrf_placeholder = CSRF_PLACEHOLDER
-            try:
-                response = view(request, *args, **kwargs)
-            finally:
-                del request.csrf_placeholder  # a 404 page rendered later gets a real token
-            if response.status_code != 200 or response.streaming:
-                return _with_token(request, response)
-            stored = (response.content, response["Content-Type"])
-            cache.set(key, stored, TIMEOUT)
-        content, content_type = stored
-        return _with_token(request, HttpResponse(content, content_type=content_type))
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def cached_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            request.GET = canonical_query(request, params)
+            part = "fragment" if wants_fragment(request) else "page"
+            key = _key(part, request, request.GET)
+            stored = cache.get(key)
+            if stored is None:
+                response = _render_for_storing(view, request, *args, **kwargs)
+                if not _storable(response):
+                    return _finish(request, response)
+                stored = (response.content, response["Content-Type"])
+                cache.set(key, stored, TIMEOUT)
+            content, content_type = stored
+            return _finish(request, HttpResponse(content, content_type=content_type))
 
-    return cached_view
+        return cached_view
+
+    return decorator
 
 
-def _with_token(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def _render_for_storing(view: Callable, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    request.csrf_placeholder = CSRF_PLACEHOLDER
+    try:
+        return view(request, *args, **kwargs)
+    finally:
+        del request.csrf_placeholder  # a 404 page rendered later gets a real token
+
+
+def _storable(response: HttpResponse) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and len(response.content) <= MAX_ENTRY_BYTES
+    )
+
+
+def _finish(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """The visitor's own CSRF token in place of the placeholder; Vary on the htmx headers."""
     if not response.streaming and CSRF_PLACEHOLDER.encode() in response.content:
         response.content = response.content.replace(
             CSRF_PLACEHOLDER.encode(), get_token(request).encode()
         )
+    patch_vary_headers(response, FRAGMENT_HEADERS)
     return response
 
 
-def cached_json(request: HttpRequest, build: Callable[[], bytes]) -> HttpResponse:
-    """An API answer from the cache, or built (already serialised JSON) and stored."""
-    key = _key("json", request, content_version())
+def cached_json(
+    request: HttpRequest, build: Callable[[], bytes], params: tuple[Param, ...] = ()
+) -> HttpResponse:
+    """An API answer from the cache, or built (already serialised JSON) and stored.
+
+    `params`: the query parameters the answer depends on (the API reads no other)."""
+    key = _key("json", request, canonical_query(request, params))
     content = cache.get(key)
     if content is None:
         content = build()
-        cache.set(key, content, TIMEOUT)
+        if len(content) <= MAX_ENTRY_BYTES:
+            cache.set(key, content, TIMEOUT)
     return HttpResponse(content, content_type="application/json")

@@ -154,8 +154,8 @@ OFFER_FIELDS = (
     "in_stock",
     "last_checked",
 )
-# Not exported: live data, not content.
-EXCLUDED_FIELDS = {(Offer, "click_count"), (Compound, "updated_at")}
+# Not exported: live data, not content (clicks live in their own table, never exported).
+EXCLUDED_FIELDS = {(Compound, "updated_at")}
 
 SECTIONS = (
     "goals",

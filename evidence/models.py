@@ -10,10 +10,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
-from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Lower
+from django.db import IntegrityError, models, transaction
+from django.db.models import Case, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from evidence import stats
@@ -840,6 +841,20 @@ class OfferQuerySet(models.QuerySet):
         """Offers a visitor may see and follow: an active vendor's, for a published compound."""
         return self.filter(vendor__active=True, compound__published=True)
 
+    def with_click_total(self):
+        """Annotate `click_total`: every click counted on the offer's outbound link, all days
+        (a subquery, so a join elsewhere in the query cannot multiply it)."""
+        totals = (
+            OfferClicks.objects.filter(offer=OuterRef("pk"))
+            .order_by()
+            .values("offer")
+            .annotate(total=Sum("count"))
+            .values("total")
+        )
+        return self.annotate(
+            click_total=Coalesce(Subquery(totals, output_field=models.BigIntegerField()), 0)
+        )
+
     def with_price_per_mg(self):
         """Annotate `price_per_mg`: the pack price over the milligrams in the pack, or None
         when the unit has no mass (the one price-per-mg rule; pages and costs read it)."""
@@ -883,11 +898,10 @@ class Offer(models.Model):
     form = models.CharField(max_length=20, choices=Form.choices)
     in_stock = models.BooleanField(default=True)
     last_checked = models.DateField(null=True, blank=True)
-    click_count = models.PositiveBigIntegerField(default=0, editable=False)
+    # Clicks live in OfferClicks: no save of an offer can write back a stale count.
 
     objects = OfferQuerySet.as_manager()
-    # Clicks are counted, not edited: a click is no change to record.
-    history = HistoricalRecords(excluded_fields=["click_count"])
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -929,6 +943,46 @@ class Offer(models.Model):
 
     def __str__(self):
         return f"{self.product_name} ({self.vendor})"
+
+
+class OfferClicks(models.Model):
+    """The clicks on one offer's outbound link (/go/<id>/) on one day.
+
+    Live data, not content: kept out of Offer so that no save of an offer (the admin, the
+    importer, a revert) can write back a count it read earlier; only `count_click` writes
+    here, adding one in the database. Neither exported nor kept in the history, and a click
+    retires no cached page.
+    """
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="clicks")
+    day = models.DateField()
+    count = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "offer clicks"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offer", "day"],
+                name="offer_clicks_one_row_per_day",
+                violation_error_message="An offer has one click count per day.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.count} clicks on {self.day.isoformat()}"
+
+    @classmethod
+    def count_click(cls, offer_id: int) -> None:
+        """One more click on the offer today: an UPDATE ... count + 1, or the day's first row."""
+        day = timezone.localdate()
+        today = cls.objects.filter(offer_id=offer_id, day=day)
+        if today.update(count=F("count") + 1):
+            return
+        try:
+            with transaction.atomic():
+                cls.objects.create(offer_id=offer_id, day=day, count=1)
+        except IntegrityError:  # a concurrent click created the day's row first
+            today.update(count=F("count") + 1)
 
 
 class VendorAccount(models.Model):

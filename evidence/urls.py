@@ -14,5 +14,6 @@ urlpatterns = [
     path("vendors/<slug:slug>/", views.vendor_detail, name="vendor_detail"),
     path("go/<int:offer_id>/", views.outbound, name="outbound"),
     path("methodology/", views.methodology, name="methodology"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
     path("healthz", views.healthz, name="healthz"),
 ]

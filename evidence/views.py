@@ -21,14 +21,13 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_safe
-from django.views.decorators.vary import vary_on_headers
-from django_htmx.middleware import HtmxDetails
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_safe
 
 from evidence import charts
-from evidence.cache import cache_page_until_content_changes
+from evidence.cache import cache_page_until_content_changes, form_params
 from evidence.formatting import format_effect, format_favours
+from evidence.htmx import HtmxHttpRequest, render_page
 from evidence.markdown import render_markdown
 from evidence.models import (
     Article,
@@ -38,22 +37,13 @@ from evidence.models import (
     Goal,
     Interaction,
     Offer,
+    OfferClicks,
     Rating,
     SideEffect,
     Study,
     Tier,
     Vendor,
 )
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def _wants_fragment(request: HtmxHttpRequest) -> bool:
-    """An htmx request that swaps part of the page (not a history restore, which needs it all)."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
 
 # The compound index -----------------------------------------------------------------------
 
@@ -78,9 +68,8 @@ def _ratings_by_tier():
     return Rating.objects.select_related("tier", "goal").order_by("tier__number", "goal__name")
 
 
-@require_GET
-@vary_on_headers("HX-Request")
-@cache_page_until_content_changes
+@require_safe
+@cache_page_until_content_changes(*form_params(SearchForm))
 def compound_index(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     compounds = Compound.objects.published().prefetch_related(
@@ -104,10 +93,8 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
         "groups": groups,
         "result_count": len(compounds),
     }
-    template = "evidence/compound_index.html"
-    if _wants_fragment(request):
-        template += "#results"
-    return render(request, template, context, status=200 if form.is_valid() else 400)
+    status = 200 if form.is_valid() else 400
+    return render_page(request, "evidence/compound_index.html", context, status)
 
 
 # One compound -------------------------------------------------------------------------------
@@ -121,8 +108,8 @@ SIDE_EFFECT_ORDER = [
 ]
 
 
-@require_GET
-@cache_page_until_content_changes
+@require_safe
+@cache_page_until_content_changes()
 def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
     compound = get_object_or_404(
         Compound.objects.published().prefetch_related(
@@ -247,8 +234,8 @@ class StudiesForm(forms.Form):
     studies = forms.ChoiceField(choices=[("all", "all")], required=False)
 
 
-@require_GET
-@cache_page_until_content_changes
+@require_safe
+@cache_page_until_content_changes(*form_params(StudiesForm))
 def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResponse:
     options = StudiesForm(request.GET)
     if not options.is_valid():
@@ -352,8 +339,8 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
 # Vendors and the outbound redirect ----------------------------------------------------------
 
 
-@require_GET
-@cache_page_until_content_changes
+@require_safe
+@cache_page_until_content_changes()
 def vendor_index(request: HttpRequest) -> HttpResponse:
     vendors = (
         Vendor.objects.active()
@@ -363,8 +350,8 @@ def vendor_index(request: HttpRequest) -> HttpResponse:
     return render(request, "evidence/vendor_index.html", {"vendors": vendors})
 
 
-@require_GET
-@cache_page_until_content_changes
+@require_safe
+@cache_page_until_content_changes()
 def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
     vendor = get_object_or_404(Vendor.objects.active(), slug=slug)
     offers = (
@@ -377,21 +364,38 @@ def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def outbound(request: HttpRequest, offer_id: int) -> HttpResponse:
     """Count a click on an offer, then send the visitor to the offer's stored URL (only)."""
     offer = get_object_or_404(Offer.objects.visible().only("pk", "url"), pk=offer_id)
-    Offer.objects.filter(pk=offer.pk).update(click_count=F("click_count") + 1)
+    if request.method == "GET":  # a HEAD (a link preview, a checker) is no visit
+        OfferClicks.count_click(offer.pk)
     response = HttpResponseRedirect(offer.url)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
+# Crawlers ------------------------------------------------------------------------------------
+
+ROBOTS_TXT = """\
+# Outbound offer links count visits; crawlers have nothing to find behind them or the admin.
+User-agent: *
+Disallow: /go/
+Disallow: /admin/
+"""
+
+
+@require_safe
+@cache_control(public=True, max_age=24 * 60 * 60)
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(ROBOTS_TXT, content_type="text/plain; charset=utf-8")
+
+
 # Methodology and health -----------------------------------------------------------------------
 
 
-@require_GET
-@cache_page_until_content_changes
+@require_safe
+@cache_page_until_content_changes()
 def methodology(request: HttpRequest) -> HttpResponse:
     path = settings.BASE_DIR / "docs" / "methodology.md"
     try:

@@ -4,7 +4,7 @@ import re
 from datetime import date
 from decimal import Decimal
 from functools import cache
-from typing import Annotated
+from typing import Annotated, get_origin
 
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -12,7 +12,7 @@ from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
 from pydantic import TypeAdapter
 
-from evidence.cache import cached_json
+from evidence.cache import Param, cached_json
 from evidence.models import Compound, Condition, Finding, Goal, Offer, Rating
 from stacks.ranking import (
     BUDGET_DECIMAL_PLACES,
@@ -39,6 +39,18 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
 )
+
+
+def get_and_head(path: str, **options):
+    """A GET operation, documented once; HEAD answered by the same view (the server drops
+    the body), left out of the schema so no operation id appears twice."""
+
+    def register(view):
+        api.api_operation(["HEAD"], path, include_in_schema=False)(view)
+        return api.get(path, **options)(view)
+
+    return register
+
 
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
 
@@ -89,6 +101,29 @@ class StackParams(ConstraintParams):
         description='Optional goal weights as "slug:weight", e.g. liver-health:2 (default 1).',
     )
     size: int = Field(DEFAULT_STACK_SIZE, ge=1, le=MAX_STACK_SIZE)
+
+
+# Lists whose order the answer keeps (the stack lists its goals as asked; a repeated
+# priority's last weight wins); the other lists are sets.
+ORDERED_LISTS = {"goals", "priority"}
+
+
+def query_params(schema: type[Schema]) -> tuple[Param, ...]:
+    """The parameters a query schema reads, for the cache key: lists repeat; any other
+    parameter is one value (django-ninja reads the last), left out when it is the default."""
+    params = []
+    for name, field in schema.model_fields.items():
+        if get_origin(field.annotation) is list:
+            params.append(Param(name, repeated=True, ordered=name in ORDERED_LISTS))
+        elif isinstance(field.default, int | str) and not isinstance(field.default, bool):
+            params.append(Param(name, defaults=(str(field.default),)))
+        else:
+            params.append(Param(name))
+    return tuple(params)
+
+
+RANKING_PARAMS = query_params(ConstraintParams)
+STACK_PARAMS = query_params(StackParams)
 
 
 class GoalOut(Schema):
@@ -275,7 +310,7 @@ def _ranking(ranking: Ranking) -> dict:
     }
 
 
-@api.get("/goals/", response=list[GoalOut], summary="All goals")
+@get_and_head("/goals/", response=list[GoalOut], summary="All goals")
 def list_goals(request: HttpRequest):
     return cached_json(
         request,
@@ -283,7 +318,7 @@ def list_goals(request: HttpRequest):
     )
 
 
-@api.get(
+@get_and_head(
     "/goals/{slug}/ranking/",
     response={200: RankingOut, 404: ErrorOut, 422: ErrorOut},
     summary="Compounds ranked for one goal",
@@ -296,10 +331,10 @@ def goal_ranking(request: HttpRequest, slug: str, params: Query[ConstraintParams
         ranking = rank_goal(goal, params.to_constraints(), params.limit)
         return _dump(RankingOut, _ranking(ranking))
 
-    return cached_json(request, build)
+    return cached_json(request, build, RANKING_PARAMS)
 
 
-@api.get(
+@get_and_head(
     "/stack/",
     response={200: StackOut, 404: ErrorOut, 422: ErrorOut},
     summary="A recommended stack for several goals",
@@ -322,7 +357,7 @@ def stack(request: HttpRequest, params: Query[StackParams]):
         result = build_stack([goals[s] for s in slugs], constraints, priorities, params.size)
         return _dump(StackOut, _stack(result, constraints))
 
-    return cached_json(request, build)
+    return cached_json(request, build, STACK_PARAMS)
 
 
 def _stack(result, constraints) -> dict:
@@ -344,7 +379,7 @@ def _stack(result, constraints) -> dict:
     }
 
 
-@api.get(
+@get_and_head(
     "/compounds/{slug}/",
     response={200: CompoundOut, 404: ErrorOut},
     summary="A compound with its ratings and findings",

@@ -1,29 +1,21 @@
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_headers
+from django.views.decorators.http import require_safe
 
-from evidence.cache import cache_page_until_content_changes
+from evidence.cache import cache_page_until_content_changes, form_params
+from evidence.htmx import render_page, wants_fragment
 from evidence.models import Goal
 from stacks.charts import MapPoint, evidence_map
 from stacks.forms import BuilderForm, ConstraintsForm
-from stacks.ranking import build_stack, rank_goal
+from stacks.ranking import DEFAULT_LIMIT, build_stack, rank_goal
 
 
-def _page(request, template: str, context: dict, status: int = 200):
-    """The full page, or only its results fragment when htmx asks."""
-    if request.htmx:
-        template += "#results"
-    return render(request, template, context, status=status)
-
-
-@require_GET
-@vary_on_headers("HX-Request")
-@cache_page_until_content_changes
+@require_safe
+@cache_page_until_content_changes(*form_params(BuilderForm, limit=DEFAULT_LIMIT))
 def builder(request):
     goals = Goal.objects.order_by("category", "name")
-    if request.htmx:  # the fragment draws no goal picker: read only the goals asked for
+    if wants_fragment(request):  # the fragment draws no goal picker: read only those asked for
         goals = goals.filter(slug__in=request.GET.getlist("goals"))
     form = BuilderForm(request.GET or None, goals=list(goals))
     stack = None
@@ -39,12 +31,11 @@ def builder(request):
         "constraints": form.constraints(),
     }
     status = 400 if form.is_bound and not form.is_valid() else 200
-    return _page(request, "stacks/builder.html", context, status)
+    return render_page(request, "stacks/builder.html", context, status)
 
 
-@require_GET
-@vary_on_headers("HX-Request")
-@cache_page_until_content_changes
+@require_safe
+@cache_page_until_content_changes(*form_params(ConstraintsForm, limit=DEFAULT_LIMIT))
 def goal_detail(request, slug):
     goal = get_object_or_404(Goal, slug=slug)
     form = ConstraintsForm(request.GET or None)
@@ -73,4 +64,4 @@ def goal_detail(request, slug):
         # evidence_map escapes every label and URL itself.
         "evidence_map": mark_safe(chart),
     }
-    return _page(request, "stacks/goal_detail.html", context, status)
+    return render_page(request, "stacks/goal_detail.html", context, status)

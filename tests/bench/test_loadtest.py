@@ -190,7 +190,7 @@ def test_a_lost_click_fails_even_when_the_totals_agree():
     results = passing_results()
     results["clicks_counted"] = {"1": 6, "2": 6}
     failed = [c["name"] for c in loadreport.evaluate(results) if not c["pass"]]
-    assert failed == ["clicks sent (302) = clicks counted (click_count delta), every offer"]
+    assert failed == ["clicks sent (302) = clicks counted (OfferClicks delta), every offer"]
 
 
 def test_a_ranking_still_showing_the_first_tier_fails():

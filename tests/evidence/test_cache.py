@@ -3,13 +3,21 @@
 import re
 
 import pytest
+from django.core.cache import cache, caches
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
 
+from stacks.ranking import DEFAULT_LIMIT
+from tests.factories import make_goal, make_offer, make_rated_compound, make_rating
 from tests.factories.pages import build_evidence
 
 pytestmark = pytest.mark.django_db
+
+
+def without_token(content: bytes) -> bytes:
+    """A page without its visitor's own CSRF token (each visitor gets a different one)."""
+    return re.sub(rb'"x-csrftoken": "[^"]*"', b"", content)
 
 
 @pytest.mark.parametrize("size", [1, 10])
@@ -39,3 +47,166 @@ def test_a_404_from_a_cached_view_carries_a_real_csrf_token(client):
     response = client.get(reverse("compound_detail", args=["no-such-compound"]))
     assert response.status_code == 404
     assert b"__csrf_token_placeholder__" not in response.content
+
+
+# A bounded cache: keys from each view's known parameters, normalised; a size cap per entry
+
+
+@pytest.fixture
+def local_cache(settings):
+    """The default local-memory cache, whatever the environment says, to count its entries."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "test-cache-bounds",
+        }
+    }
+    local = caches["default"]
+    local.clear()
+    yield local
+    local.clear()
+
+
+def entries(local) -> int:
+    return len(local._cache)
+
+
+def stored_bytes(local) -> int:
+    return sum(len(value) for value in local._cache.values())
+
+
+@pytest.fixture
+def site():
+    """A goal with two rated compounds (one with an offer): every public page has content."""
+    goal, other_goal = make_goal(), make_goal()
+    compound = make_rated_compound(goal, tier_number=2, findings=2)
+    make_rated_compound(goal, tier_number=3)
+    make_rating(compound, other_goal)
+    make_offer(compound)
+    return goal, other_goal, compound
+
+
+def cached_urls(site) -> list[str]:
+    goal, other_goal, compound = site
+    return [
+        f"/?goals={goal.slug}&goals={other_goal.slug}&limit=200",
+        f"/goals/{goal.slug}/?condition=pregnancy",
+        f"/compounds/?q={compound.name[:6]}",
+        f"/compounds/{compound.slug}/",
+        f"/compounds/{compound.slug}/evidence/{goal.slug}/",
+        "/vendors/",
+        "/methodology/",
+        f"/api/goals/{goal.slug}/ranking/?limit=200",
+        f"/api/stack/?goals={goal.slug}&goals={other_goal.slug}",
+        f"/api/compounds/{compound.slug}/",
+    ]
+
+
+def test_junk_parameters_add_no_cache_entries(client, local_cache, site):
+    for url in cached_urls(site):
+        separator = "&" if "?" in url else "?"
+        assert client.get(url).status_code == 200
+        before = (entries(local_cache), stored_bytes(local_cache))
+
+        for n in range(200):
+            junk = f"{url}{separator}utm_source={n}&fbclid=x{n}"
+            assert client.get(junk).status_code == 200, junk
+
+        assert (entries(local_cache), stored_bytes(local_cache)) == before, url
+
+
+def test_the_same_choices_in_any_order_or_repeated_or_with_defaults_share_one_entry(
+    client, local_cache, site
+):
+    goal, other_goal, _ = site
+    spellings = [
+        f"/?goals={goal.slug}&goals={other_goal.slug}&condition=pregnancy",
+        f"/?condition=pregnancy&goals={other_goal.slug}&goals={goal.slug}",
+        f"/?goals={goal.slug}&goals={other_goal.slug}&goals={goal.slug}&condition=pregnancy",
+        f"/?goals={goal.slug}&goals={other_goal.slug}&condition=pregnancy&currency=USD&limit={DEFAULT_LIMIT}",
+        f"/?goals={goal.slug}&goals={other_goal.slug}&condition=pregnancy&budget=&min_tier=",
+    ]
+    pages = [client.get(url) for url in spellings]
+
+    assert [page.status_code for page in pages] == [200] * len(spellings)
+    assert entries(local_cache) == 1
+
+
+def test_a_visitor_arriving_with_campaign_parameters_sees_the_same_page(client, site):
+    goal, other_goal, compound = site
+    for url in (
+        f"/?goals={goal.slug}&goals={other_goal.slug}",
+        f"/goals/{goal.slug}/",
+        f"/compounds/{compound.slug}/",
+        f"/api/stack/?goals={goal.slug}",
+    ):
+        separator = "&" if "?" in url else "?"
+        plain = without_token(client.get(url).content)
+        cache.clear()
+        arriving = client.get(f"{url}{separator}utm_source=newsletter&utm_medium=email")
+        assert arriving.status_code == 200
+        assert without_token(arriving.content) == plain, url
+
+
+def test_a_page_above_the_size_cap_is_served_but_not_stored(client, local_cache, site, monkeypatch):
+    goal, *_ = site
+    url = f"/goals/{goal.slug}/"
+    full_size = len(client.get(url).content)
+    local_cache.clear()
+    monkeypatch.setattr("evidence.cache.MAX_ENTRY_BYTES", full_size // 2, raising=False)
+
+    pages = [client.get(url) for _ in range(3)]
+
+    assert [len(page.content) for page in pages] == [full_size] * 3
+    assert entries(local_cache) == 0
+
+
+# Every header a view branches on is in the key
+
+HTMX = {"HX-Request": "true"}
+HISTORY_RESTORE = {**HTMX, "HX-History-Restore-Request": "true"}
+
+
+def is_full_page(response) -> bool:
+    return b"<html" in response.content
+
+
+@pytest.mark.parametrize("page", ["compound search", "builder", "goal page"])
+def test_a_history_restore_gets_the_full_page_and_never_poisons_the_fragment(client, site, page):
+    goal, other_goal, compound = site
+    url = {
+        "compound search": f"/compounds/?q={compound.name[:6]}",
+        "builder": f"/?goals={goal.slug}&goals={other_goal.slug}",
+        "goal page": f"/goals/{goal.slug}/?condition=pregnancy",
+    }[page]
+
+    restore = client.get(url, headers=HISTORY_RESTORE)
+    swap = client.get(url, headers=HTMX)
+    plain = client.get(url)
+    restore_again = client.get(url, headers=HISTORY_RESTORE)
+
+    assert [is_full_page(r) for r in (restore, swap, plain, restore_again)] == [
+        True,
+        False,
+        True,
+        True,
+    ]
+    for response in (restore, swap, plain):
+        assert {"HX-Request", "HX-History-Restore-Request"} <= {
+            header.strip() for header in response["Vary"].split(",")
+        }
+
+
+def test_the_api_shares_entries_across_spellings_but_keeps_the_order_of_the_stacks_goals(
+    client, local_cache, site
+):
+    goal, other_goal, _ = site
+    both = f"goals={goal.slug}&goals={other_goal.slug}"
+    client.get(f"/api/stack/?{both}&condition=pregnancy&condition=breastfeeding")
+    client.get(f"/api/stack/?{both}&condition=breastfeeding&condition=pregnancy&currency=USD")
+    assert entries(local_cache) == 1
+
+    reordered = client.get(f"/api/stack/?goals={other_goal.slug}&goals={goal.slug}")
+
+    assert [g["slug"] for g in reordered.json()["goals"]] == [other_goal.slug, goal.slug]
+    assert entries(local_cache) == 2

@@ -1,6 +1,7 @@
 """The models' rules: constraints the database enforces by itself, derived values, querysets."""
 
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from evidence.models import (
     Goal,
     Interaction,
     Offer,
+    OfferClicks,
     Rating,
     SideEffect,
     Study,
@@ -32,6 +34,7 @@ from evidence.models import (
 )
 from evidence.stats import Favours
 from tests.factories import (
+    make_clicks,
     make_compound,
     make_contraindication,
     make_dosing,
@@ -408,6 +411,32 @@ def test_offer_has_at_least_one_unit_per_pack(compound):
 def test_offer_currency_must_be_a_known_one(compound):
     with refused_by("offer_currency_known"):
         make_offer(compound, currency="JPY")
+
+
+# Clicks on an offer
+
+
+def test_an_offer_has_one_click_count_per_day(compound):
+    offer = make_offer(compound)
+    make_clicks(offer, 3, day=date(2026, 1, 2))
+    make_clicks(offer, 1, day=date(2026, 1, 3))
+    with refused_by("offer_clicks_one_row_per_day"):
+        make_clicks(offer, 1, day=date(2026, 1, 2))
+
+
+def test_count_click_adds_one_to_todays_row_and_starts_a_new_one_each_day(compound):
+    offer = make_offer(compound)
+    make_clicks(offer, 5, day=date(2020, 1, 1))
+    OfferClicks.count_click(offer.pk)
+    OfferClicks.count_click(offer.pk)
+
+    assert sorted(offer.clicks.values_list("count", flat=True)) == [2, 5]
+    assert Offer.objects.with_click_total().get(pk=offer.pk).click_total == 7
+
+
+def test_an_offer_without_clicks_has_a_click_total_of_zero(compound):
+    make_offer(compound)
+    assert [o.click_total for o in Offer.objects.with_click_total()] == [0]
 
 
 # Significance and direction of a finding, derived from its figures
@@ -826,6 +855,10 @@ STR_EXAMPLES = {
     Offer: (
         lambda: make_offer(thymosin(), vendor=vendor(), product_name="Thymosin 5 mg vial"),
         "Thymosin 5 mg vial (Synthetic Peptides Ltd)",
+    ),
+    OfferClicks: (
+        lambda: make_clicks(make_offer(thymosin()), 12, day=date(2026, 3, 4)),
+        "12 clicks on 2026-03-04",
     ),
     VendorAccount: (
         lambda: VendorAccount.objects.create(

@@ -1,12 +1,21 @@
 """The outbound redirect (/go/<offer>/): counts a click, sends to the stored address only."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
-from evidence.models import Offer
-from tests.factories import make_compound, make_offer, make_vendor
+from evidence.admin import OfferAdmin, VendorAdmin
+from evidence.models import Offer, Vendor
+from tests.factories import make_clicks, make_compound, make_offer, make_vendor
+from tests.factories.admin import admin_url, assert_saved, form_data
+from tests.factories.personas import logged_in, vendor_account, vendor_manager
 
 pytestmark = pytest.mark.django_db
+
+
+def clicks_on(offer: Offer) -> int:
+    return Offer.objects.with_click_total().get(pk=offer.pk).click_total
 
 
 def test_outbound_counts_a_click_and_redirects_to_the_stored_url(client):
@@ -17,11 +26,9 @@ def test_outbound_counts_a_click_and_redirects_to_the_stored_url(client):
     assert response.status_code == 302
     assert response["Location"] == "https://shop.example.com/product/1"
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
-    offer.refresh_from_db()
-    assert offer.click_count == 1
+    assert clicks_on(offer) == 1
     client.get(reverse("outbound", args=[offer.pk]))
-    offer.refresh_from_db()
-    assert offer.click_count == 2
+    assert clicks_on(offer) == 2
 
 
 def test_outbound_is_404_for_unknown_offer(client):
@@ -33,11 +40,60 @@ def test_outbound_is_404_for_inactive_vendor_or_unpublished_compound(client):
     hidden_compound = make_offer(make_compound(published=False))
     for offer in (hidden_vendor, hidden_compound):
         assert client.get(reverse("outbound", args=[offer.pk])).status_code == 404
-        offer.refresh_from_db()
-        assert offer.click_count == 0
+        assert clicks_on(offer) == 0
 
 
 def test_outbound_accepts_only_get(client):
     offer = make_offer(make_compound())
     assert client.post(reverse("outbound", args=[offer.pk])).status_code == 405
-    assert Offer.objects.get(pk=offer.pk).click_count == 0
+    assert clicks_on(offer) == 0
+
+
+# No save loses a click
+
+
+@pytest.mark.parametrize(
+    ("admin_class", "page_of", "price_field"),
+    [
+        (OfferAdmin, lambda offer: admin_url(Offer, "change", offer.pk), "price"),
+        (VendorAdmin, lambda offer: admin_url(Vendor, "change", offer.vendor_id), "offers-0-price"),
+    ],
+    ids=["offer page", "vendor page with its offers inline"],
+)
+def test_clicks_during_an_admin_save_are_all_counted(
+    client, monkeypatch, admin_class, page_of, price_field
+):
+    offer = make_offer(make_compound(), price="40.00")
+    client.get(reverse("outbound", args=[offer.pk]))
+    manager = logged_in(vendor_manager())
+    page = manager.get(page_of(offer))
+    save_model = admin_class.save_model
+
+    def clicks_then_save(self, request, obj, form, change):
+        # The admin read the offer when this request began; three visitors click meanwhile.
+        for _ in range(3):
+            assert client.get(reverse("outbound", args=[offer.pk])).status_code == 302
+        save_model(self, request, obj, form, change)
+
+    monkeypatch.setattr(admin_class, "save_model", clicks_then_save)
+    assert_saved(manager.post(page_of(offer), form_data(page, **{price_field: "35.50"})))
+
+    assert str(Offer.objects.get(pk=offer.pk).price) == "35.50"
+    assert clicks_on(offer) == 4
+
+
+def test_the_admin_shows_each_offer_its_clicks_over_all_days():
+    offer = make_offer(make_compound())
+    make_clicks(offer, 40, day=date(2026, 1, 1))
+    make_clicks(offer, 2)
+    make_offer(make_compound(), vendor=offer.vendor)  # no clicks yet
+    for user in (vendor_manager(), vendor_account(offer.vendor)):
+        browser = logged_in(user)
+        changelist = browser.get(admin_url(Offer, "changelist"))
+        assert [row.click_total for row in changelist.context["cl"].result_list] in (
+            [42, 0],
+            [0, 42],
+        )
+        assert b'<td class="field-clicks">42</td>' in changelist.content
+        change_page = browser.get(admin_url(Offer, "change", offer.pk))
+        assert b'<div class="readonly">42</div>' in change_page.content

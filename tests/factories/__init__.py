@@ -6,6 +6,8 @@ Every name made here is marked synthetic, so test data can never pass for real e
 from decimal import Decimal
 from itertools import count
 
+from django.utils import timezone
+
 from evidence.models import (
     Compound,
     CompoundAlias,
@@ -14,6 +16,7 @@ from evidence.models import (
     Finding,
     Goal,
     Offer,
+    OfferClicks,
     Rating,
     SideEffect,
     Study,
@@ -125,6 +128,11 @@ def make_offer(compound, vendor=None, **fields) -> Offer:
     fields.setdefault("unit", "mg")
     fields.setdefault("form", Offer.Form.VIAL)
     return Offer.objects.create(vendor=vendor or make_vendor(), compound=compound, **fields)
+
+
+def make_clicks(offer, count: int, day=None) -> OfferClicks:
+    """`count` clicks on the offer's outbound link on `day` (today by default)."""
+    return OfferClicks.objects.create(offer=offer, day=day or timezone.localdate(), count=count)
 
 
 def make_rated_compound(goal, tier_number=3, findings=1, **compound_fields) -> Compound:

@@ -29,7 +29,7 @@ def carry_counts_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evidence', '0011_constraints_speak_plain_language'),
+        ('evidence', '0012_finding_direction'),
     ]
 
     operations = [

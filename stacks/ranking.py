@@ -91,13 +91,15 @@ class RankedCompound:
         return None if self.tier_number is None else TierRef(self.tier_number, self.tier_label)
 
     def sort_key(self):
-        """The documented order: score, then tier, randomised studies, participants, name;
-        the unrated (no score, no tier) after every rated one."""
+        """The documented order: score, then tier, randomised studies, participants, studies
+        weighted by design, studies, name; the unrated (no score, no tier) after the rated."""
         return (
             -self.score if self.score is not None else float("inf"),
             self.tier_number if self.tier_number is not None else 99,
             -self.randomised_study_count,
             -self.participants,
+            -self.design_weighted_studies,
+            -self.study_count,
             self.name.casefold(),
             self.slug,
         )
@@ -153,7 +155,7 @@ class Stack:
 # The documented order (RankedCompound.sort_key), in SQL: the unrated (no score) come last.
 RANKING_ORDER_SQL = (
     "score DESC NULLS LAST, tier_number ASC NULLS LAST, randomised_study_count DESC, "
-    "participants DESC, sort_name ASC, slug ASC"
+    "participants DESC, design_weighted_studies DESC, study_count DESC, sort_name ASC, slug ASC"
 )
 # Rows the visitor's constraints exclude form a list of their own, whatever their group.
 EXCLUDED = "excluded"

@@ -27,7 +27,13 @@ from evidence.models import (
     Tier,
 )
 from stacks.models import GoalScore
-from stacks.scoring import CompoundEvidence, facts_from_finding, score_evidence, summarise
+from stacks.scoring import (
+    CompoundEvidence,
+    design_weight,
+    facts_from_finding,
+    score_evidence,
+    summarise,
+)
 
 GOALS_PER_BATCH = 25
 
@@ -127,6 +133,9 @@ def _row(goal_id: int, compound: Compound, rating: Rating | None, findings: list
             study_count=len(studies),
             randomised_study_count=sum(s.is_randomised for s in studies.values()),
             participants=sum(s.n or 0 for s in studies.values()),
+            design_weighted_studies=round(
+                sum(design_weight(s.design) for s in studies.values()), 2
+            ),
         )
     score = score_evidence(
         CompoundEvidence(

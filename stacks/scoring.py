@@ -142,6 +142,11 @@ def classify(finding: FindingFacts) -> Outcome:
     return Outcome.NOT_ASSESSABLE
 
 
+def design_weight(design: str) -> float:
+    """How much one study of this design counts (an unknown design as "not reported")."""
+    return DESIGN_WEIGHTS.get(design, DESIGN_WEIGHTS[Design.NOT_REPORTED])
+
+
 def size_factor(n: int | None) -> float:
     """Weight for sample size: logarithmic, reaching 1 at SIZE_CAP participants."""
     if not n:
@@ -170,8 +175,8 @@ def _study_component(slug: str, findings: list[FindingFacts]) -> tuple[Component
     first = findings[0]
     outcomes = [classify(f) for f in findings]
     mean_factor = sum(OUTCOME_FACTORS[o] for o in outcomes) / len(outcomes)
-    design_weight = DESIGN_WEIGHTS.get(first.design, DESIGN_WEIGHTS[Design.NOT_REPORTED])
-    points = STUDY_POINTS * design_weight * size_factor(first.n) * mean_factor
+    weight = design_weight(first.design)
+    points = STUDY_POINTS * weight * size_factor(first.n) * mean_factor
     size = f"n={first.n}" if first.n else "n not reported"
     if first.trial_count:
         size += f", {first.trial_count} trials"
@@ -183,7 +188,7 @@ def _study_component(slug: str, findings: list[FindingFacts]) -> tuple[Component
         points=round(points, 2),
         detail=detail,
         study_slug=slug,
-        design_weight=design_weight,
+        design_weight=weight,
     )
     return component, outcomes
 

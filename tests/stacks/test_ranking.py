@@ -205,6 +205,25 @@ def test_a_result_without_figures_that_states_no_side_moves_nothing(direction):
     assert scores[studied.slug] == scores[untouched.slug]
 
 
+def test_unrated_compounds_are_listed_by_their_evidence_not_alphabetically():
+    goal = make_goal()
+    animal_only = make_compound("Synthetic A animal only")
+    make_finding(animal_only, goal, study=make_study(design=Study.Design.ANIMAL, n=None))
+    one_cohort = make_compound("Synthetic B one cohort")
+    make_finding(one_cohort, goal, study=make_study(design=Study.Design.COHORT, n=None))
+    two_cohorts = make_compound("Synthetic C two cohorts")
+    for _ in range(2):
+        make_finding(two_cohorts, goal, study=make_study(design=Study.Design.COHORT, n=None))
+    randomised = make_compound("Synthetic D one trial")
+    make_finding(randomised, goal, study=make_study(design=Study.Design.RCT, n=None))
+    assert slugs(rank_goal(goal).unrated) == [
+        randomised.slug,
+        two_cohorts.slug,
+        one_cohort.slug,
+        animal_only.slug,
+    ]
+
+
 def test_an_unrated_compound_has_no_score():
     goal = make_goal()
     compound = make_compound()

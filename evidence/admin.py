@@ -24,6 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from evidence.formatting import format_significance, plain
 from evidence.models import (
+    AntiDopingStatus,
     Article,
     Compound,
     CompoundAlias,
@@ -34,6 +35,7 @@ from evidence.models import (
     Interaction,
     Offer,
     Rating,
+    RegulatoryStatus,
     SideEffect,
     Study,
     Tier,
@@ -233,10 +235,13 @@ class DosingInline(admin.TabularInline):
     fields = [
         "goal",
         "amount",
+        "amount_max",
         "unit",
+        "per_kg",
         "frequency",
         "doses_per_week",
         "route",
+        "timing",
         "duration",
     ]
     autocomplete_fields = ["goal"]
@@ -258,6 +263,26 @@ class ContraindicationInline(admin.TabularInline):
     extra = 0
 
 
+class RegulatoryStatusInline(admin.TabularInline):
+    model = RegulatoryStatus
+    fields = [
+        "jurisdiction",
+        "regulator",
+        "status",
+        "status_detail",
+        "source_name",
+        "source_url",
+        "verified_on",
+    ]
+    extra = 0
+
+
+class AntiDopingStatusInline(admin.TabularInline):
+    model = AntiDopingStatus
+    fields = ["list_name", "list_class", "status", "source_url", "verified_on"]
+    extra = 0
+
+
 @admin.register(Compound)
 class CompoundAdmin(EvidenceAdmin):
     # Offers name a compound: vendor accounts pick it from the autocomplete.
@@ -274,6 +299,8 @@ class CompoundAdmin(EvidenceAdmin):
         DosingInline,
         SideEffectInline,
         ContraindicationInline,
+        RegulatoryStatusInline,
+        AntiDopingStatusInline,
     ]
     actions = ["publish", "unpublish"]
 
@@ -328,15 +355,19 @@ class CompoundAliasAdmin(EvidenceAdmin):
 
 @admin.register(Dosing)
 class DosingAdmin(EvidenceAdmin):
-    list_display = ["compound", "goal", "dose", "frequency", "route"]
-    list_filter = ["route", "unit", "goal"]
+    list_display = ["compound", "goal", "dose", "frequency_or_not_reported", "route", "timing"]
+    list_filter = ["route", "unit", "per_kg", "goal"]
     list_select_related = ["compound", "goal"]
     search_fields = ["compound__name", "compound__aliases__name", "frequency"]
     autocomplete_fields = ["compound", "goal"]
 
     @admin.display(description="Dose", ordering="amount")
     def dose(self, dosing):
-        return f"{plain(dosing.amount)} {dosing.unit}"
+        return dosing.dose_text()
+
+    @admin.display(description="Frequency", ordering="frequency")
+    def frequency_or_not_reported(self, dosing):
+        return dosing.frequency or "Frequency not reported"
 
 
 @admin.register(SideEffect)
@@ -345,6 +376,24 @@ class SideEffectAdmin(EvidenceAdmin):
     list_filter = ["frequency"]
     list_select_related = ["compound"]
     search_fields = ["name", "compound__name", "compound__aliases__name"]
+    autocomplete_fields = ["compound"]
+
+
+@admin.register(RegulatoryStatus)
+class RegulatoryStatusAdmin(EvidenceAdmin):
+    list_display = ["compound", "jurisdiction", "status", "source_name", "verified_on"]
+    list_filter = ["status", "jurisdiction"]
+    list_select_related = ["compound"]
+    search_fields = ["compound__name", "compound__aliases__name", "jurisdiction", "regulator"]
+    autocomplete_fields = ["compound"]
+
+
+@admin.register(AntiDopingStatus)
+class AntiDopingStatusAdmin(EvidenceAdmin):
+    list_display = ["compound", "list_name", "list_class", "status", "verified_on"]
+    list_filter = ["status", "list_name"]
+    list_select_related = ["compound"]
+    search_fields = ["compound__name", "compound__aliases__name", "list_name", "list_class"]
     autocomplete_fields = ["compound"]
 
 

@@ -1,6 +1,6 @@
 """The interchange format: the whole knowledge base as one versioned JSON document.
 
-    {"format": "evidence-stack-builder", "version": 1, "goals": [...], "tiers": [...], ...}
+    {"format": "evidence-stack-builder", "version": 2, "goals": [...], "tiers": [...], ...}
 
 Related objects are named by natural keys (goal, compound, study and vendor slugs, tier numbers,
 offer keys), never by database ids, and decimals are strings so they round-trip exactly.
@@ -30,6 +30,7 @@ from django.db import DatabaseError, models, transaction
 from evidence import stats
 from evidence.batch import bulk_edit
 from evidence.models import (
+    AntiDopingStatus,
     Article,
     Compound,
     CompoundAlias,
@@ -40,6 +41,7 @@ from evidence.models import (
     Interaction,
     Offer,
     Rating,
+    RegulatoryStatus,
     Route,
     SideEffect,
     Study,
@@ -68,15 +70,31 @@ COMPOUND_FIELDS = (
 DOSING_FIELDS = (
     "goal",
     "amount",
+    "amount_max",
     "unit",
+    "per_kg",
     "frequency",
     "doses_per_week",
     "route",
+    "timing",
     "duration",
     "notes",
 )
 SIDE_EFFECT_FIELDS = ("name", "frequency", "description")
 CONTRAINDICATION_FIELDS = ("condition", "note")
+REGULATORY_STATUS_FIELDS = (
+    "jurisdiction",
+    "regulator",
+    "status",
+    "status_detail",
+    "source_name",
+    "source_url",
+    "verified_on",
+)
+ANTI_DOPING_STATUS_FIELDS = ("list_name", "list_class", "status", "source_url", "verified_on")
+# Version 2 additions to compounds and their dosing, which a version 1 document may not use.
+V2_DOSING_FIELDS = {"amount_max", "per_kg", "timing"}
+V2_COMPOUND_LISTS = {"regulatory_statuses", "anti_doping_statuses"}
 INTERACTION_FIELDS = ("severity", "note")  # plus "compounds": the pair of slugs
 RATING_FIELDS = (
     "compound",
@@ -176,6 +194,8 @@ KINDS = (
     "dosing",
     "side_effects",
     "contraindications",
+    "regulatory_statuses",
+    "anti_doping_statuses",
     "interactions",
     "ratings",
     "studies",
@@ -302,7 +322,10 @@ def _dosing_sort_key(dosing: Dosing):
         dosing.amount,
         dosing.unit,
         _text_key(dosing.frequency),
+        (dosing.amount_max is None, dosing.amount_max or 0),
+        dosing.per_kg,
         (dosing.doses_per_week is None, dosing.doses_per_week or 0),
+        dosing.timing,
         dosing.duration,
         dosing.notes,
     )
@@ -311,7 +334,12 @@ def _dosing_sort_key(dosing: Dosing):
 def export_document() -> dict:
     """The whole knowledge base (except live counters) in the interchange format."""
     compounds = Compound.objects.prefetch_related(
-        "aliases", "dosings__goal", "side_effects", "contraindications"
+        "aliases",
+        "dosings__goal",
+        "side_effects",
+        "contraindications",
+        "regulatory_statuses",
+        "anti_doping_statuses",
     )
     interactions = Interaction.objects.select_related("compound_a", "compound_b")
     ratings = Rating.objects.select_related("compound", "goal", "tier")
@@ -340,6 +368,18 @@ def export_document() -> dict:
         entry["contraindications"] = [
             _export_fields(c, CONTRAINDICATION_FIELDS)
             for c in sorted(compound.contraindications.all(), key=lambda c: c.condition)
+        ]
+        entry["regulatory_statuses"] = [
+            _export_fields(r, REGULATORY_STATUS_FIELDS)
+            for r in sorted(
+                compound.regulatory_statuses.all(), key=lambda r: _text_key(r.jurisdiction)
+            )
+        ]
+        entry["anti_doping_statuses"] = [
+            _export_fields(a, ANTI_DOPING_STATUS_FIELDS)
+            for a in sorted(
+                compound.anti_doping_statuses.all(), key=lambda a: _text_key(a.list_name)
+            )
         ]
         return entry
 
@@ -461,6 +501,12 @@ LISTS = {
             "contraindications": _List(
                 Contraindication, CONTRAINDICATION_FIELDS, ((("condition",), "condition"),)
             ),
+            "regulatory_statuses": _List(
+                RegulatoryStatus, REGULATORY_STATUS_FIELDS, ((("jurisdiction",), "jurisdiction"),)
+            ),
+            "anti_doping_statuses": _List(
+                AntiDopingStatus, ANTI_DOPING_STATUS_FIELDS, ((("list_name",), "list"),)
+            ),
         },
         bare=("aliases",),
     ),
@@ -515,13 +561,14 @@ class _Reader:
             if key not in ("format", "version", *SECTIONS):
                 self.error(str(key), "unknown section")
         sections = {name: self.entries(data, name, name, LISTS[name]) for name in SECTIONS}
-        aliases, pairs = {}, {}
+        pairs = {}
         for entry in sections["compounds"]:
-            entry.children["aliases"] = self.aliases(entry, aliases)
+            entry.children["aliases"] = self.aliases(entry)
         for entry in sections["interactions"]:
             self.pair(entry, pairs)
         if version == 1:
             self.upgrade_v1_findings(sections["studies"])
+            self.refuse_v2_compound_fields(sections["compounds"])
         self.check_references(sections)
         return _Document(sections)
 
@@ -546,6 +593,18 @@ class _Reader:
                     stated_significance=values.get("stated_significance"),
                 )
                 values["direction"] = V1_DIRECTION[significant]
+
+    def refuse_v2_compound_fields(self, compounds: list[_Entry]) -> None:
+        """Version 1 had no dose ranges, per-kg doses, timing or statuses: their defaults
+        (a single dose, not per kg, no timing, no statuses) are what a version 1 dose meant."""
+        for compound in compounds:
+            for name in sorted(V2_COMPOUND_LISTS & compound.item.keys()):
+                self.error(f"{compound.path}.{name}", "unknown field in version 1")
+                compound.ok = False
+            for dosing in compound.children.get("dosing", []):
+                for name in sorted(V2_DOSING_FIELDS & dosing.item.keys()):
+                    self.error(f"{dosing.path}.{name}", "unknown field in version 1")
+                    dosing.ok = False
 
     # Lists, entries and keys.
 
@@ -695,9 +754,10 @@ class _Reader:
 
     # What is not a plain field: aliases (bare names) and an interaction's pair.
 
-    def aliases(self, compound: _Entry, seen: dict) -> list[_Entry]:
-        """The alias names of one compound; unique, ignoring case, across the document."""
-        out = []
+    def aliases(self, compound: _Entry) -> list[_Entry]:
+        """The alias names of one compound; unique within it, ignoring case. An alias may name
+        several compounds, so other compounds may use the same name."""
+        out, seen = [], {}
         for path, name in self.items(compound.item, "aliases", f"{compound.path}.aliases"):
             alias = _Entry(path, {}, bare_field="name")
             ok, value = self.value(path, {"name": name}, "name", CompoundAlias)
@@ -958,6 +1018,22 @@ class _Writer:
             compound.contraindications.all() if compound else [],
             entry.children["contraindications"],
             ("condition",),
+        )
+        self.sync_children(
+            "regulatory_statuses",
+            RegulatoryStatus,
+            parent,
+            compound.regulatory_statuses.all() if compound else [],
+            entry.children["regulatory_statuses"],
+            ("jurisdiction",),
+        )
+        self.sync_children(
+            "anti_doping_statuses",
+            AntiDopingStatus,
+            parent,
+            compound.anti_doping_statuses.all() if compound else [],
+            entry.children["anti_doping_statuses"],
+            ("list_name",),
         )
 
     def sync_dosing(self, compound: Compound | None, entries: list[_Entry]) -> None:

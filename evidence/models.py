@@ -83,11 +83,12 @@ class CompoundQuerySet(models.QuerySet):
         return self.filter(published=True)
 
     def search(self, text: str):
-        """Compounds whose name or any alias contains the text, case-insensitively."""
+        """Compounds whose name or any alias contains the text, case-insensitively. An alias
+        may name several compounds: every compound it names is found."""
         text = text.strip()
         if not text:
             return self
-        matching_alias = CompoundAlias.objects.filter(name__icontains=text).values("compound_id")
+        matching_alias = CompoundAlias.objects.matching(text).values("compound_id")
         return self.filter(Q(name__icontains=text) | Q(pk__in=matching_alias))
 
 
@@ -128,30 +129,55 @@ class Compound(models.Model):
         return reverse("compound_detail", args=[self.slug])
 
 
+class CompoundAliasQuerySet(models.QuerySet):
+    def matching(self, text: str):
+        """Aliases containing the text, case-insensitively (the compound search's rule)."""
+        return self.filter(name__icontains=text.strip())
+
+
 class CompoundAlias(models.Model):
-    """Another name the compound is known by (brand, INN, abbreviation)."""
+    """Another name the compound is known by (brand, INN, abbreviation). One alias may name
+    several compounds ("vitamin b3": niacin and nicotinamide); search then offers the choice."""
 
     compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=160)
 
+    objects = CompoundAliasQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
         verbose_name_plural = "compound aliases"
         constraints = [
-            # One alias names one compound, or search would be ambiguous.
+            # An alias may name several compounds, but each compound only once.
             models.UniqueConstraint(
+                "compound",
                 Lower("name"),
-                name="alias_name_unique_ci",
+                name="alias_name_unique_per_compound_ci",
                 violation_error_message=(
-                    "This alias already names a compound (capital letters do not count): an alias "
-                    "names one compound only."
+                    "This compound already has this alias (capital letters do not count)."
                 ),
             ),
         ]
 
     def __str__(self):
         return self.name
+
+    @staticmethod
+    def shared_among(compounds, text: str) -> list[tuple[str, list[Compound]]]:
+        """The aliases containing the text that name more than one of the compounds (their
+        aliases prefetched), each with the compounds it names: the choice search offers."""
+        text = text.strip().lower()
+        named: dict[str, tuple[str, list[Compound]]] = {}
+        for compound in compounds:
+            for alias in compound.aliases.all():
+                key = alias.name.lower()
+                if text in key:
+                    spelling, those = named.setdefault(key, (alias.name, []))
+                    if compound not in those:
+                        those.append(compound)
+        return [
+            (spelling, those) for _, (spelling, those) in sorted(named.items()) if len(those) > 1
+        ]
 
 
 class Route(models.TextChoices):
@@ -163,9 +189,12 @@ class Route(models.TextChoices):
     INTRANASAL = "intranasal", "Intranasal"
     TOPICAL = "topical", "Topical"
     INHALED = "inhaled", "Inhaled"
+    NOT_REPORTED = "not_reported", "Route not reported"
 
     @classmethod
     def injections(cls):
+        """The injected routes; "not reported" is not one (it never makes a compound
+        injection-only)."""
         return {cls.SUBCUTANEOUS, cls.INTRAMUSCULAR, cls.INTRAVENOUS}
 
 
@@ -211,9 +240,30 @@ class Dosing(models.Model):
         related_name="dosings",
         help_text="Leave empty when the dose applies to every goal.",
     )
-    amount = models.DecimalField(max_digits=12, decimal_places=4)
+    amount = models.DecimalField(
+        max_digits=12,
+        decimal_places=4,
+        help_text="The dose, or the low end of a range.",
+    )
+    amount_max = models.DecimalField(
+        "amount (high end)",
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="The high end when the source gives a range (e.g. 1–3 g); empty for one dose.",
+    )
     unit = models.CharField(max_length=8, choices=Unit.choices)
-    frequency = models.CharField(max_length=120, help_text='As written, e.g. "twice weekly".')
+    per_kg = models.BooleanField(
+        "per kg of body weight",
+        default=False,
+        help_text="The amount is per kg of body weight (e.g. 0.3 g per kg).",
+    )
+    frequency = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text='As written, e.g. "twice weekly"; empty when the source does not report it.',
+    )
     doses_per_week = models.DecimalField(
         max_digits=6,
         decimal_places=2,
@@ -222,6 +272,9 @@ class Dosing(models.Model):
         help_text="Used to estimate monthly cost; leave empty if the source does not say.",
     )
     route = models.CharField(max_length=20, choices=Route.choices)
+    timing = models.CharField(
+        max_length=120, blank=True, help_text='When it is taken, e.g. "at bedtime", "with meals".'
+    )
     duration = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
 
@@ -236,6 +289,13 @@ class Dosing(models.Model):
                 violation_error_message="The dose amount must be above zero.",
             ),
             models.CheckConstraint(
+                condition=Q(amount_max__isnull=True) | Q(amount_max__gte=F("amount")),
+                name="dosing_range_ordered",
+                violation_error_message=(
+                    "The high end of a dose range cannot be below its low end (the amount)."
+                ),
+            ),
+            models.CheckConstraint(
                 condition=Q(doses_per_week__isnull=True) | Q(doses_per_week__gt=0),
                 name="dosing_doses_per_week_positive",
                 violation_error_message="Doses per week must be above zero, or left empty.",
@@ -244,13 +304,34 @@ class Dosing(models.Model):
 
     def __str__(self):
         goal = f" for {self.goal}" if self.goal_id else ""
-        return (
-            f"{self.compound}: {self.amount.normalize():f} {self.unit} {self.frequency}, "
-            f"{self.get_route_display().lower()}{goal}"
-        )
+        return f"{self.compound}: {self.describe()}{goal}"
+
+    def describe(self) -> str:
+        """The dose in words: "1.6 mg twice weekly, subcutaneous injection", "1–3 g per kg,
+        oral, at bedtime" (a frequency the source does not report is left out here; pages
+        say "Frequency not reported")."""
+        dose = " ".join(part for part in (self.dose_text(), self.frequency) if part)
+        route = self.get_route_display().lower() if self.route else ""
+        return ", ".join(part for part in (dose, route, self.timing) if part)
+
+    def dose_text(self) -> str:
+        """The amount or range with its unit: "1.6 mg", "1–3 g per kg"."""
+        amount = "" if self.amount is None else f"{self.amount.normalize():f}"
+        if self.amount_max is not None and self.amount_max != self.amount:
+            amount += f"\u2013{self.amount_max.normalize():f}"
+        return f"{amount} {self.unit}{' per kg' if self.per_kg else ''}"
 
     @property
     def milligrams_per_month(self) -> Decimal | None:
+        """The monthly amount that cost estimates use, in mg.
+
+        A range counts at its low end, the smallest dose the source reports, so the estimate is
+        the least the studied dose costs (docs/methodology.md says so). A dose per kg of body
+        weight gives no estimate: the visitor's weight is unknown. Nor do units without a mass,
+        or doses per week the source does not give.
+        """
+        if self.per_kg:
+            return None
         mg = Unit.milligrams(self.amount, self.unit)
         if mg is None or self.doses_per_week is None:
             return None
@@ -318,6 +399,121 @@ class Contraindication(models.Model):
 
     def __str__(self):
         return f"{self.compound}: {self.get_condition_display()}"
+
+
+# Regulatory and sport status ------------------------------------------------------------------
+#
+# Each status names its source and the date an editor verified it: a status without either is
+# refused by the database, since a legal claim nobody can check is worse than none.
+
+
+class RegulatoryStatus(models.Model):
+    """A compound's standing with one jurisdiction's regulator, as a dated, sourced fact."""
+
+    class Status(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        NOT_APPROVED = "not_approved", "Not approved"
+        WARNING_LIST = "warning_list", "On a regulator's warning list"
+        OTHER = "other", "Other"
+
+    compound = models.ForeignKey(
+        Compound, on_delete=models.CASCADE, related_name="regulatory_statuses"
+    )
+    jurisdiction = models.CharField(
+        max_length=120, help_text='Country or region as named by the source, e.g. "South Africa".'
+    )
+    regulator = models.CharField(max_length=160, blank=True, help_text='e.g. "SAHPRA".')
+    status = models.CharField(max_length=20, choices=Status.choices)
+    status_detail = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text='What the source says, in its words; required for "Other".',
+    )
+    source_name = models.CharField(max_length=200, blank=True)
+    source_url = models.URLField("source URL", max_length=500, blank=True, validators=[https_only])
+    verified_on = models.DateField(
+        "verified", null=True, blank=True, help_text="When an editor last checked the source."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "regulatory statuses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["compound", "jurisdiction"],
+                name="regulatory_status_unique_jurisdiction",
+                violation_error_message="This compound already has a status for this jurisdiction.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source_name="") & ~Q(source_url="") & Q(verified_on__isnull=False),
+                name="regulatory_status_sourced",
+                violation_error_message=(
+                    "A regulatory status needs its source (a name and an https:// URL) and the "
+                    "date it was verified."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="other") | ~Q(status_detail=""),
+                name="regulatory_status_other_explained",
+                violation_error_message=(
+                    'A status of "Other" needs the source\'s words in its detail.'
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.compound}: {self.get_status_display().lower()} in {self.jurisdiction}"
+
+
+class AntiDopingStatus(models.Model):
+    """A compound's place on an anti-doping list (e.g. the WADA Prohibited List)."""
+
+    class Status(models.TextChoices):
+        PROHIBITED = "prohibited", "Prohibited"
+        NOT_PROHIBITED = "not_prohibited", "Not prohibited"
+        MONITORED = "monitored", "Monitored"
+
+    compound = models.ForeignKey(
+        Compound, on_delete=models.CASCADE, related_name="anti_doping_statuses"
+    )
+    list_name = models.CharField(max_length=160, help_text='e.g. "WADA Prohibited List".')
+    list_class = models.CharField(
+        "class or section",
+        max_length=200,
+        blank=True,
+        help_text='As the list names it, e.g. "S0 Non-approved substances".',
+    )
+    status = models.CharField(max_length=20, choices=Status.choices)
+    source_url = models.URLField("source URL", max_length=500, blank=True, validators=[https_only])
+    verified_on = models.DateField(
+        "verified", null=True, blank=True, help_text="When an editor last checked the list."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "anti-doping status"
+        verbose_name_plural = "anti-doping statuses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["compound", "list_name"],
+                name="anti_doping_status_unique_list",
+                violation_error_message="This compound already has a status on this list.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source_url="") & Q(verified_on__isnull=False),
+                name="anti_doping_status_sourced",
+                violation_error_message=(
+                    "An anti-doping status needs its source (an https:// URL) and the date it "
+                    "was verified."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        where = f" ({self.list_class})" if self.list_class else ""
+        return f"{self.compound}: {self.get_status_display().lower()}, {self.list_name}{where}"
 
 
 class Interaction(models.Model):
@@ -1026,6 +1222,8 @@ CONTENT_MODELS = (
     Dosing,
     SideEffect,
     Contraindication,
+    RegulatoryStatus,
+    AntiDopingStatus,
     Interaction,
     Rating,
     Study,

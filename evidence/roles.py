@@ -14,6 +14,8 @@ EVIDENCE_MODELS = [
     "dosing",
     "sideeffect",
     "contraindication",
+    "regulatorystatus",
+    "antidopingstatus",
     "interaction",
     "rating",
     "study",

@@ -30,8 +30,10 @@ from evidence.formatting import format_effect, format_favours
 from evidence.htmx import HtmxHttpRequest, render_page
 from evidence.markdown import render_markdown
 from evidence.models import (
+    AntiDopingStatus,
     Article,
     Compound,
+    CompoundAlias,
     Dosing,
     Finding,
     Goal,
@@ -39,6 +41,7 @@ from evidence.models import (
     Offer,
     OfferClicks,
     Rating,
+    RegulatoryStatus,
     SideEffect,
     Study,
     Tier,
@@ -64,6 +67,11 @@ def _index_letter(name: str) -> str:
     return first if "A" <= first <= "Z" else "#"
 
 
+def _aliases_in_order():
+    """A compound's aliases in the order editors entered them (the page lists them so)."""
+    return Prefetch("aliases", queryset=CompoundAlias.objects.order_by("pk"))
+
+
 def _ratings_by_tier():
     return Rating.objects.select_related("tier", "goal").order_by("tier__number", "goal__name")
 
@@ -73,7 +81,7 @@ def _ratings_by_tier():
 def compound_index(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     compounds = Compound.objects.published().prefetch_related(
-        "aliases",
+        _aliases_in_order(),
         Prefetch("ratings", queryset=_ratings_by_tier()),
     )
     query = ""
@@ -87,9 +95,12 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
         (letter, list(items))
         for letter, items in groupby(compounds, key=lambda c: _index_letter(c.name))
     ]
+    # An alias naming several of the compounds found: the page says so and lists the choice.
+    shared_aliases = CompoundAlias.shared_among(compounds, query) if query else []
     context = {
         "form": form,
         "query": query,
+        "shared_aliases": shared_aliases,
         "groups": groups,
         "result_count": len(compounds),
     }
@@ -113,7 +124,7 @@ SIDE_EFFECT_ORDER = [
 def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
     compound = get_object_or_404(
         Compound.objects.published().prefetch_related(
-            "aliases",
+            _aliases_in_order(),
             "contraindications",
             Prefetch("ratings", queryset=_ratings_by_tier()),
             Prefetch(
@@ -123,6 +134,12 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 ),
             ),
             Prefetch("side_effects", queryset=SideEffect.objects.order_by("name")),
+            Prefetch(
+                "regulatory_statuses", queryset=RegulatoryStatus.objects.order_by("jurisdiction")
+            ),
+            Prefetch(
+                "anti_doping_statuses", queryset=AntiDopingStatus.objects.order_by("list_name")
+            ),
             Prefetch(
                 "offers",
                 queryset=Offer.objects.visible()
@@ -180,6 +197,8 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "contraindications": sorted(
             compound.contraindications.all(), key=lambda c: c.get_condition_display()
         ),
+        "regulatory_statuses": compound.regulatory_statuses.all(),
+        "anti_doping_statuses": compound.anti_doping_statuses.all(),
         "interactions": interactions,
         "comparator_in": comparator_in,
         "offers": compound.visible_offers,

@@ -13,7 +13,17 @@ from ninja.errors import HttpError, ValidationError
 from pydantic import TypeAdapter
 
 from evidence.cache import Param, cached_json
-from evidence.models import Compound, Condition, Finding, Goal, Offer, Rating
+from evidence.models import (
+    AntiDopingStatus,
+    Compound,
+    Condition,
+    Dosing,
+    Finding,
+    Goal,
+    Offer,
+    Rating,
+    RegulatoryStatus,
+)
 from stacks.ranking import (
     BUDGET_DECIMAL_PLACES,
     BUDGET_MAX_DIGITS,
@@ -236,6 +246,37 @@ class RatingOut(Schema):
     last_reviewed: date | None
 
 
+class DosingOut(Schema):
+    goal: str | None = Field(description="null when the dose applies to every goal.")
+    amount: Decimal = Field(description="The dose, or the low end of a range.")
+    amount_max: Decimal | None = Field(description="The high end of a range; null for one dose.")
+    unit: str
+    per_kg: bool = Field(description="The amount is per kg of body weight.")
+    frequency: str = Field(description="Empty when the source does not report it.")
+    doses_per_week: Decimal | None
+    route: str = Field(description='"not_reported" when the source does not say.')
+    timing: str = Field(description='e.g. "at bedtime", "with meals"; empty when not stated.')
+    duration: str
+
+
+class RegulatoryStatusOut(Schema):
+    jurisdiction: str
+    regulator: str
+    status: str = Field(description="approved, not_approved, warning_list or other.")
+    status_detail: str
+    source_name: str
+    source_url: str
+    verified_on: date = Field(description="When an editor last checked the source.")
+
+
+class AntiDopingStatusOut(Schema):
+    list_name: str
+    list_class: str
+    status: str = Field(description="prohibited, not_prohibited or monitored.")
+    source_url: str
+    verified_on: date = Field(description="When an editor last checked the list.")
+
+
 class CompoundOut(Schema):
     slug: str
     name: str
@@ -244,6 +285,9 @@ class CompoundOut(Schema):
     summary: str
     mechanism: str
     regulatory_status: str
+    regulatory_statuses: list[RegulatoryStatusOut]
+    anti_doping_statuses: list[AntiDopingStatusOut]
+    dosing: list[DosingOut]
     ratings: list[RatingOut]
     findings: list[FindingOut]
 
@@ -394,6 +438,13 @@ def _compound(slug: str) -> dict:
         .prefetch_related(
             "aliases",
             Prefetch("ratings", queryset=Rating.objects.select_related("goal", "tier")),
+            Prefetch("dosings", queryset=Dosing.objects.select_related("goal").order_by("pk")),
+            Prefetch(
+                "regulatory_statuses", queryset=RegulatoryStatus.objects.order_by("jurisdiction")
+            ),
+            Prefetch(
+                "anti_doping_statuses", queryset=AntiDopingStatus.objects.order_by("list_name")
+            ),
             Prefetch(
                 "findings",
                 queryset=Finding.objects.select_related("study", "goal").order_by(
@@ -416,6 +467,21 @@ def _compound(slug: str) -> dict:
         "summary": compound.summary,
         "mechanism": compound.mechanism,
         "regulatory_status": compound.regulatory_status,
+        "regulatory_statuses": [
+            {k: getattr(r, k) for k in RegulatoryStatusOut.model_fields}
+            for r in compound.regulatory_statuses.all()
+        ],
+        "anti_doping_statuses": [
+            {k: getattr(a, k) for k in AntiDopingStatusOut.model_fields}
+            for a in compound.anti_doping_statuses.all()
+        ],
+        "dosing": [
+            {
+                **{k: getattr(d, k) for k in DosingOut.model_fields if k != "goal"},
+                "goal": d.goal.slug if d.goal else None,
+            }
+            for d in compound.dosings.all()
+        ],
         "ratings": [
             {
                 "goal": r.goal.slug,

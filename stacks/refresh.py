@@ -63,7 +63,8 @@ SCORED_FIELDS: dict[type, frozenset[str]] = {
             "direction",
         }
     ),
-    Dosing: frozenset({"compound", "goal", "amount", "unit", "doses_per_week", "route"}),
+    # A range counts at its low end (amount), so amount_max moves no score; per_kg does.
+    Dosing: frozenset({"compound", "goal", "amount", "unit", "per_kg", "doses_per_week", "route"}),
     SideEffect: frozenset({"compound", "name", "frequency"}),
 }
 

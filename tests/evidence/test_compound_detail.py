@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from evidence.models import Interaction
 from tests.factories import (
+    make_anti_doping_status,
     make_compound,
     make_contraindication,
     make_dosing,
@@ -16,6 +17,7 @@ from tests.factories import (
     make_goal,
     make_offer,
     make_rating,
+    make_regulatory_status,
     make_side_effect,
     make_vendor,
 )
@@ -141,6 +143,70 @@ def build_compound(size: int):
 @pytest.mark.parametrize("size", [1, 10])
 def test_compound_detail_query_count_is_constant(client, django_assert_max_num_queries, size):
     compound = build_compound(size)
-    with django_assert_max_num_queries(11):
+    # 13: two of them read the regulatory and the anti-doping statuses.
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("compound_detail", args=[compound.slug]))
     assert response.status_code == 200
+
+
+def test_compound_detail_shows_a_dose_range_per_kg_with_its_timing(client):
+    compound = make_compound()
+    make_dosing(
+        compound,
+        amount=Decimal(1),
+        amount_max=Decimal(3),
+        unit="g",
+        per_kg=True,
+        frequency="",
+        route="not_reported",
+        timing="Synthetic timing: at bedtime",
+    )
+
+    html = full_page(client.get(reverse("compound_detail", args=[compound.slug])))
+
+    assert "1–3 g per kg of body weight" in html
+    assert "Frequency not reported" in html
+    assert "Route not reported" in html
+    assert "Synthetic timing: at bedtime" in html
+
+
+def test_compound_detail_shows_each_status_with_its_source_link_and_verification_date(client):
+    compound = make_compound()
+    make_regulatory_status(
+        compound,
+        jurisdiction="Synthetic jurisdiction",
+        regulator="Synthetic regulator",
+        status="warning_list",
+        source_name="Synthetic regulator notice",
+        source_url="https://regulator.example.org/synthetic-notice",
+        verified_on=date(2026, 1, 15),
+    )
+    make_anti_doping_status(
+        compound,
+        list_name="Synthetic prohibited list",
+        list_class="Synthetic class S0",
+        source_url="https://anti-doping.example.org/synthetic-list",
+        verified_on=date(2026, 2, 1),
+    )
+
+    html = full_page(client.get(reverse("compound_detail", args=[compound.slug])))
+
+    assert "<strong>Synthetic jurisdiction</strong> (Synthetic regulator)" in html
+    assert "On a regulator&#x27;s warning list" in html
+    assert (
+        '<a href="https://regulator.example.org/synthetic-notice" rel="noopener">'
+        "Synthetic regulator notice</a>, verified "
+        '<time datetime="2026-01-15">15 January 2026</time>'
+    ) in html
+    assert "<strong>Synthetic prohibited list</strong>: Prohibited, Synthetic class S0." in html
+    assert '<a href="https://anti-doping.example.org/synthetic-list" rel="noopener">' in html
+    assert '<time datetime="2026-02-01">1 February 2026</time>' in html
+
+
+def test_compound_detail_without_statuses_says_none_are_recorded(client):
+    compound = make_compound()
+
+    html = full_page(client.get(reverse("compound_detail", args=[compound.slug])))
+
+    assert "Sport (anti-doping) status" in html
+    assert "Not recorded." in html

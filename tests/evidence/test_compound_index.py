@@ -101,3 +101,52 @@ def test_compound_index_query_count_is_constant(client, django_assert_max_num_qu
     assert response.status_code == 200
     with django_assert_max_num_queries(4):
         client.get(reverse("compound_index"), {"q": "Alias"}, headers=HTMX)
+
+
+# An alias naming several compounds
+
+
+def make_two_compounds_sharing_an_alias():
+    niacin = make_compound("Synthetic niacin", slug="synthetic-niacin", aliases=["Synthetic B3"])
+    amide = make_compound(
+        "Synthetic nicotinamide", slug="synthetic-nicotinamide", aliases=["synthetic b3"]
+    )
+    make_compound("Synthetic zinc", slug="synthetic-zinc", aliases=["Synthetic Zn"])
+    return niacin, amide
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["page", "htmx fragment"])
+def test_an_alias_shared_by_two_compounds_finds_both_and_offers_the_choice(client, headers):
+    niacin, amide = make_two_compounds_sharing_an_alias()
+
+    response = client.get(reverse("compound_index"), {"q": "SYNTHETIC b3"}, headers=headers)
+
+    html = full_page(response)
+    assert response.status_code == 200
+    assert ("<html" in html) is (headers == {})
+    assert "2 compounds matching" in html
+    assert "“Synthetic B3” names 2 compounds:" in html
+    choice = html[html.index("“Synthetic B3” names") :]
+    choice = choice[: choice.index("</p>")]
+    assert f'<a href="{niacin.get_absolute_url()}">Synthetic niacin</a>' in choice
+    assert f'<a href="{amide.get_absolute_url()}">Synthetic nicotinamide</a>' in choice
+    assert "Synthetic zinc" not in html
+
+
+def test_an_alias_naming_one_compound_offers_no_choice(client):
+    make_two_compounds_sharing_an_alias()
+
+    html = full_page(client.get(reverse("compound_index"), {"q": "synthetic zn"}))
+
+    assert "1 compound matching" in html
+    assert "names 2 compounds" not in html
+
+
+def test_an_unpublished_compound_is_not_offered_as_a_choice(client):
+    make_compound("Synthetic niacin", aliases=["Synthetic B3"])
+    make_compound("Synthetic hidden amide", aliases=["Synthetic B3"], published=False)
+
+    html = full_page(client.get(reverse("compound_index"), {"q": "synthetic b3"}))
+
+    assert "1 compound matching" in html
+    assert "names 2 compounds" not in html and "Synthetic hidden amide" not in html

@@ -35,6 +35,7 @@ from evidence.interchange import (
     loads,
 )
 from evidence.models import (
+    AntiDopingStatus,
     Article,
     Compound,
     CompoundAlias,
@@ -45,12 +46,14 @@ from evidence.models import (
     Interaction,
     Offer,
     Rating,
+    RegulatoryStatus,
     SideEffect,
     Study,
     Tier,
     Vendor,
 )
 from tests.factories import (
+    make_anti_doping_status,
     make_clicks,
     make_compound,
     make_contraindication,
@@ -59,6 +62,7 @@ from tests.factories import (
     make_goal,
     make_offer,
     make_rating,
+    make_regulatory_status,
     make_side_effect,
     make_study,
     make_vendor,
@@ -246,9 +250,99 @@ MISTAKES = [
         "compounds[0].aliases[0]: This field cannot be blank.",
     ),
     (
-        "alias used twice ignoring case",
-        [(("compounds", 1, "aliases"), ["SYNTHETIC ALIAS A"])],
-        'compounds[1].aliases[0]: duplicate alias "SYNTHETIC ALIAS A"',
+        "alias used twice in one compound ignoring case",
+        [(("compounds", 0, "aliases", 1), "SYNTHETIC ALIAS A")],
+        'compounds[0].aliases[1]: duplicate alias "SYNTHETIC ALIAS A"',
+    ),
+    (
+        "dose range ending below its start",
+        [(("version",), 2), (("compounds", 0, "dosing", 0, "amount_max"), "1")],
+        said("compounds[0].dosing[0]", Dosing, "dosing_range_ordered"),
+    ),
+    (
+        "dose range in version 1",
+        [(("compounds", 0, "dosing", 0, "amount_max"), "3")],
+        "compounds[0].dosing[0].amount_max: unknown field in version 1",
+    ),
+    (
+        "timing in version 1",
+        [(("compounds", 0, "dosing", 0, "timing"), "Synthetic timing")],
+        "compounds[0].dosing[0].timing: unknown field in version 1",
+    ),
+    (
+        "regulatory statuses in version 1",
+        [(("compounds", 0, "regulatory_statuses"), [])],
+        "compounds[0].regulatory_statuses: unknown field in version 1",
+    ),
+    (
+        "regulatory status without a source or a verification date",
+        [
+            (("version",), 2),
+            (
+                ("compounds", 0, "regulatory_statuses"),
+                [{"jurisdiction": "Synthetic jurisdiction", "status": "not_approved"}],
+            ),
+        ],
+        said("compounds[0].regulatory_statuses[0]", RegulatoryStatus, "regulatory_status_sourced"),
+    ),
+    (
+        "regulatory status with an http source",
+        [
+            (("version",), 2),
+            (
+                ("compounds", 0, "regulatory_statuses"),
+                [
+                    {
+                        "jurisdiction": "Synthetic jurisdiction",
+                        "status": "approved",
+                        "source_name": "Synthetic register",
+                        "source_url": "http://regulator.example.org/synthetic",
+                        "verified_on": "2026-01-15",
+                    }
+                ],
+            ),
+        ],
+        "compounds[0].regulatory_statuses[0].source_url: Enter a well-formed https:// URL.",
+    ),
+    (
+        "anti-doping status without a verification date",
+        [
+            (("version",), 2),
+            (
+                ("compounds", 0, "anti_doping_statuses"),
+                [
+                    {
+                        "list_name": "Synthetic prohibited list",
+                        "status": "prohibited",
+                        "source_url": "https://anti-doping.example.org/synthetic",
+                    }
+                ],
+            ),
+        ],
+        said(
+            "compounds[0].anti_doping_statuses[0]", AntiDopingStatus, "anti_doping_status_sourced"
+        ),
+    ),
+    (
+        "jurisdiction used twice in one compound",
+        [
+            (("version",), 2),
+            (
+                ("compounds", 0, "regulatory_statuses"),
+                [
+                    {
+                        "jurisdiction": "Synthetic jurisdiction",
+                        "status": status,
+                        "source_name": "Synthetic register",
+                        "source_url": "https://regulator.example.org/synthetic",
+                        "verified_on": "2026-01-15",
+                    }
+                    for status in ("approved", "warning_list")
+                ],
+            ),
+        ],
+        "compounds[0].regulatory_statuses[1].jurisdiction: duplicate jurisdiction, already used "
+        "by compounds[0].regulatory_statuses[0]",
     ),
     (
         "dosing amount zero",
@@ -543,12 +637,24 @@ def test_a_name_taken_by_another_slug_in_the_database_is_reported():
 
 
 @pytest.mark.django_db
-def test_an_alias_of_a_compound_outside_the_document_is_reported():
-    make_compound(slug="synthetic-elsewhere", aliases=["synthetic alias a"])
+def test_an_alias_shared_with_a_compound_outside_the_document_imports():
+    elsewhere = make_compound(slug="synthetic-elsewhere", aliases=["synthetic alias a"])
 
-    errors = errors_of(valid_document())
+    import_document(valid_document())
 
-    assert errors == [said("compounds[0].aliases[0]", CompoundAlias, "alias_name_unique_ci")]
+    names = CompoundAlias.objects.filter(name__iexact="synthetic alias a")
+    assert sorted(a.compound.slug for a in names) == ["synthetic-a", elsewhere.slug]
+
+
+@pytest.mark.django_db
+def test_an_alias_shared_by_two_compounds_of_the_document_imports_for_both():
+    document = changed(valid_document(), (("compounds", 1, "aliases"), ["SYNTHETIC ALIAS A"]))
+
+    import_document(document)
+
+    assert list(Compound.objects.search("synthetic alias a").order_by("slug")) == list(
+        Compound.objects.filter(slug__in=["synthetic-a", "synthetic-b"]).order_by("slug")
+    )
 
 
 # The models' own rules, not the importer's --------------------------------------------------
@@ -826,6 +932,21 @@ def make_varied_data():
     make_dosing(compound, goal=goal, doses_per_week=None, route="subcutaneous", notes="N.")
     make_side_effect(compound, frequency="serious", description="Synthetic.")
     make_contraindication(compound, condition="children", note="Synthetic.")
+    make_dosing(
+        compound,
+        amount=Decimal("0.1"),
+        amount_max=Decimal("0.3"),
+        unit="g",
+        per_kg=True,
+        frequency="",
+        doses_per_week=None,
+        route="not_reported",
+        timing="Synthetic timing, at bedtime",
+    )
+    make_regulatory_status(compound, regulator="Synthetic regulator", status_detail="Synthetic.")
+    make_regulatory_status(compound, status="approved", verified_on=date(2025, 12, 31))
+    make_anti_doping_status(compound)
+    make_anti_doping_status(other, list_class="", status="monitored")
     make_rating(compound, goal, tier_number=1, last_reviewed=date(2025, 1, 2))
     meta = make_study(Study.Design.META_ANALYSIS, n=1234, year=2020, pmid="0", url="")
     make_finding(compound, goal, study=meta, p_value=Decimal("0.000100"), p_value_is_bound=True)
@@ -907,6 +1028,8 @@ def test_every_model_field_has_a_place_in_the_format():
         Dosing: interchange.DOSING_FIELDS,
         SideEffect: interchange.SIDE_EFFECT_FIELDS,
         Contraindication: interchange.CONTRAINDICATION_FIELDS,
+        RegulatoryStatus: interchange.REGULATORY_STATUS_FIELDS,
+        AntiDopingStatus: interchange.ANTI_DOPING_STATUS_FIELDS,
         Interaction: (*interchange.INTERACTION_FIELDS, "compound_a", "compound_b"),
         Rating: interchange.RATING_FIELDS,
         Study: interchange.STUDY_FIELDS,
@@ -944,6 +1067,7 @@ def test_the_documentation_names_every_field():
     docs = DOCS_FILE.read_text(encoding="utf-8")
     names = {"format", "version", "compounds", "aliases", "dosing", "side_effects", "findings"}
     names |= {"contraindications", "offers", *SECTIONS}
+    names |= {"regulatory_statuses", "anti_doping_statuses"}
     for spec in (
         interchange.GOAL_FIELDS,
         interchange.TIER_FIELDS,
@@ -951,6 +1075,8 @@ def test_the_documentation_names_every_field():
         interchange.DOSING_FIELDS,
         interchange.SIDE_EFFECT_FIELDS,
         interchange.CONTRAINDICATION_FIELDS,
+        interchange.REGULATORY_STATUS_FIELDS,
+        interchange.ANTI_DOPING_STATUS_FIELDS,
         interchange.INTERACTION_FIELDS,
         interchange.RATING_FIELDS,
         interchange.STUDY_FIELDS,
@@ -1154,3 +1280,64 @@ def test_loads_rejects_nan_and_infinity():
         with pytest.raises(ValidationFailed, match="not allowed"):
             loads(text)
     assert math.isclose(loads("1.5"), 1.5)
+
+
+@pytest.mark.django_db
+def test_a_dose_range_per_kg_with_a_timing_round_trips():
+    compound = make_compound()
+    make_dosing(
+        compound,
+        amount=Decimal("1"),
+        amount_max=Decimal("3"),
+        unit="g",
+        per_kg=True,
+        frequency="",
+        route="not_reported",
+        timing="Synthetic timing: with meals",
+    )
+    first = dumps(export_document())
+
+    wipe_database()
+    import_document(loads(first))
+
+    dosing = Dosing.objects.get()
+    assert (dosing.amount, dosing.amount_max, dosing.unit, dosing.per_kg) == (1, 3, "g", True)
+    assert (dosing.frequency, dosing.route) == ("", "not_reported")
+    assert dosing.timing == "Synthetic timing: with meals"
+    assert dumps(export_document()) == first
+
+
+@pytest.mark.django_db
+def test_regulatory_and_anti_doping_statuses_round_trip_in_their_compound():
+    compound = make_compound()
+    make_regulatory_status(compound, jurisdiction="Synthetic jurisdiction", regulator="SYN")
+    make_anti_doping_status(compound, list_name="Synthetic prohibited list")
+    first = dumps(export_document())
+    [entry] = loads(first)["compounds"]
+    assert [r["jurisdiction"] for r in entry["regulatory_statuses"]] == ["Synthetic jurisdiction"]
+    assert entry["anti_doping_statuses"][0]["verified_on"] == "2026-01-15"
+
+    wipe_database()
+    report = import_document(loads(first))
+
+    assert report.counts["regulatory_statuses"].created == 1
+    assert report.counts["anti_doping_statuses"].created == 1
+    assert dumps(export_document()) == first
+    assert import_document(loads(first)).changed == 0
+
+
+@pytest.mark.django_db
+def test_a_compounds_statuses_are_authoritative():
+    compound = make_compound()
+    make_regulatory_status(compound)
+    make_anti_doping_status(compound)
+    document = export_document()
+    document["compounds"][0]["regulatory_statuses"] = []
+    del document["compounds"][0]["anti_doping_statuses"]
+
+    report = import_document(document)
+
+    assert report.counts["regulatory_statuses"].deleted == 1
+    assert report.counts["anti_doping_statuses"].deleted == 1
+    assert not RegulatoryStatus.objects.exists()
+    assert not AntiDopingStatus.objects.exists()

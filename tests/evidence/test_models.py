@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
 from evidence.models import (
+    AntiDopingStatus,
     Article,
     Compound,
     CompoundAlias,
@@ -25,6 +26,8 @@ from evidence.models import (
     Offer,
     OfferClicks,
     Rating,
+    RegulatoryStatus,
+    Route,
     SideEffect,
     Study,
     Tier,
@@ -34,6 +37,7 @@ from evidence.models import (
 )
 from evidence.stats import Favours
 from tests.factories import (
+    make_anti_doping_status,
     make_clicks,
     make_compound,
     make_contraindication,
@@ -42,6 +46,7 @@ from tests.factories import (
     make_goal,
     make_offer,
     make_rating,
+    make_regulatory_status,
     make_side_effect,
     make_study,
     make_vendor,
@@ -128,11 +133,133 @@ def test_article_slug_is_unique():
 # Compounds and what hangs off them
 
 
-def test_alias_is_unique_case_insensitively():
-    make_compound(aliases=["Zadaxin"])
+def test_an_alias_is_unique_within_its_compound_case_insensitively():
+    compound = make_compound(aliases=["Synthetic alias B3"])
+    with refused_by("alias_name_unique_per_compound_ci"):
+        CompoundAlias.objects.create(compound=compound, name="SYNTHETIC ALIAS b3")
+
+
+def test_an_alias_may_name_several_compounds():
+    make_compound(aliases=["Synthetic alias B3"])
     other = make_compound()
-    with refused_by("alias_name_unique_ci"):
-        CompoundAlias.objects.create(compound=other, name="ZADAXIN")
+
+    CompoundAlias(compound=other, name="synthetic alias b3").full_clean()
+    CompoundAlias.objects.create(compound=other, name="synthetic alias b3")
+
+    assert CompoundAlias.objects.filter(name__iexact="synthetic alias b3").count() == 2
+
+
+def test_a_dose_range_cannot_end_below_its_start():
+    compound = make_compound()
+    make_dosing(compound, amount=D(1), amount_max=D(1))
+    with refused_by("dosing_range_ordered"):
+        make_dosing(compound, amount=D(3), amount_max=D(1))
+
+
+def test_a_dose_range_below_its_start_is_refused_in_plain_words():
+    dosing = Dosing(compound=make_compound(), amount=D(3), amount_max=D(1), unit="g", route="oral")
+    with pytest.raises(ValidationError) as refusal:
+        dosing.full_clean()
+    assert refusal.value.messages == [
+        "The high end of a dose range cannot be below its low end (the amount)."
+    ]
+
+
+def test_frequency_and_route_may_be_not_reported():
+    dosing = Dosing(
+        compound=make_compound(),
+        amount=D(1),
+        unit="g",
+        frequency="",
+        route=Route.NOT_REPORTED,
+    )
+    dosing.full_clean()
+    dosing.save()
+    assert dosing.get_route_display() == "Route not reported"
+
+
+def test_route_not_reported_is_not_an_injection():
+    assert Route.NOT_REPORTED not in Route.injections()
+
+
+# Regulatory and sport status
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [{"source_name": ""}, {"source_url": ""}, {"verified_on": None}],
+    ids=["source name", "source URL", "verification date"],
+)
+def test_a_regulatory_status_without_its_source_or_date_is_refused(missing):
+    with refused_by("regulatory_status_sourced"):
+        make_regulatory_status(make_compound(), **missing)
+
+
+@pytest.mark.parametrize(
+    "missing", [{"source_url": ""}, {"verified_on": None}], ids=["source URL", "date"]
+)
+def test_an_anti_doping_status_without_its_source_or_date_is_refused(missing):
+    with refused_by("anti_doping_status_sourced"):
+        make_anti_doping_status(make_compound(), **missing)
+
+
+def test_a_regulatory_status_without_a_source_is_refused_in_plain_words():
+    status = RegulatoryStatus(
+        compound=make_compound(),
+        jurisdiction="Synthetic jurisdiction",
+        status=RegulatoryStatus.Status.NOT_APPROVED,
+    )
+    with pytest.raises(ValidationError) as refusal:
+        status.full_clean()
+    assert refusal.value.messages == [
+        "A regulatory status needs its source (a name and an https:// URL) and the date it "
+        "was verified."
+    ]
+
+
+def test_an_anti_doping_status_without_a_date_is_refused_in_plain_words():
+    status = AntiDopingStatus(
+        compound=make_compound(),
+        list_name="Synthetic prohibited list",
+        status=AntiDopingStatus.Status.MONITORED,
+        source_url="https://anti-doping.example.org/synthetic",
+    )
+    with pytest.raises(ValidationError) as refusal:
+        status.full_clean()
+    assert refusal.value.messages == [
+        "An anti-doping status needs its source (an https:// URL) and the date it was verified."
+    ]
+
+
+def test_a_status_source_must_be_https():
+    status = RegulatoryStatus(
+        compound=make_compound(),
+        jurisdiction="Synthetic jurisdiction",
+        status=RegulatoryStatus.Status.APPROVED,
+        source_name="Synthetic register",
+        source_url="http://regulator.example.org/synthetic",
+        verified_on=date(2026, 1, 15),
+    )
+    with pytest.raises(ValidationError) as refusal:
+        status.full_clean()
+    assert refusal.value.message_dict == {"source_url": ["Enter a well-formed https:// URL."]}
+
+
+def test_a_regulatory_status_of_other_needs_the_sources_words():
+    with refused_by("regulatory_status_other_explained"):
+        make_regulatory_status(make_compound(), status=RegulatoryStatus.Status.OTHER)
+
+
+def test_a_compound_has_one_regulatory_status_per_jurisdiction():
+    status = make_regulatory_status(make_compound())
+    with refused_by("regulatory_status_unique_jurisdiction"):
+        make_regulatory_status(status.compound, jurisdiction=status.jurisdiction)
+
+
+def test_a_compound_has_one_status_per_anti_doping_list():
+    status = make_anti_doping_status(make_compound())
+    with refused_by("anti_doping_status_unique_list"):
+        make_anti_doping_status(status.compound, list_name=status.list_name)
 
 
 def test_dosing_amount_must_be_positive():
@@ -652,6 +779,16 @@ def test_derived_significance_survives_the_round_trip_through_the_database(compo
 # Unit conversion
 
 
+def test_a_dose_range_costs_its_low_end():
+    dosing = Dosing(amount=D(1), amount_max=D(3), unit="g", doses_per_week=D(3))
+    assert dosing.milligrams_per_month == D(1000) * 3 * 52 / 12
+
+
+def test_a_dose_per_kg_of_body_weight_gives_no_monthly_amount():
+    dosing = Dosing(amount=D("0.3"), unit="g", per_kg=True, doses_per_week=D(7))
+    assert dosing.milligrams_per_month is None
+
+
 @pytest.mark.parametrize(
     ("amount", "unit", "doses_per_week", "expected"),
     [
@@ -827,6 +964,18 @@ STR_EXAMPLES = {
         lambda: make_contraindication(thymosin(), condition="organ_transplant"),
         "Thymosin alpha-1: Organ transplant recipient",
     ),
+    RegulatoryStatus: (
+        lambda: make_regulatory_status(
+            thymosin(), jurisdiction="Synthetic Republic", status="not_approved"
+        ),
+        "Thymosin alpha-1: not approved in Synthetic Republic",
+    ),
+    AntiDopingStatus: (
+        lambda: make_anti_doping_status(
+            thymosin(), list_name="Synthetic prohibited list", list_class="Synthetic class S0"
+        ),
+        "Thymosin alpha-1: prohibited, Synthetic prohibited list (Synthetic class S0)",
+    ),
     Interaction: (
         lambda: Interaction.objects.create(
             compound_a=thymosin(),
@@ -879,6 +1028,23 @@ def test_every_model_reads_well_as_text(model):
     make, expected = STR_EXAMPLES[model]
     made = make()
     assert str(model.objects.get(pk=made.pk)) == expected
+
+
+def test_a_dose_range_per_kg_with_timing_reads_well():
+    dosing = make_dosing(
+        make_compound("Synthetic creatine"),
+        amount=D(1),
+        amount_max=D(3),
+        unit="g",
+        per_kg=True,
+        frequency="",
+        route="oral",
+        timing="at bedtime",
+    )
+    assert (
+        str(Dosing.objects.get(pk=dosing.pk))
+        == "Synthetic creatine: 1–3 g per kg, oral, at bedtime"
+    )
 
 
 def test_goal_is_optional_in_a_dosing_name():

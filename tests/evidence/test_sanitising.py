@@ -14,6 +14,7 @@ from evidence.models import (
     Study,
 )
 from tests.factories import (
+    make_anti_doping_status,
     make_compound,
     make_contraindication,
     make_dosing,
@@ -21,6 +22,7 @@ from tests.factories import (
     make_goal,
     make_offer,
     make_rating,
+    make_regulatory_status,
     make_side_effect,
     make_study,
     make_vendor,
@@ -111,6 +113,8 @@ def poisoned():
         make_dosing(compound, goal=goal),
         make_side_effect(compound),
         make_contraindication(compound),
+        make_regulatory_status(compound),
+        make_anti_doping_status(compound),
         interaction,
         rating,
         rating.tier,

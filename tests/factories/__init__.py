@@ -3,12 +3,14 @@
 Every name made here is marked synthetic, so test data can never pass for real evidence.
 """
 
+from datetime import date
 from decimal import Decimal
 from itertools import count
 
 from django.utils import timezone
 
 from evidence.models import (
+    AntiDopingStatus,
     Compound,
     CompoundAlias,
     Contraindication,
@@ -18,6 +20,7 @@ from evidence.models import (
     Offer,
     OfferClicks,
     Rating,
+    RegulatoryStatus,
     SideEffect,
     Study,
     Tier,
@@ -108,6 +111,28 @@ def make_side_effect(compound, frequency=SideEffect.Frequency.COMMON, **fields) 
 
 def make_contraindication(compound, condition="pregnancy", **fields) -> Contraindication:
     return Contraindication.objects.create(compound=compound, condition=condition, **fields)
+
+
+def make_regulatory_status(compound, **fields) -> RegulatoryStatus:
+    """A sourced, dated status with a synthetic jurisdiction and an example.org source."""
+    i = _next()
+    fields.setdefault("jurisdiction", f"Synthetic jurisdiction {i}")
+    fields.setdefault("status", RegulatoryStatus.Status.WARNING_LIST)
+    fields.setdefault("source_name", f"Synthetic regulator notice {i}")
+    fields.setdefault("source_url", f"https://regulator.example.org/synthetic-notice-{i}")
+    fields.setdefault("verified_on", date(2026, 1, 15))
+    return RegulatoryStatus.objects.create(compound=compound, **fields)
+
+
+def make_anti_doping_status(compound, **fields) -> AntiDopingStatus:
+    """A sourced, dated place on a synthetic anti-doping list."""
+    i = _next()
+    fields.setdefault("list_name", f"Synthetic prohibited list {i}")
+    fields.setdefault("list_class", "Synthetic class S0")
+    fields.setdefault("status", AntiDopingStatus.Status.PROHIBITED)
+    fields.setdefault("source_url", f"https://anti-doping.example.org/synthetic-list-{i}")
+    fields.setdefault("verified_on", date(2026, 1, 15))
+    return AntiDopingStatus.objects.create(compound=compound, **fields)
 
 
 def make_vendor(name=None, **fields) -> Vendor:

@@ -18,6 +18,7 @@ from evidence.models import (
     Vendor,
 )
 from tests.factories import (
+    make_anti_doping_status,
     make_compound,
     make_contraindication,
     make_dosing,
@@ -25,6 +26,7 @@ from tests.factories import (
     make_goal,
     make_offer,
     make_rating,
+    make_regulatory_status,
     make_side_effect,
     make_study,
     make_vendor,
@@ -53,6 +55,8 @@ def example_compound() -> Compound:
     make_dosing(compound, goal=make_goal())
     make_side_effect(compound)
     make_contraindication(compound)
+    make_regulatory_status(compound)
+    make_anti_doping_status(compound)
     return compound
 
 
@@ -106,6 +110,8 @@ EXAMPLES = {
     "dosing": lambda: make_dosing(make_compound(), goal=make_goal()),
     "sideeffect": lambda: make_side_effect(make_compound()),
     "contraindication": lambda: make_contraindication(make_compound()),
+    "regulatorystatus": lambda: make_regulatory_status(make_compound()),
+    "antidopingstatus": lambda: make_anti_doping_status(make_compound()),
     "interaction": example_interaction,
     "rating": make_rating,
     "study": example_study,

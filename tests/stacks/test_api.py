@@ -1,6 +1,7 @@
 """The read-only JSON API: shapes, errors that name the parameter, and the OpenAPI document."""
 
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -8,12 +9,15 @@ from openapi_spec_validator import validate
 
 from evidence.models import Condition, Tier
 from tests.factories import (
+    make_anti_doping_status,
     make_compound,
     make_contraindication,
+    make_dosing,
     make_finding,
     make_goal,
     make_rated_compound,
     make_rating,
+    make_regulatory_status,
 )
 
 pytestmark = pytest.mark.django_db
@@ -169,6 +173,68 @@ def test_compound_has_ratings_and_findings_with_derived_significance(client):
         "Synthetic complete response": True,
         "Synthetic virologic response": False,
     }
+
+
+def test_compound_carries_its_dosing_ranges_and_sourced_dated_statuses(client):
+    compound = make_compound()
+    make_dosing(
+        compound,
+        amount=Decimal(1),
+        amount_max=Decimal(3),
+        unit="g",
+        per_kg=True,
+        frequency="",
+        route="not_reported",
+        timing="Synthetic timing: at bedtime",
+    )
+    make_regulatory_status(
+        compound,
+        jurisdiction="Synthetic jurisdiction",
+        regulator="Synthetic regulator",
+        status="warning_list",
+        source_name="Synthetic notice",
+        source_url="https://regulator.example.org/synthetic-notice",
+        verified_on=date(2026, 1, 15),
+    )
+    make_anti_doping_status(
+        compound,
+        list_name="Synthetic prohibited list",
+        list_class="Synthetic class S0",
+        source_url="https://anti-doping.example.org/synthetic-list",
+        verified_on=date(2026, 2, 1),
+    )
+
+    body = client.get(f"/api/compounds/{compound.slug}/").json()
+
+    [dosing] = body["dosing"]
+    assert {k: dosing[k] for k in ("amount", "amount_max", "unit", "per_kg")} == {
+        "amount": "1.0000",
+        "amount_max": "3.0000",
+        "unit": "g",
+        "per_kg": True,
+    }
+    assert (dosing["frequency"], dosing["route"]) == ("", "not_reported")
+    assert dosing["timing"] == "Synthetic timing: at bedtime"
+    assert body["regulatory_statuses"] == [
+        {
+            "jurisdiction": "Synthetic jurisdiction",
+            "regulator": "Synthetic regulator",
+            "status": "warning_list",
+            "status_detail": "",
+            "source_name": "Synthetic notice",
+            "source_url": "https://regulator.example.org/synthetic-notice",
+            "verified_on": "2026-01-15",
+        }
+    ]
+    assert body["anti_doping_statuses"] == [
+        {
+            "list_name": "Synthetic prohibited list",
+            "list_class": "Synthetic class S0",
+            "status": "prohibited",
+            "source_url": "https://anti-doping.example.org/synthetic-list",
+            "verified_on": "2026-02-01",
+        }
+    ]
 
 
 def test_unpublished_or_unknown_compound_is_404(client):

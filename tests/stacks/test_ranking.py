@@ -92,6 +92,37 @@ def test_no_injections_excludes_compounds_only_given_by_injection():
     assert "Only given by injection" in ranking.excluded[0].reasons[0]
 
 
+def test_a_route_not_reported_is_not_an_injection():
+    goal = make_goal()
+    unknown = make_rated_compound(goal)
+    make_dosing(unknown, route="not_reported")
+    partly_unknown = make_rated_compound(goal)
+    make_dosing(partly_unknown, route="subcutaneous")
+    make_dosing(partly_unknown, route="not_reported")
+    ranking = rank_goal(goal, Constraints(no_injections=True))
+    assert sorted(slugs(ranking.ranked)) == sorted([unknown.slug, partly_unknown.slug])
+
+
+def test_a_dose_range_is_costed_at_its_low_end():
+    goal = make_goal()
+    ranged = make_rated_compound(goal)
+    make_dosing(ranged, amount=Decimal(1), amount_max=Decimal(3), doses_per_week=Decimal(7))
+    make_offer(ranged, price=Decimal("10.00"), amount_per_unit=Decimal(10))  # 1 USD/mg
+    ranking = rank_goal(goal, Constraints(monthly_budget=Decimal(50)))
+    assert slugs(ranking.ranked) == [ranged.slug]
+    assert ranking.ranked[0].monthly_cost == Decimal("30.33")  # 1 mg a day, not 3
+
+
+def test_a_dose_per_kg_of_body_weight_gives_no_cost_estimate():
+    goal = make_goal()
+    per_kg = make_rated_compound(goal)
+    make_dosing(per_kg, amount=Decimal("0.1"), unit="mg", per_kg=True, doses_per_week=Decimal(7))
+    make_offer(per_kg, price=Decimal("10.00"), amount_per_unit=Decimal(10))
+    ranking = rank_goal(goal, Constraints(monthly_budget=Decimal(50)))
+    assert ranking.ranked == ()
+    assert ranking.excluded[0].reasons == ("Monthly cost cannot be estimated in USD",)
+
+
 def test_kind_and_minimum_tier_exclude_with_reasons():
     goal = make_goal()
     peptide = make_rated_compound(goal, kind="peptide", tier_number=2)

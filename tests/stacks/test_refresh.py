@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evidence.batch import bulk_edit
-from evidence.models import Finding, Rating, SideEffect, Study, Tier
+from evidence.models import Dosing, Finding, Rating, SideEffect, Study, Tier
 from stacks.models import GoalScore
 from stacks.refresh import rescore_all, score_rows
 from tests.factories import (
@@ -91,6 +91,12 @@ EDITS = {
     "delete a study": lambda g, c: first(Study.objects.filter(findings__compound=c[1])).delete(),
     "add a serious side effect": lambda g, c: make_side_effect(c[0], SideEffect.Frequency.SERIOUS),
     "add an oral dose": lambda g, c: make_dosing(c[0], route="oral", amount=Decimal(3)),
+    "make a dose per kg of body weight": lambda g, c: _set(
+        first(Dosing.objects.filter(compound=c[1])), per_kg=True
+    ),
+    "report a dose's route as not reported": lambda g, c: _set(
+        first(Dosing.objects.filter(compound=c[0])), route="not_reported"
+    ),
     "unpublish a compound": lambda g, c: _set(c[1], published=False),
     "rename a compound": lambda g, c: _set(c[2], name=f"Synthetic renamed {c[2].pk}"),
     "rate a studied compound": lambda g, c: (

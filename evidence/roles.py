@@ -19,6 +19,7 @@ EVIDENCE_MODELS = [
     "study",
     "finding",
     "article",
+    "source",
 ]
 VENDOR_MODELS = ["vendor", "offer"]
 

@@ -22,6 +22,7 @@ from tests.factories import (
     make_offer,
     make_rating,
     make_side_effect,
+    make_source,
     make_study,
     make_vendor,
 )
@@ -32,7 +33,7 @@ PAYLOAD = (
     '<script>alert(1)</script><img src=x onerror="alert(2)">'
     '<a href="javascript:alert(3)">x</a>[md](javascript:alert(4))'
 )
-NOT_TEXT = {"slug", "key", "url", "website", "pmid", "doi"}
+NOT_TEXT = {"slug", "key", "url", "website", "pmid", "doi", "licence_url"}
 
 
 def free_text_fields(model) -> list[models.Field]:
@@ -91,7 +92,8 @@ def poisoned():
     compound = make_compound(aliases=["Synthetic alias"])
     other = make_compound()
     rating = make_rating(compound, goal, 3)
-    study = make_study(design=Study.Design.META_ANALYSIS)
+    source = make_source()
+    study = make_study(design=Study.Design.META_ANALYSIS, source=source)
     finding = make_finding(
         compound, goal, study=study, comparator="active", comparator_compound=other
     )
@@ -114,6 +116,7 @@ def poisoned():
         interaction,
         rating,
         rating.tier,
+        source,
         study,
         finding,
         article,

@@ -26,6 +26,7 @@ from tests.factories import (
     make_offer,
     make_rating,
     make_side_effect,
+    make_source,
     make_study,
     make_vendor,
 )
@@ -113,6 +114,7 @@ EXAMPLES = {
         make_compound(), make_goal(), comparator="active", comparator_compound=make_compound()
     ),
     "article": example_article,
+    "source": lambda: make_study(source=make_source()).source,
     "vendor": example_vendor,
     "offer": lambda: make_offer(make_compound()),
 }

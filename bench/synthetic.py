@@ -858,9 +858,8 @@ def _studies(plan: _Plan, sizes: Sizes, seed: int, writer: _Writer, progress: Pr
                     "year": _year(rng) if rng.random() < 0.9 else None,
                     "pmid": "",  # any number would be some real paper's PMID
                     "doi": f"10.5555/synthetic.{number}" if link < 0.5 else "",
-                    "url": f"https://example.com/synthetic-studies/{number}"
-                    if 0.5 <= link < 0.8
-                    else "",
+                    # Every study is citable (the study_citable constraint).
+                    "url": f"https://example.com/synthetic-studies/{number}" if link >= 0.5 else "",
                 }
             )
         writer.write(Study, rows)

@@ -37,6 +37,7 @@ from evidence.models import (
     Rating,
     RegulatoryStatus,
     SideEffect,
+    Source,
     Study,
     Tier,
     Vendor,
@@ -448,6 +449,9 @@ class FindingInline(admin.TabularInline):
         "higher_is_better",
         "direction",
         "significance",
+        "source_record_id",
+        "contributor",
+        "quote",
     ]
     readonly_fields = ["significance"]
     autocomplete_fields = ["compound", "goal", "comparator_compound"]
@@ -461,11 +465,70 @@ class FindingInline(admin.TabularInline):
 
 @admin.register(Study)
 class StudyAdmin(EvidenceAdmin):
-    list_display = ["title", "design", "n", "trial_count", "year"]
-    list_filter = ["design"]
-    search_fields = ["title", "population", "pmid", "doi"]
+    list_display = ["__str__", "design", "n", "trial_count", "year", "source", "reviewed"]
+    list_filter = ["reviewed", "design", "source"]
+    list_select_related = ["source"]
+    search_fields = [
+        "title",
+        "slug",
+        "population",
+        "pmid",
+        "doi",
+        "source_record_id",
+        "contributor",
+        "source__name",
+        "reported_in__title",
+    ]
     prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["source", "reported_in"]
+    actions = ["mark_reviewed"]
     inlines = [FindingInline]
+
+    @admin.action(description="Mark selected studies as reviewed", permissions=["change"])
+    def mark_reviewed(self, request, queryset):
+        # One save per study rather than one UPDATE, so each review is in the history.
+        changed = 0
+        for study in queryset.filter(reviewed=False).select_related(None):
+            study.reviewed = True
+            study.save(update_fields=["reviewed"])
+            changed += 1
+        self.message_user(
+            request,
+            ngettext("%d study marked as reviewed.", "%d studies marked as reviewed.", changed)
+            % changed,
+        )
+
+
+# Provenance: the datasets and publications evidence was taken from
+
+
+class SourceStudyInline(admin.TabularInline):
+    """The studies taken from a source, listed for reference; each is edited on its own page."""
+
+    model = Study
+    fields = ["title", "design", "source_record_id", "contributor", "reviewed"]
+    readonly_fields = fields
+    show_change_link = True
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "studies taken from this source"
+
+
+@admin.register(Source)
+class SourceAdmin(EvidenceAdmin):
+    list_display = ["name", "publisher", "licence", "version", "retrieved", "study_count"]
+    list_filter = ["licence", "attribution_required"]
+    search_fields = ["name", "slug", "publisher", "licence", "version"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [SourceStudyInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(study_count=count_of(Study, "source"))
+
+    @admin.display(description="Studies", ordering="study_count")
+    def study_count(self, source):
+        return source.study_count
 
 
 @admin.register(Finding)
@@ -482,7 +545,7 @@ class FindingAdmin(EvidenceAdmin):
     ]
     list_filter = ["measure", "comparator", "goal", "study__design"]
     list_select_related = ["compound", "goal", "study"]
-    search_fields = ["outcome", "compound__name", "study__title"]
+    search_fields = ["outcome", "compound__name", "study__title", "source_record_id", "quote"]
     autocomplete_fields = ["study", "compound", "goal", "comparator_compound"]
     readonly_fields = ["significance"]
 

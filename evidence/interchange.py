@@ -44,6 +44,7 @@ from evidence.models import (
     RegulatoryStatus,
     Route,
     SideEffect,
+    Source,
     Study,
     Tier,
     Vendor,
@@ -120,7 +121,15 @@ STUDY_FIELDS = (
     "pmid",
     "doi",
     "url",
+    "source",
+    "source_record_id",
+    "contributor",
+    "reported_in",
+    "reviewed",
 )
+# Provenance (version 2): a study's source, its record there, the article it is reported in,
+# and whether an editor has reviewed it. A version 1 study has none of these.
+V2_STUDY_FIELDS = {"source", "source_record_id", "contributor", "reported_in", "reviewed"}
 FINDING_FIELDS = (
     "compound",
     "goal",
@@ -139,14 +148,29 @@ FINDING_FIELDS = (
     "higher_is_better",
     "direction",
     "notes",
+    "source_record_id",
+    "contributor",
+    "quote",
 )
-V2_FINDING_FIELDS = {"direction"}
+V2_FINDING_FIELDS = {"direction", "source_record_id", "contributor", "quote"}
 # How a version 1 finding without figures reads in version 2, by its significance.
 V1_DIRECTION = {
     True: Finding.Direction.BENEFIT,
     False: Finding.Direction.NO_DIFFERENCE,
     None: Finding.Direction.UNCLEAR,
 }
+SOURCE_FIELDS = (
+    "slug",
+    "name",
+    "publisher",
+    "url",
+    "licence",
+    "licence_url",
+    "version",
+    "retrieved",
+    "attribution",
+    "attribution_required",
+)
 ARTICLE_FIELDS = ("slug", "compound", "goal", "title", "body", "last_updated", "published")
 VENDOR_FIELDS = (
     "slug",
@@ -181,10 +205,12 @@ SECTIONS = (
     "compounds",
     "interactions",
     "ratings",
+    "sources",
     "studies",
     "articles",
     "vendors",
 )
+V2_SECTIONS = {"sources"}
 # Kinds in the import report, in the order the summary names them.
 KINDS = (
     "goals",
@@ -198,13 +224,14 @@ KINDS = (
     "anti_doping_statuses",
     "interactions",
     "ratings",
+    "sources",
     "studies",
     "findings",
     "articles",
     "vendors",
     "offers",
 )
-KEY_FIELD = {Goal: "slug", Compound: "slug", Tier: "number"}
+KEY_FIELD = {Goal: "slug", Compound: "slug", Tier: "number", Source: "slug", Article: "slug"}
 
 # The document's own syntax for decimals and dates; the model fields parse what it admits.
 DECIMAL_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
@@ -343,7 +370,7 @@ def export_document() -> dict:
     )
     interactions = Interaction.objects.select_related("compound_a", "compound_b")
     ratings = Rating.objects.select_related("compound", "goal", "tier")
-    studies = Study.objects.prefetch_related(
+    studies = Study.objects.select_related("source", "reported_in").prefetch_related(
         models.Prefetch(
             "findings",
             Finding.objects.select_related("compound", "goal", "comparator_compound"),
@@ -417,6 +444,9 @@ def export_document() -> dict:
         "ratings": [
             _export_fields(r, RATING_FIELDS)
             for r in sorted(ratings, key=lambda r: (r.compound.slug, r.goal.slug))
+        ],
+        "sources": [
+            _export_fields(s, SOURCE_FIELDS) for s in sorted(Source.objects.all(), key=_slug)
         ],
         "studies": [study_entry(s) for s in sorted(studies, key=_slug)],
         "articles": [_export_fields(a, ARTICLE_FIELDS) for a in sorted(articles, key=_slug)],
@@ -514,6 +544,7 @@ LISTS = {
     "ratings": _List(
         Rating, RATING_FIELDS, ((("compound", "goal"), "rating for this compound and goal"),)
     ),
+    "sources": _List(Source, SOURCE_FIELDS, (SLUG, NAME)),
     "studies": _List(
         Study,
         STUDY_FIELDS,
@@ -569,6 +600,8 @@ class _Reader:
         if version == 1:
             self.upgrade_v1_findings(sections["studies"])
             self.refuse_v2_compound_fields(sections["compounds"])
+            self.upgrade_v1_studies(data, sections)
+        self.default_review_state(sections["studies"])
         self.check_references(sections)
         return _Document(sections)
 
@@ -605,6 +638,37 @@ class _Reader:
                 for name in sorted(V2_DOSING_FIELDS & dosing.item.keys()):
                     self.error(f"{dosing.path}.{name}", "unknown field in version 1")
                     dosing.ok = False
+
+    def upgrade_v1_studies(self, data: dict, sections: dict[str, list[_Entry]]) -> None:
+        """Version 1 had no provenance, no sources and no review state. A study without a
+        DOI, PMID or URL was known only through an article: it reads as reported in the one
+        article of the document about the compound its findings concern (with none, or
+        several, it stays unplaced and the model refuses it as uncited)."""
+        if "sources" in data:
+            self.error("sources", "unknown section in version 1")
+        articles_about: dict[str, list[str]] = {}
+        for article in sections["articles"]:
+            compound, slug = article.values.get("compound"), article.values.get("slug")
+            if compound and slug:
+                articles_about.setdefault(compound, []).append(slug)
+        for study in sections["studies"]:
+            for name in sorted(V2_STUDY_FIELDS & study.item.keys()):
+                self.error(f"{study.path}.{name}", "unknown field in version 1")
+                study.ok = False
+            values = study.values
+            if values.get("doi") or values.get("pmid") or values.get("url"):
+                continue
+            compounds = {f.values.get("compound") for f in study.children.get("findings", [])}
+            articles = {a for c in compounds if c for a in articles_about.get(c, [])}
+            if len(articles) == 1:
+                values["reported_in"] = articles.pop()
+
+    def default_review_state(self, studies: list[_Entry]) -> None:
+        """A study taken from an outside source is not reviewed unless the document says so
+        (an export of this site's own data always does)."""
+        for study in studies:
+            if "reviewed" not in study.item and study.values.get("source") is not None:
+                study.values["reviewed"] = False
 
     # Lists, entries and keys.
 
@@ -739,6 +803,8 @@ class _Reader:
             Goal: {e.values.get("slug") for e in sections["goals"]},
             Compound: {e.values.get("slug") for e in sections["compounds"]},
             Tier: {e.values.get("number") for e in sections["tiers"]},
+            Source: {e.values.get("slug") for e in sections["sources"]},
+            Article: {e.values.get("slug") for e in sections["articles"]},
         }
         for model, known in in_document.items():
             key = KEY_FIELD[model]
@@ -800,7 +866,13 @@ class _Writer:
     def __init__(self):
         self.report = ImportReport()
         self.errors: list[str] = []
-        self.objects: dict[type[models.Model], dict] = {Goal: {}, Tier: {}, Compound: {}}
+        self.objects: dict[type[models.Model], dict] = {
+            Goal: {},
+            Tier: {},
+            Compound: {},
+            Source: {},
+            Article: {},
+        }
 
     def write(self, document: _Document) -> ImportReport:
         sections = document.sections
@@ -820,6 +892,11 @@ class _Writer:
             self.interaction(entry)
         for entry in sections["ratings"]:
             self.upsert("ratings", Rating, entry, ("compound", "goal"))
+        # Sources and articles before the studies that name them as their provenance.
+        for entry in sections["sources"]:
+            self.remember(Source, entry, self.upsert("sources", Source, entry, ("slug",)))
+        for entry in sections["articles"]:
+            self.remember(Article, entry, self.upsert("articles", Article, entry, ("slug",)))
         for entry in sections["studies"]:
             study = self.upsert("studies", Study, entry, ("slug",))
             self.sync_children(
@@ -830,8 +907,6 @@ class _Writer:
                 entry.children["findings"],
                 ("compound", "goal", "outcome"),
             )
-        for entry in sections["articles"]:
-            self.upsert("articles", Article, entry, ("slug",))
         for entry in sections["vendors"]:
             vendor = self.upsert("vendors", Vendor, entry, ("slug",))
             self.sync_children(

@@ -599,6 +599,58 @@ class Rating(models.Model):
         return reverse("evidence_detail", args=[self.compound.slug, self.goal.slug])
 
 
+# Provenance -----------------------------------------------------------------------------------
+
+
+class Source(models.Model):
+    """A dataset or publication that evidence was taken from, with the licence it came under."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=160, unique=True, help_text="Stable key for imports.")
+    publisher = models.CharField(max_length=200, blank=True)
+    url = models.URLField(
+        max_length=500, blank=True, validators=[https_only], help_text="The source's home page."
+    )
+    licence = models.CharField(max_length=120, help_text='e.g. "CC BY 4.0".')
+    licence_url = models.URLField("licence URL", max_length=500, validators=[https_only])
+    version = models.CharField(
+        max_length=120, blank=True, help_text="The release, version or commit that was used."
+    )
+    retrieved = models.DateField(help_text="When this version was retrieved.")
+    attribution = models.TextField(
+        blank=True, help_text="The credit the licence asks for, shown wherever the source is."
+    )
+    attribution_required = models.BooleanField(
+        default=True, help_text="The licence requires the attribution to be shown."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(licence_url__startswith="https://"),
+                name="source_licence_url_https",
+                violation_error_message="The licence URL must be an https:// address.",
+            ),
+            models.CheckConstraint(
+                condition=Q(url="") | Q(url__startswith="https://"),
+                name="source_url_https",
+                violation_error_message="The source's address must be an https:// address.",
+            ),
+            models.CheckConstraint(
+                condition=Q(attribution_required=False) | ~Q(attribution=""),
+                name="source_attribution_given_when_required",
+                violation_error_message=(
+                    "The licence requires attribution: write the attribution text to show."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class Study(models.Model):
     class Design(models.TextChoices):
         META_ANALYSIS = "meta_analysis", "Meta-analysis of RCTs"
@@ -612,7 +664,9 @@ class Study(models.Model):
         NOT_REPORTED = "not_reported", "Design not reported"
 
     slug = models.SlugField(max_length=160, unique=True, help_text="Stable key for imports.")
-    title = models.CharField(max_length=300)
+    title = models.CharField(
+        max_length=300, blank=True, help_text="Leave empty when the source does not report it."
+    )
     design = models.CharField(max_length=20, choices=Design.choices)
     design_detail = models.CharField(
         max_length=200, blank=True, help_text='e.g. "propensity score-matched".'
@@ -633,12 +687,58 @@ class Study(models.Model):
     pmid = models.CharField("PMID", max_length=12, blank=True)
     doi = models.CharField("DOI", max_length=200, blank=True)
     url = models.URLField(max_length=500, blank=True)
+    # Provenance: where the study is known from when it has no citation of its own, or
+    # alongside one. A study is citable by at least one of these (a constraint below).
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="studies",
+        help_text="The dataset or publication this entry was taken from.",
+    )
+    source_record_id = models.CharField("record id in the source", max_length=200, blank=True)
+    contributor = models.CharField(
+        max_length=200, blank=True, help_text="Who entered the record in the source."
+    )
+    reported_in = models.ForeignKey(
+        "Article",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reported_studies",
+        help_text="For a study known only through an article: the article that reports it.",
+    )
+    reviewed = models.BooleanField(
+        "reviewed by an editor",
+        default=True,
+        help_text="Content imported from an outside source is not reviewed until an editor is.",
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         verbose_name_plural = "studies"
         constraints = [
+            models.CheckConstraint(
+                condition=~Q(doi="")
+                | ~Q(pmid="")
+                | ~Q(url="")
+                | Q(source__isnull=False)
+                | Q(reported_in__isnull=False),
+                name="study_citable",
+                violation_error_message=(
+                    "A study needs a citation (a DOI, PMID or URL) or its provenance (the "
+                    "source it was taken from, or the article it is reported in)."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(source__isnull=False) | Q(source_record_id="", contributor=""),
+                name="study_record_id_and_contributor_need_a_source",
+                violation_error_message=(
+                    "A record id or contributor belongs to a source: choose the source too."
+                ),
+            ),
             models.CheckConstraint(
                 condition=Q(n__isnull=True) | Q(n__gte=1),
                 name="study_n_positive",
@@ -660,7 +760,11 @@ class Study(models.Model):
         ]
 
     def __str__(self):
-        return self.title
+        return self.title or f"Untitled study ({self.slug})"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or "Title not reported"
 
     # The one definition of randomised evidence; scoring and every page read it here.
     RANDOMISED_DESIGNS = frozenset({Design.META_ANALYSIS, Design.RCT})
@@ -767,6 +871,12 @@ class Finding(models.Model):
         ),
     )
     notes = models.TextField(blank=True)
+    # Provenance within the study's source (the study names the source itself).
+    source_record_id = models.CharField("record id in the source", max_length=200, blank=True)
+    contributor = models.CharField(
+        max_length=200, blank=True, help_text="Who entered the record in the source."
+    )
+    quote = models.TextField(blank=True, help_text="The source's own words, verbatim.")
 
     history = HistoricalRecords()
 
@@ -993,6 +1103,11 @@ class Article(models.Model):
         if self.goal_id:
             return reverse("evidence_detail", args=[self.compound.slug, self.goal.slug])
         return self.compound.get_absolute_url()
+
+    @property
+    def is_published(self) -> bool:
+        """The row-level form of `ArticleQuerySet.published()`, for an article already read."""
+        return self.published and self.compound.published
 
 
 class VendorQuerySet(models.QuerySet):
@@ -1231,4 +1346,5 @@ CONTENT_MODELS = (
     Article,
     Vendor,
     Offer,
+    Source,
 )

@@ -21,6 +21,7 @@ EVIDENCE_MODELS = [
     "study",
     "finding",
     "article",
+    "source",
 ]
 VENDOR_MODELS = ["vendor", "offer"]
 

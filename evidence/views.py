@@ -265,7 +265,12 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
     rating = Rating.objects.filter(compound=compound, goal=goal).select_related("tier").first()
     findings = list(
         Finding.objects.filter(compound=compound, goal=goal)
-        .select_related("study", "comparator_compound")
+        .select_related(
+            "study__source",
+            "study__reported_in__compound",
+            "study__reported_in__goal",
+            "comparator_compound",
+        )
         # Natural keys, not ids: a restored backup lists the rows in the same order.
         .order_by("study__slug", "outcome")
     )
@@ -298,7 +303,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
     # The plot lists the findings in the same order as the table.
     forest_rows = [
         charts.ForestRow(
-            label=f"{row['finding'].outcome} ({entry['study'].title})",
+            label=f"{row['finding'].outcome} ({entry['study'].display_title})",
             kind=_forest_kind(row["finding"]),
             value=row["finding"].effect,
             ci_low=row["finding"].ci_low,
@@ -311,6 +316,12 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         for row in entry["findings"]
     ]
     sample_sizes = [e["study"].n for e in study_entries]
+    # Every source named on the page whose licence asks for attribution: credited once each.
+    attributions = {
+        e["study"].source.slug: e["study"].source
+        for e in study_entries
+        if e["study"].source and e["study"].source.attribution_required
+    }
     plottable = [row for row in forest_rows if charts.is_plottable(row)]
     article = (
         Article.objects.published()
@@ -345,6 +356,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
             for row in forest_rows
             if not charts.is_plottable(row)
         ],
+        "attributions": sorted(attributions.values(), key=lambda source: source.name),
         "article": article,
         "article_html": mark_safe(
             render_markdown(article.body, heading_offset=1)

@@ -204,9 +204,30 @@ class StackOut(Schema):
     cost_unknown_for: list[str]
 
 
-class StudyOut(Schema):
+class SourceOut(Schema):
+    slug: str
+    name: str
+    publisher: str
+    url: str
+    licence: str
+    licence_url: str
+    version: str = Field(description="The release, version or commit that was used.")
+    retrieved: date
+    attribution: str = Field(description="The credit the licence asks for.")
+    attribution_required: bool = Field(
+        description="The licence requires the attribution to be shown with the data."
+    )
+
+
+class ArticleRefOut(Schema):
     slug: str
     title: str
+    url: str | None = Field(description="The article's page; null while it is unpublished.")
+
+
+class StudyOut(Schema):
+    slug: str
+    title: str = Field(description='Empty when the source does not report it ("not reported").')
     design: str
     n: int | None
     trial_count: int | None
@@ -216,6 +237,13 @@ class StudyOut(Schema):
     pmid: str
     doi: str
     url: str
+    source: SourceOut | None = Field(description="The dataset or publication it was taken from.")
+    source_record_id: str
+    contributor: str
+    reported_in: ArticleRefOut | None = Field(
+        description="For a study known only through an article: that article."
+    )
+    reviewed: bool = Field(description="False until an editor has reviewed imported content.")
 
 
 class FindingOut(Schema):
@@ -236,6 +264,9 @@ class FindingOut(Schema):
     )
     significant: bool | None
     favours: str
+    source_record_id: str
+    contributor: str
+    quote: str = Field(description="The source's own words, verbatim; empty when none.")
 
 
 class RatingOut(Schema):
@@ -447,9 +478,12 @@ def _compound(slug: str) -> dict:
             ),
             Prefetch(
                 "findings",
-                queryset=Finding.objects.select_related("study", "goal").order_by(
-                    "study__slug", "goal__slug", "outcome"
-                ),
+                queryset=Finding.objects.select_related(
+                    "study__source",
+                    "study__reported_in__compound",
+                    "study__reported_in__goal",
+                    "goal",
+                ).order_by("study__slug", "goal__slug", "outcome"),
             ),
         )
         .filter(slug=slug)
@@ -494,7 +528,7 @@ def _compound(slug: str) -> dict:
         ],
         "findings": [
             {
-                "study": {k: getattr(f.study, k) for k in StudyOut.model_fields},
+                "study": _study(f.study),
                 "goal": f.goal.slug,
                 **{
                     k: getattr(f, k)
@@ -505,4 +539,25 @@ def _compound(slug: str) -> dict:
             }
             for f in compound.findings.all()
         ],
+    }
+
+
+STUDY_PROVENANCE = {"source", "reported_in"}
+
+
+def _study(study) -> dict:
+    """A study with its citation and provenance: the source, or the article it is reported in."""
+    source, article = study.source, study.reported_in
+    return {
+        **{k: getattr(study, k) for k in StudyOut.model_fields if k not in STUDY_PROVENANCE},
+        "source": None
+        if source is None
+        else {k: getattr(source, k) for k in SourceOut.model_fields},
+        "reported_in": None
+        if article is None
+        else {
+            "slug": article.slug,
+            "title": article.title,
+            "url": article.get_absolute_url() if article.is_published else None,
+        },
     }

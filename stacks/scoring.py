@@ -310,7 +310,7 @@ def facts_from_finding(finding: Finding) -> FindingFacts:
     study = finding.study
     return FindingFacts(
         study_slug=study.slug,
-        study_title=study.title,
+        study_title=study.display_title,
         design=study.design,
         n=study.n,
         trial_count=study.trial_count,

@@ -8,6 +8,7 @@ from django.db import connection
 
 from bench import synthetic
 from evidence.models import (
+    Article,
     Compound,
     CompoundAlias,
     Contraindication,
@@ -18,6 +19,7 @@ from evidence.models import (
     Offer,
     Rating,
     SideEffect,
+    Source,
     Study,
     Tier,
     Vendor,
@@ -46,7 +48,15 @@ GENERATED = [
     Finding,
 ]
 # How a row points at another one independently of database ids.
-NATURAL_KEYS = {Goal: "slug", Compound: "slug", Study: "slug", Vendor: "slug", Tier: "number"}
+NATURAL_KEYS = {
+    Goal: "slug",
+    Compound: "slug",
+    Study: "slug",
+    Vendor: "slug",
+    Tier: "number",
+    Source: "slug",
+    Article: "slug",
+}
 # The fields that name a synthetic object, all of which must say so.
 NAME_FIELDS = {
     Goal: ["name", "category"],

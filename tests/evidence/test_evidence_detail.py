@@ -45,13 +45,14 @@ def test_evidence_page_shows_rating_counts_studies_plot_and_article(client):
         "Interferon-alpha",
         "Not assessable",
         "https://pubmed.ncbi.nlm.nih.gov/12345678/",
-        "citation not given",
+        "https://example.com/synthetic-studies/",
         "Thymosin Alpha-1 for Liver Health",
         "1 April 2025",
         "<strong>immune</strong>",
     ]:
         assert text in html, text
     assert "alert('x')" not in html
+    assert "citation not given" not in html
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
     # 4 studies, 3 randomised (a meta-analysis and 2 RCTs), 199 + 468 + 316 + 690 participants.
     assert re.search(r'stat-value">4<.*?stud', html, re.S)

@@ -48,6 +48,7 @@ from evidence.models import (
     Rating,
     RegulatoryStatus,
     SideEffect,
+    Source,
     Study,
     Tier,
     Vendor,
@@ -64,6 +65,7 @@ from tests.factories import (
     make_rating,
     make_regulatory_status,
     make_side_effect,
+    make_source,
     make_study,
     make_vendor,
 )
@@ -196,7 +198,18 @@ def errors_of(document) -> list[str]:
 
 def wipe_database() -> None:
     """Empty every table the format covers, in an order the PROTECT foreign keys allow."""
-    for model in (Offer, Vendor, Article, Finding, Study, Rating, Interaction, Compound, Goal):
+    for model in (
+        Offer,
+        Vendor,
+        Finding,
+        Study,
+        Article,
+        Source,
+        Rating,
+        Interaction,
+        Compound,
+        Goal,
+    ):
         model.objects.all().delete()
     Tier.objects.all().delete()
 
@@ -971,7 +984,31 @@ def make_varied_data():
     Interaction.objects.create(
         compound_a=other, compound_b=compound, severity="moderate", note="Synthetic."
     )
-    Article.objects.create(compound=other, slug="synthetic-article", title="T", body="B")
+    article = Article.objects.create(compound=other, slug="synthetic-article", title="T", body="B")
+    # Provenance: a sourced, unreviewed study with an unreported title and a quoted finding,
+    # and a study known only through an article.
+    source = make_source(version="commit 0123abc", url="https://example.com/dataset")
+    make_source(attribution="", attribution_required=False)
+    sourced = make_study(
+        Study.Design.NOT_REPORTED,
+        n=None,
+        title="",
+        source=source,
+        source_record_id="synthetic-paper-7",
+        contributor="Synthetic contributor",
+        reviewed=False,
+    )
+    make_finding(
+        compound,
+        goal,
+        study=sourced,
+        measure=Finding.Measure.QUALITATIVE,
+        direction=Finding.Direction.HARM,
+        source_record_id="synthetic-claim-7a",
+        contributor="Synthetic contributor",
+        quote="Synthetic words, “verbatim”.",
+    )
+    make_finding(other, goal, study=make_study(reported_in=article))
     vendor = make_vendor(country="Synthetic country", active=False)
     make_offer(compound, vendor, price=Decimal("12.50"), currency="EUR", in_stock=False)
     make_clicks(make_offer(other, vendor, unit="IU", last_checked=date(2025, 3, 4)), 7)
@@ -987,6 +1024,153 @@ def test_export_then_import_into_an_empty_database_then_export_is_byte_identical
     import_document(loads(first))
 
     assert dumps(export_document()) == first
+
+
+@pytest.mark.django_db
+def test_every_provenance_field_survives_the_round_trip():
+    make_varied_data()
+    document = export_document()
+
+    [sourced] = [s for s in document["studies"] if s["source"]]
+    versions = {s["slug"]: s["version"] for s in document["sources"]}
+    assert versions[sourced["source"]] == "commit 0123abc"
+    assert sourced["title"] == ""
+    assert sourced["source_record_id"] == "synthetic-paper-7"
+    assert sourced["contributor"] == "Synthetic contributor"
+    assert sourced["reviewed"] is False
+    assert sourced["findings"][0]["quote"] == "Synthetic words, “verbatim”."
+    assert sourced["findings"][0]["source_record_id"] == "synthetic-claim-7a"
+    assert [s["reported_in"] for s in document["studies"] if s["reported_in"]] == [
+        "synthetic-article"
+    ]
+    text = dumps(document)
+    wipe_database()
+    import_document(loads(text))
+    assert dumps(export_document()) == text
+
+
+@pytest.mark.django_db
+def test_a_study_that_names_a_source_imports_as_not_yet_reviewed():
+    document = changed(
+        valid_document(),
+        (("version",), 2),
+        (
+            ("sources",),
+            [
+                {
+                    "slug": "synthetic-dataset",
+                    "name": "Synthetic dataset",
+                    "licence": "Synthetic licence",
+                    "licence_url": "https://example.com/licence",
+                    "retrieved": "2026-01-15",
+                    "attribution": "Synthetic dataset by Synthetic publisher.",
+                }
+            ],
+        ),
+        (("studies", 0, "source"), "synthetic-dataset"),
+        (("studies", 0, "source_record_id"), "synthetic-record-1"),
+    )
+    import_document(document)
+    study = Study.objects.get(slug="synthetic-study")
+    assert (study.source.slug, study.source_record_id, study.reviewed) == (
+        "synthetic-dataset",
+        "synthetic-record-1",
+        False,
+    )
+    # Without a source, a study is the site's own entry: reviewed.
+    import_document(
+        changed(
+            document,
+            (("studies", 0, "source"), None),
+            (("studies", 0, "source_record_id"), ""),
+            (("studies", 0, "url"), "https://example.com/synthetic"),
+        )
+    )
+    study.refresh_from_db()
+    assert study.reviewed is True
+
+
+@pytest.mark.django_db
+def test_a_version_1_study_without_a_citation_reads_as_reported_in_the_documents_article():
+    import_document(valid_document())
+
+    study = Study.objects.get(slug="synthetic-study")
+    assert study.reported_in.slug == "synthetic-article"
+    assert study.reviewed is True
+
+
+@pytest.mark.django_db
+def test_a_version_1_study_with_a_citation_has_no_reported_in():
+    import_document(changed(valid_document(), (("studies", 0, "doi"), "10.5555/synthetic")))
+
+    assert Study.objects.get(slug="synthetic-study").reported_in is None
+
+
+@pytest.mark.django_db
+def test_a_version_1_study_without_citation_or_article_is_refused_as_uncited():
+    errors = errors_of(changed(valid_document(), (("articles",), [])))
+
+    assert errors == [
+        "studies[0]: A study needs a citation (a DOI, PMID or URL) or its provenance (the "
+        "source it was taken from, or the article it is reported in)."
+    ]
+
+
+@pytest.mark.django_db
+def test_a_version_1_document_may_not_use_the_provenance_fields():
+    document = changed(
+        valid_document(),
+        (("sources",), []),
+        (("studies", 0, "reviewed"), False),
+        (("studies", 0, "findings", 0, "quote"), "Synthetic."),
+    )
+    errors = errors_of(document)
+
+    assert "sources: unknown section in version 1" in errors
+    assert "studies[0].reviewed: unknown field in version 1" in errors
+    assert "studies[0].findings[0].quote: unknown field in version 1" in errors
+
+
+@pytest.mark.django_db
+def test_a_study_naming_an_unknown_source_or_article_is_reported():
+    document = changed(
+        valid_document(),
+        (("version",), 2),
+        (("studies", 0, "source"), "no-such-source"),
+        (("studies", 0, "reported_in"), "no-such-article"),
+    )
+    errors = errors_of(document)
+
+    assert 'studies[0].source: unknown source "no-such-source"' in errors
+    assert 'studies[0].reported_in: unknown article "no-such-article"' in errors
+
+
+@pytest.mark.django_db
+def test_a_source_without_https_licence_or_required_attribution_is_refused():
+    document = changed(
+        valid_document(),
+        (("version",), 2),
+        (("studies", 0, "url"), "https://example.com/synthetic"),
+        (
+            ("sources",),
+            [
+                {
+                    "slug": "synthetic-dataset",
+                    "name": "Synthetic dataset",
+                    "licence": "Synthetic licence",
+                    "licence_url": "http://example.com/licence",
+                    "retrieved": "2026-01-15",
+                }
+            ],
+        ),
+    )
+    errors = errors_of(document)
+
+    assert "sources[0].licence_url: Enter a well-formed https:// URL." in errors
+    assert (
+        "sources[0]: The licence requires attribution: write the attribution text to show."
+        in errors
+    )
 
 
 @pytest.mark.django_db
@@ -1035,6 +1219,7 @@ def test_every_model_field_has_a_place_in_the_format():
         Study: interchange.STUDY_FIELDS,
         Finding: interchange.FINDING_FIELDS,
         Article: interchange.ARTICLE_FIELDS,
+        Source: interchange.SOURCE_FIELDS,
         Vendor: interchange.VENDOR_FIELDS,
         Offer: interchange.OFFER_FIELDS,
     }
@@ -1082,6 +1267,7 @@ def test_the_documentation_names_every_field():
         interchange.STUDY_FIELDS,
         interchange.FINDING_FIELDS,
         interchange.ARTICLE_FIELDS,
+        interchange.SOURCE_FIELDS,
         interchange.VENDOR_FIELDS,
         interchange.OFFER_FIELDS,
     ):

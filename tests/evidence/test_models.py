@@ -29,6 +29,7 @@ from evidence.models import (
     RegulatoryStatus,
     Route,
     SideEffect,
+    Source,
     Study,
     Tier,
     Unit,
@@ -48,6 +49,7 @@ from tests.factories import (
     make_rating,
     make_regulatory_status,
     make_side_effect,
+    make_source,
     make_study,
     make_vendor,
     tier,
@@ -921,6 +923,104 @@ def test_deleting_a_comparator_compound_keeps_the_finding(compound_and_goal):
     assert result.comparator_compound is None
 
 
+# Provenance: every study is citable, sources name their licence
+
+
+def test_a_study_with_no_citation_and_no_provenance_is_refused_with_a_plain_message():
+    study = Study(slug="synthetic-uncited", title="Synthetic uncited study", design="rct")
+    with pytest.raises(ValidationError) as refusal:
+        study.full_clean()
+    assert refusal.value.messages == [
+        "A study needs a citation (a DOI, PMID or URL) or its provenance (the source it was "
+        "taken from, or the article it is reported in)."
+    ]
+    with refused_by("study_citable"):
+        Study.objects.create(slug="synthetic-uncited", title="Synthetic uncited", design="rct")
+
+
+@pytest.mark.parametrize(
+    "citation",
+    [
+        {"doi": "10.5555/synthetic"},
+        {"pmid": "0"},
+        {"url": "https://example.com/synthetic"},
+        {"source": "a source"},
+        {"reported_in": "an article"},
+    ],
+    ids=lambda c: next(iter(c)),
+)
+def test_a_study_is_citable_by_any_one_citation_or_provenance(citation):
+    if "source" in citation:
+        citation = {"source": make_source()}
+    elif "reported_in" in citation:
+        citation = {
+            "reported_in": Article.objects.create(
+                compound=make_compound(), slug="synthetic-article", title="t", body="b"
+            )
+        }
+    study = Study(slug="synthetic-cited", design="rct", **citation)
+    study.full_clean()
+    study.save()
+
+
+def test_a_study_title_may_be_not_reported():
+    study = make_study(title="")
+    study.full_clean()
+    assert study.display_title == "Title not reported"
+    assert str(study) == f"Untitled study ({study.slug})"
+
+
+def test_a_record_id_or_contributor_needs_the_study_to_name_its_source():
+    with refused_by("study_record_id_and_contributor_need_a_source"):
+        make_study(source_record_id="synthetic-42")
+    with refused_by("study_record_id_and_contributor_need_a_source"):
+        make_study(contributor="Synthetic contributor")
+    make_study(source=make_source(), source_record_id="synthetic-42", contributor="Synthetic")
+
+
+def test_a_source_licence_url_must_be_https():
+    with refused_by("source_licence_url_https"):
+        make_source(licence_url="http://example.com/licence")
+    with pytest.raises(ValidationError) as refusal:
+        Source(
+            name="Synthetic",
+            slug="synthetic",
+            licence="L",
+            licence_url="http://example.com/l",
+            retrieved=date(2026, 1, 1),
+            attribution="A",
+        ).full_clean()
+    assert "licence_url" in refusal.value.message_dict
+
+
+def test_a_source_address_when_given_must_be_https():
+    with refused_by("source_url_https"):
+        make_source(url="http://example.com/dataset")
+
+
+def test_a_licence_that_requires_attribution_needs_the_attribution_text():
+    with refused_by("source_attribution_given_when_required"):
+        make_source(attribution="", attribution_required=True)
+    make_source(attribution="", attribution_required=False)
+
+
+def test_a_source_or_article_a_study_cites_cannot_be_deleted():
+    source = make_source()
+    make_study(source=source)
+    with pytest.raises(ProtectedError):
+        source.delete()
+    article = Article.objects.create(
+        compound=make_compound(), slug="synthetic-article", title="t", body="b"
+    )
+    make_study(reported_in=article)
+    with pytest.raises(ProtectedError):
+        article.delete()
+
+
+def test_staff_entered_studies_are_reviewed_by_default():
+    assert make_study().reviewed is True
+
+
 # Readable names
 
 
@@ -990,6 +1090,10 @@ STR_EXAMPLES = {
         "Thymosin alpha-1 for Liver health: Tier 2",
     ),
     Study: (study, "Synthetic trial of thymosin"),
+    Source: (
+        lambda: make_source("Synthetic open dataset"),
+        "Synthetic open dataset",
+    ),
     Finding: (
         lambda: make_finding(thymosin(), liver(), study=study(), outcome="Overall survival"),
         "Thymosin alpha-1 - Overall survival (Synthetic trial of thymosin)",

@@ -24,6 +24,7 @@ from tests.factories import (
     make_rating,
     make_regulatory_status,
     make_side_effect,
+    make_source,
     make_study,
     make_vendor,
 )
@@ -34,7 +35,7 @@ PAYLOAD = (
     '<script>alert(1)</script><img src=x onerror="alert(2)">'
     '<a href="javascript:alert(3)">x</a>[md](javascript:alert(4))'
 )
-NOT_TEXT = {"slug", "key", "url", "website", "pmid", "doi"}
+NOT_TEXT = {"slug", "key", "url", "website", "pmid", "doi", "licence_url"}
 
 
 def free_text_fields(model) -> list[models.Field]:
@@ -93,7 +94,8 @@ def poisoned():
     compound = make_compound(aliases=["Synthetic alias"])
     other = make_compound()
     rating = make_rating(compound, goal, 3)
-    study = make_study(design=Study.Design.META_ANALYSIS)
+    source = make_source()
+    study = make_study(design=Study.Design.META_ANALYSIS, source=source)
     finding = make_finding(
         compound, goal, study=study, comparator="active", comparator_compound=other
     )
@@ -118,6 +120,7 @@ def poisoned():
         interaction,
         rating,
         rating.tier,
+        source,
         study,
         finding,
         article,

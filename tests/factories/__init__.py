@@ -22,6 +22,7 @@ from evidence.models import (
     Rating,
     RegulatoryStatus,
     SideEffect,
+    Source,
     Study,
     Tier,
     Vendor,
@@ -68,10 +69,30 @@ def make_rating(compound=None, goal=None, tier_number=3, **fields) -> Rating:
     )
 
 
+def make_source(name=None, **fields) -> Source:
+    """A dataset under a licence that asks for attribution (synthetic, example.com)."""
+    i = _next()
+    name = name or f"Synthetic dataset {i}"
+    fields.setdefault("slug", f"synthetic-dataset-{i}")
+    fields.setdefault("publisher", "Synthetic publisher")
+    fields.setdefault("licence", "Synthetic licence 1.0")
+    fields.setdefault("licence_url", f"https://example.com/licences/synthetic-{i}")
+    fields.setdefault("retrieved", date(2026, 1, 15))
+    fields.setdefault("attribution", f"Synthetic dataset {i} by Synthetic publisher.")
+    return Source.objects.create(name=name, **fields)
+
+
+# Any one of these makes a study citable (the study_citable constraint).
+CITATION_FIELDS = ("doi", "pmid", "url", "source", "reported_in")
+
+
 def make_study(design=Study.Design.RCT, n=100, **fields) -> Study:
+    """A study; cited by a synthetic example.com URL unless given a citation or provenance."""
     i = _next()
     fields.setdefault("slug", f"synthetic-study-{i}")
     fields.setdefault("title", f"Synthetic study {i}")
+    if not any(fields.get(name) for name in CITATION_FIELDS):
+        fields["url"] = f"https://example.com/synthetic-studies/{i}"
     if design == Study.Design.META_ANALYSIS:
         fields.setdefault("trial_count", 3)
     return Study.objects.create(design=design, n=n, **fields)

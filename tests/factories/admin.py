@@ -28,6 +28,7 @@ from tests.factories import (
     make_rating,
     make_regulatory_status,
     make_side_effect,
+    make_source,
     make_study,
     make_vendor,
 )
@@ -119,6 +120,7 @@ EXAMPLES = {
         make_compound(), make_goal(), comparator="active", comparator_compound=make_compound()
     ),
     "article": example_article,
+    "source": lambda: make_study(source=make_source()).source,
     "vendor": example_vendor,
     "offer": lambda: make_offer(make_compound()),
 }

@@ -9,6 +9,7 @@ from tests.factories import (
     make_goal,
     make_offer,
     make_rating,
+    make_source,
     make_study,
     make_vendor,
 )
@@ -137,14 +138,22 @@ def build_catalogue(size: int):
 
 
 def build_evidence(size: int):
+    """size studies, cited in turn by a PMID, a source (one each) and an article."""
     compound, goal = make_compound(), make_goal()
     make_rating(compound, goal)
     comparator = make_compound()
-    for i in range(size):
-        study = make_study(pmid=str(1000 + i))
-        make_finding(compound, goal, study, comparator="active", comparator_compound=comparator)
-        make_finding(compound, goal, study, measure=Finding.Measure.QUALITATIVE)
-    Article.objects.create(
+    article = Article.objects.create(
         compound=compound, goal=goal, slug=f"article-{size}", title="A", body="B", published=True
     )
+    for i in range(size):
+        citation = [
+            {"pmid": str(1000 + i)},
+            {"source": make_source(), "source_record_id": f"record-{i}", "reviewed": False},
+            {"reported_in": article},
+        ][i % 3]
+        study = make_study(**citation)
+        make_finding(compound, goal, study, comparator="active", comparator_compound=comparator)
+        make_finding(
+            compound, goal, study, measure=Finding.Measure.QUALITATIVE, quote=f"Quote {i}."
+        )
     return compound, goal

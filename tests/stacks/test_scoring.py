@@ -16,10 +16,12 @@ from stacks.scoring import (
     FindingFacts,
     Outcome,
     classify,
+    facts_from_finding,
     score_evidence,
     size_factor,
     summarise,
 )
+from tests.factories import make_compound, make_finding, make_goal, make_study
 
 TIER_WEIGHTS = {1: 90, 2: 75, 3: 60, 4: 40, 5: 20}
 OBSERVATIONAL = [d for d in Study.Design.values if d not in Study.RANDOMISED_DESIGNS]
@@ -254,3 +256,10 @@ def test_a_summary_keeps_the_biggest_studies_and_the_same_total(tier, findings, 
         assert others.points == pytest.approx(sum(c.points for c in hidden), abs=0.01)
         smallest_shown = min(abs(c.points) for c in summary if c.kind == "study" and c.study_slug)
         assert all(abs(c.points) <= smallest_shown for c in hidden)
+
+
+@pytest.mark.django_db
+def test_a_study_without_a_title_is_explained_as_title_not_reported():
+    finding = make_finding(make_compound(), make_goal(), make_study(title=""))
+
+    assert facts_from_finding(finding).study_title == "Title not reported"

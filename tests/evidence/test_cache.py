@@ -226,7 +226,6 @@ def failing_cache(settings):
     }
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 finding 2: a cache outage answers 500")
 def test_pages_and_api_answers_are_rendered_while_the_cache_fails_and_it_is_logged_once(
     client, failing_cache, site, caplog
 ):

@@ -32,9 +32,6 @@ def broken_database(monkeypatch):
     monkeypatch.setattr(connection, "cursor", broken_cursor)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 13 finding 2: healthz is plain text, blind to the cache"
-)
 def test_healthz_is_ok_when_the_database_and_the_cache_answer(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
@@ -43,27 +40,18 @@ def test_healthz_is_ok_when_the_database_and_the_cache_answer(client):
     assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 13 finding 2: healthz is plain text, blind to the cache"
-)
 def test_healthz_is_200_with_the_cache_degraded_when_the_cache_fails(client, failing_cache):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     assert response.json() == {"database": "ok", "cache": "degraded"}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 13 finding 2: healthz is plain text, blind to the cache"
-)
 def test_healthz_is_503_when_the_database_is_unavailable(client, broken_database):
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json() == {"database": "unavailable", "cache": "ok"}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 13 finding 2: healthz is plain text, blind to the cache"
-)
 def test_healthz_answers_head_like_get(client, failing_cache):
     response = client.head(reverse("healthz"))
     assert response.status_code == 200

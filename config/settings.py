@@ -137,6 +137,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
 
+# Part of every cache key (evidence.cache.release_id), so no cached page outlives a deploy;
+# unset, the static files' manifest stands for the release.
+RELEASE_ID = env_str("RELEASE_ID")
+
 # The shared cache: Redis when REDIS_URL is set (several app servers), else this process.
 REDIS_URL = env_str("REDIS_URL")
 CACHES = {

@@ -16,6 +16,8 @@ What a key holds, so that no visitor can make the cache grow or serve the wrong 
   key depends on nothing but the key, and a visitor arriving with campaign parameters gets
   the same page (no redirect: a visitor's first page costs no extra round trip, and the
   builder's own GET form, which always sends its defaults, is never redirected).
+* the release (`release_id`): a deploy retires every page cached before it, so no page
+  outlives the hashed static file names it links to.
 * for pages, the htmx rule (evidence.htmx.wants_fragment) over every header it reads, which
   are also sent in Vary.
 
@@ -36,8 +38,10 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -142,6 +146,27 @@ def cache_status() -> str:
     return "ok" if _cache_call("get", key) == 1 else "degraded"
 
 
+def release_id() -> str:
+    """What a deploy changes: RELEASE_ID from the environment, else a hash of the static
+    files' manifest (collectstatic writes a new one whenever a static file changes, the
+    names it maps to being the ones pages link to), else "dev" (no collectstatic yet)."""
+    return settings.RELEASE_ID or _manifest_hash(Path(settings.STATIC_ROOT) / "staticfiles.json")
+
+
+_manifest_hashes: dict[Path, str] = {}
+
+
+def _manifest_hash(manifest: Path) -> str:
+    # Read once per process, like the manifest storage itself: a deploy restarts the servers.
+    if manifest not in _manifest_hashes:
+        try:
+            content = manifest.read_bytes()
+        except FileNotFoundError:
+            return "dev"
+        _manifest_hashes[manifest] = hashlib.blake2b(content, digest_size=8).hexdigest()
+    return _manifest_hashes[manifest]
+
+
 def content_version() -> int:
     # A plain cursor: this runs on every request, and the ORM would double its cost.
     with connection.cursor() as cursor:
@@ -173,7 +198,7 @@ def csrf_token_for_page(request: HttpRequest) -> str:
 def _key(kind: str, request: HttpRequest, query: QueryDict) -> str:
     address = f"{request.path}?{query.urlencode()}"
     digest = hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
-    return f"{kind}:{content_version()}:{digest}"
+    return f"{kind}:{release_id()}:{content_version()}:{digest}"
 
 
 def cache_page_until_content_changes(*params: Param) -> Callable:

@@ -248,7 +248,6 @@ def edit_without_signals(compound, name: str) -> None:
     type(compound).objects.filter(pk=compound.pk).update(name=name)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 finding 7: the cache key has no release id")
 def test_a_new_release_id_retires_the_pages_cached_before_it(client, settings, site):
     goal, _, compound = site
     url = f"/compounds/{compound.slug}/"
@@ -261,7 +260,6 @@ def test_a_new_release_id_retires_the_pages_cached_before_it(client, settings, s
     assert b"Renamed while cached" in client.get(url).content
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 finding 7: the cache key has no release id")
 def test_without_a_release_id_the_static_files_manifest_names_the_release(settings, tmp_path):
     from evidence.cache import release_id
 

@@ -264,7 +264,6 @@ def unchanged_resave(browser, url):
     assert_saved(browser.post(url, form_data(page)))
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 finding 8: every save is an edit")
 def test_a_vendor_account_resaving_its_offer_unchanged_retires_no_page_and_writes_no_history():
     from evidence.cache import content_version
 

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_safe
 
 from evidence import charts
 from evidence.cache import cache_page_until_content_changes, cache_status, form_params
+from evidence.clicks import counts_as_click
 from evidence.formatting import format_effect, format_favours
 from evidence.htmx import HtmxHttpRequest, render_page
 from evidence.markdown import render_markdown
@@ -367,9 +368,11 @@ def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 @require_safe
 def outbound(request: HttpRequest, offer_id: int) -> HttpResponse:
-    """Count a click on an offer, then send the visitor to the offer's stored URL (only)."""
+    """Count a click on an offer (evidence.clicks: which count), then send the visitor to the
+    offer's stored URL (only)."""
     offer = get_object_or_404(Offer.objects.visible().only("pk", "url"), pk=offer_id)
-    if request.method == "GET":  # a HEAD (a link preview, a checker) is no visit
+    # A HEAD (a link preview, a checker) is no visit; nor is a bot's GET or a repeat.
+    if request.method == "GET" and counts_as_click(request, offer.pk):
         OfferClicks.count_click(offer.pk)
     response = HttpResponseRedirect(offer.url)
     response["X-Robots-Tag"] = "noindex, nofollow"

@@ -115,7 +115,6 @@ BOTS = [
     "curl/8.5.0",
     "python-requests/2.32.3",
 ]
-FINDING_9 = "issue 13 finding 9: every click counts, bots and repeats too"
 
 
 def click(client, offer, address="192.0.2.1", agent=FIREFOX):
@@ -127,7 +126,6 @@ def click(client, offer, address="192.0.2.1", agent=FIREFOX):
     return response
 
 
-@pytest.mark.xfail(strict=True, reason=FINDING_9)
 @pytest.mark.parametrize("agent", BOTS)
 def test_a_known_bots_click_is_redirected_but_not_counted(client, agent):
     offer = make_offer(make_compound())
@@ -135,7 +133,6 @@ def test_a_known_bots_click_is_redirected_but_not_counted(client, agent):
     assert clicks_on(offer) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=FINDING_9)
 def test_repeat_clicks_of_one_visitor_on_one_offer_count_once(client):
     offer = make_offer(make_compound())
     for _ in range(5):
@@ -152,7 +149,6 @@ def test_other_visitors_and_other_offers_count_on_their_own(client):
     assert (clicks_on(offer), clicks_on(other_offer)) == (3, 1)
 
 
-@pytest.mark.xfail(strict=True, reason=FINDING_9)
 def test_a_repeat_click_after_the_window_counts_again(client, monkeypatch):
     from evidence.clicks import REPEAT_WINDOW
 
@@ -165,7 +161,6 @@ def test_a_repeat_click_after_the_window_counts_again(client, monkeypatch):
     assert clicks_on(offer) == 2
 
 
-@pytest.mark.xfail(strict=True, reason=FINDING_9)
 def test_the_visitor_key_is_a_salted_hash_that_changes_every_day(client, settings):
     from evidence.clicks import visitor_key
 

@@ -5,19 +5,15 @@ import runpy
 from datetime import timedelta
 from types import SimpleNamespace
 
-import pytest
 from django.conf import settings
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
-
-FINDING_11 = "issue 13 finding 11: the access log writes the whole request line"
 
 
 def gunicorn_settings() -> dict:
     return runpy.run_path(str(settings.BASE_DIR / "config" / "gunicorn.py"))
 
 
-@pytest.mark.xfail(strict=True, reason=FINDING_11)
 def test_the_access_log_format_names_no_query_string_request_line_or_referer():
     log_format = gunicorn_settings()["access_log_format"]
     for atom in ("%(q)s", "%(r)s", "%(f)s", "{referer}i", "{raw_uri}e", "{query_string}e"):
@@ -25,7 +21,6 @@ def test_the_access_log_format_names_no_query_string_request_line_or_referer():
     assert "%(U)s" in log_format  # the path
 
 
-@pytest.mark.xfail(strict=True, reason=FINDING_11)
 def test_a_request_with_health_data_in_its_query_is_logged_by_path_only():
     config = Config()
     config.set("access_log_format", gunicorn_settings()["access_log_format"])

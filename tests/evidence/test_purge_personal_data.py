@@ -10,7 +10,6 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
-FINDING_11 = "issue 13 finding 11: axes records and sessions are kept forever"
 
 
 def login_records(age: timedelta, username: str) -> None:
@@ -29,7 +28,6 @@ def session(expires_in: timedelta, key: str) -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason=FINDING_11)
 def test_purge_deletes_login_records_older_than_the_given_days_and_expired_sessions():
     login_records(timedelta(days=31), "old")
     login_records(timedelta(days=29), "recent")
@@ -43,7 +41,6 @@ def test_purge_deletes_login_records_older_than_the_given_days_and_expired_sessi
     assert list(Session.objects.values_list("session_key", flat=True)) == ["live"]
 
 
-@pytest.mark.xfail(strict=True, reason=FINDING_11)
 def test_purge_refuses_less_than_a_day():
     with pytest.raises(CommandError, match="at least 1 day"):
         call_command("purge_personal_data", days=0)

@@ -25,7 +25,8 @@ What it does:
      search (HX-Request: true), and the API (goals, ranking, stack, compound).
    * LOADTEST_CLICKERS click loops (4) on /go/<id>/ over LOADTEST_OFFERS visible offers (8).
      A click counts as sent when it got its 302; the redirect, which leaves the machine, is
-     never followed.
+     never followed. Each click has a user agent of its own, as if from another visitor: the
+     site counts one visitor's repeat clicks on an offer once (evidence/clicks.py).
    * One editor session: it logs in through the admin's login form (CSRF token from the page,
      django-axes in front), then cycles through real admin change forms, each fetched, parsed
      (every control, inline management forms included), changed in one place and posted as a
@@ -76,6 +77,7 @@ a saved run again.
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import platform
@@ -572,11 +574,17 @@ def clicker(
     threads); run_load adds them up at the end.
     """
     rng = random.Random(settings.seed * 1000 + 500 + index)
-    client = Client(port, settings.timeout, {**PROXY_HEADERS, "User-Agent": "loadtest-clicker"})
-    while not stop.is_set():
+    client = Client(port, settings.timeout, PROXY_HEADERS)
+    for n in itertools.count():
+        if stop.is_set():
+            break
         offer = rng.choice(plan["offers"])
         path = f"/go/{offer['id']}/"
-        response = rec.call("outbound click", lambda p=path: client.get(p), path, expect=302)
+        # Each click from a visitor of its own: the site counts one visitor's repeats once.
+        agent = {"User-Agent": f"loadtest-clicker {index}.{n}"}
+        response = rec.call(
+            "outbound click", lambda p=path, h=agent: client.get(p, h), path, expect=302
+        )
         if response is None:
             sent["unanswered"] += 1
         elif response.status == 302:

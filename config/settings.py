@@ -137,11 +137,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
 }
 
+# Part of every cache key (evidence.cache.release_id), so no cached page outlives a deploy;
+# unset, the static files' manifest stands for the release.
+RELEASE_ID = env_str("RELEASE_ID")
+
 # The shared cache: Redis when REDIS_URL is set (several app servers), else this process.
 REDIS_URL = env_str("REDIS_URL")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that stops answering costs a request at most this long (seconds);
+            # evidence.cache then renders the page without the cache.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -83,6 +83,14 @@ def is_autocomplete(request) -> bool:
 # History and the base admins
 
 
+def same_as_stored(obj: models.Model) -> bool:
+    """Every column of `obj` holds what its stored row holds (one query)."""
+    fields = obj._meta.concrete_fields
+    stored = type(obj)._default_manager.filter(pk=obj.pk).values(*(f.attname for f in fields))
+    row = stored.first()
+    return row is not None and all(row[f.attname] == f.value_from_object(obj) for f in fields)
+
+
 class HistoryAdmin(SimpleHistoryAdmin):
     """Adds the History page: who changed what and when, each version viewable and revertible.
 
@@ -105,6 +113,14 @@ class HistoryAdmin(SimpleHistoryAdmin):
             if not allowed:
                 raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        # A save that changes nothing is no edit: not saved, so it writes no history row and
+        # retires no cached page (evidence.signals). The stored row is the reference, not
+        # form.has_changed(): a revert's form starts from the old version, not the row.
+        if change and same_as_stored(obj):
+            return
+        super().save_model(request, obj, form, change)
 
     def get_history_queryset(self, request, history_manager, pk_name, object_id):
         # simple-history's own calls select_related() with no names on a model without

@@ -16,28 +16,43 @@ What a key holds, so that no visitor can make the cache grow or serve the wrong 
   key depends on nothing but the key, and a visitor arriving with campaign parameters gets
   the same page (no redirect: a visitor's first page costs no extra round trip, and the
   builder's own GET form, which always sends its defaults, is never redirected).
+* the release (`release_id`): a deploy retires every page cached before it, so no page
+  outlives the hashed static file names it links to.
 * for pages, the htmx rule (evidence.htmx.wants_fragment) over every header it reads, which
   are also sent in Vary.
 
 Entries above MAX_ENTRY_BYTES are served but not stored: a few huge answers (the builder
 with ten goals and 200 entries a list) cannot crowd out the rest.
+
+A cache outage never takes a page down: every call goes through `cache_get`, `cache_set`
+and `cache_add`, which treat a failing cache as empty (pages are rendered for each request,
+slower but served), log the outage once when it starts and once when it ends (not once per
+request), and /healthz reports the cache as degraded meanwhile. Our own few lines rather than
+django-redis' IGNORE_EXCEPTIONS: Django's own Redis backend stays, the rule holds for any
+backend, and knowing when an outage starts and ends is what lets us log it once.
 """
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 
 from django import forms
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.utils.cache import patch_vary_headers
+from redis.exceptions import RedisError
 
 from evidence.htmx import FRAGMENT_HEADERS, wants_fragment
 from evidence.models import ContentVersion
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT = 60 * 60
 CSRF_PLACEHOLDER = "__csrf_token_placeholder__"
@@ -85,6 +100,73 @@ def canonical_query(request: HttpRequest, params: tuple[Param, ...]) -> QueryDic
     return query
 
 
+# What a failing cache raises: redis-py's errors (connection refused, timeouts) and the
+# socket's own.
+CACHE_ERRORS = (RedisError, OSError)
+
+
+def _cache_call(method: str, *args, default=None):
+    """`caches["default"].<method>(*args)`, or `default` while the cache fails.
+
+    The outage is logged when it starts and when it ends, once per cache connection (each
+    app server process), whatever the number of requests in between."""
+    backend = caches["default"]
+    try:
+        result = getattr(backend, method)(*args)
+    except CACHE_ERRORS as error:
+        if not getattr(backend, "evidence_cache_down", False):
+            backend.evidence_cache_down = True
+            logger.warning("cache unavailable, rendering every request meanwhile: %r", error)
+        return default
+    if getattr(backend, "evidence_cache_down", False):
+        backend.evidence_cache_down = False
+        logger.warning("cache available again")
+    return result
+
+
+def cache_get(key: str):
+    """The stored value, or None when there is none or the cache fails."""
+    return _cache_call("get", key)
+
+
+def cache_set(key: str, value, timeout: int = TIMEOUT) -> None:
+    _cache_call("set", key, value, timeout)
+
+
+def cache_add(key: str, value, timeout: int) -> bool:
+    """Store `value` unless the key exists: True when stored now, and True when the cache
+    fails (the caller then acts as if it had never seen the key)."""
+    return _cache_call("add", key, value, timeout, default=True)
+
+
+def cache_status() -> str:
+    """ "ok" when the cache stores and returns a value, else "degraded" (for /healthz)."""
+    key = f"healthz:{secrets.token_hex(8)}"  # concurrent checks never read each other's
+    _cache_call("set", key, 1, 5)
+    return "ok" if _cache_call("get", key) == 1 else "degraded"
+
+
+def release_id() -> str:
+    """What a deploy changes: RELEASE_ID from the environment, else a hash of the static
+    files' manifest (collectstatic writes a new one whenever a static file changes, the
+    names it maps to being the ones pages link to), else "dev" (no collectstatic yet)."""
+    return settings.RELEASE_ID or _manifest_hash(Path(settings.STATIC_ROOT) / "staticfiles.json")
+
+
+_manifest_hashes: dict[Path, str] = {}
+
+
+def _manifest_hash(manifest: Path) -> str:
+    # Read once per process, like the manifest storage itself: a deploy restarts the servers.
+    if manifest not in _manifest_hashes:
+        try:
+            content = manifest.read_bytes()
+        except FileNotFoundError:
+            return "dev"
+        _manifest_hashes[manifest] = hashlib.blake2b(content, digest_size=8).hexdigest()
+    return _manifest_hashes[manifest]
+
+
 def content_version() -> int:
     # A plain cursor: this runs on every request, and the ORM would double its cost.
     with connection.cursor() as cursor:
@@ -116,7 +198,7 @@ def csrf_token_for_page(request: HttpRequest) -> str:
 def _key(kind: str, request: HttpRequest, query: QueryDict) -> str:
     address = f"{request.path}?{query.urlencode()}"
     digest = hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
-    return f"{kind}:{content_version()}:{digest}"
+    return f"{kind}:{release_id()}:{content_version()}:{digest}"
 
 
 def cache_page_until_content_changes(*params: Param) -> Callable:
@@ -133,13 +215,13 @@ def cache_page_until_content_changes(*params: Param) -> Callable:
             request.GET = canonical_query(request, params)
             part = "fragment" if wants_fragment(request) else "page"
             key = _key(part, request, request.GET)
-            stored = cache.get(key)
+            stored = cache_get(key)
             if stored is None:
                 response = _render_for_storing(view, request, *args, **kwargs)
                 if not _storable(response):
                     return _finish(request, response)
                 stored = (response.content, response["Content-Type"])
-                cache.set(key, stored, TIMEOUT)
+                cache_set(key, stored)
             content, content_type = stored
             return _finish(request, HttpResponse(content, content_type=content_type))
 
@@ -181,9 +263,9 @@ def cached_json(
 
     `params`: the query parameters the answer depends on (the API reads no other)."""
     key = _key("json", request, canonical_query(request, params))
-    content = cache.get(key)
+    content = cache_get(key)
     if content is None:
         content = build()
         if len(content) <= MAX_ENTRY_BYTES:
-            cache.set(key, content, TIMEOUT)
+            cache_set(key, content)
     return HttpResponse(content, content_type="application/json")

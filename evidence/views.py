@@ -18,6 +18,7 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
     HttpResponseRedirect,
+    JsonResponse,
 )
 from django.shortcuts import get_object_or_404, render
 from django.utils.safestring import mark_safe
@@ -25,7 +26,8 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_safe
 
 from evidence import charts
-from evidence.cache import cache_page_until_content_changes, form_params
+from evidence.cache import cache_page_until_content_changes, cache_status, form_params
+from evidence.clicks import counts_as_click
 from evidence.formatting import format_effect, format_favours
 from evidence.htmx import HtmxHttpRequest, render_page
 from evidence.markdown import render_markdown
@@ -397,9 +399,11 @@ def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 @require_safe
 def outbound(request: HttpRequest, offer_id: int) -> HttpResponse:
-    """Count a click on an offer, then send the visitor to the offer's stored URL (only)."""
+    """Count a click on an offer (evidence.clicks: which count), then send the visitor to the
+    offer's stored URL (only)."""
     offer = get_object_or_404(Offer.objects.visible().only("pk", "url"), pk=offer_id)
-    if request.method == "GET":  # a HEAD (a link preview, a checker) is no visit
+    # A HEAD (a link preview, a checker) is no visit; nor is a bot's GET or a repeat.
+    if request.method == "GET" and counts_as_click(request, offer.pk):
         OfferClicks.count_click(offer.pk)
     response = HttpResponseRedirect(offer.url)
     response["X-Robots-Tag"] = "noindex, nofollow"
@@ -442,11 +446,15 @@ def methodology(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
-    """200 "ok" when the database answers, 503 when it does not. GET and HEAD."""
+    """The database and the cache, as JSON: 200 while the database answers, even with the
+    cache degraded (pages are then rendered for every request), 503 when it does not, so a
+    load balancer stops sending traffic only where nothing could be served. GET and HEAD."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
+        database = "ok"
     except DatabaseError:
-        return HttpResponse("database unavailable", status=503, content_type="text/plain")
-    return HttpResponse("ok", content_type="text/plain")
+        database = "unavailable"
+    report = {"database": database, "cache": cache_status()}
+    return JsonResponse(report, status=200 if database == "ok" else 503)

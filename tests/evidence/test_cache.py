@@ -210,3 +210,68 @@ def test_the_api_shares_entries_across_spellings_but_keeps_the_order_of_the_stac
 
     assert [g["slug"] for g in reordered.json()["goals"]] == [other_goal.slug, goal.slug]
     assert entries(local_cache) == 2
+
+
+# A cache outage degrades to rendering every page, logged once
+
+
+@pytest.fixture
+def failing_cache(settings):
+    """A Redis cache on a port nothing listens on: every call fails with connection refused."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/1",
+        }
+    }
+
+
+def test_pages_and_api_answers_are_rendered_while_the_cache_fails_and_it_is_logged_once(
+    client, failing_cache, site, caplog
+):
+    urls = cached_urls(site)
+    with caplog.at_level("WARNING", logger="evidence.cache"):
+        for url in urls * 2:
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert b"__csrf_token_placeholder__" not in response.content
+    warnings = [r for r in caplog.records if r.name == "evidence.cache"]
+    assert len(warnings) == 1
+    assert "cache unavailable" in warnings[0].getMessage()
+
+
+# A deploy retires every cached page: the release id is in the key
+
+
+def edit_without_signals(compound, name: str) -> None:
+    """Change the stored row behind the cache's back (no signal, no new content version)."""
+    type(compound).objects.filter(pk=compound.pk).update(name=name)
+
+
+def test_a_new_release_id_retires_the_pages_cached_before_it(client, settings, site):
+    goal, _, compound = site
+    url = f"/compounds/{compound.slug}/"
+    settings.RELEASE_ID = "release-1"
+    assert compound.name.encode() in client.get(url).content
+    edit_without_signals(compound, "Renamed while cached")
+    assert b"Renamed while cached" not in client.get(url).content  # served from the cache
+
+    settings.RELEASE_ID = "release-2"
+    assert b"Renamed while cached" in client.get(url).content
+
+
+def test_without_a_release_id_the_static_files_manifest_names_the_release(settings, tmp_path):
+    from evidence.cache import release_id
+
+    settings.RELEASE_ID = None
+    settings.STATIC_ROOT = tmp_path / "old"
+    assert release_id() == "dev"  # no collectstatic yet: a development server
+
+    ids = []
+    for name, manifest in (("old", '{"paths": {"site.css": "site.1.css"}}'), ("new", "{}")):
+        settings.STATIC_ROOT = tmp_path / name
+        settings.STATIC_ROOT.mkdir(exist_ok=True)
+        (settings.STATIC_ROOT / "staticfiles.json").write_text(manifest)
+        ids.append(release_id())
+    assert ids[0] != ids[1]
+    assert "dev" not in ids

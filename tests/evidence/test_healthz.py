@@ -1,4 +1,8 @@
-"""The health check (/healthz): ok while the database answers, 503 when it does not."""
+"""The health check (/healthz): a JSON report on the database and the cache.
+
+200 while the database answers (the cache may be degraded: pages are then rendered for each
+request, slower but served), 503 when the database does not.
+"""
 
 import pytest
 from django.db import OperationalError, connection
@@ -6,21 +10,50 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
+# Nothing listens on port 1: every cache call fails at once with "connection refused".
+CACHE_THAT_FAILS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/1",
+    }
+}
 
-def test_healthz_is_ok_when_the_database_answers(client):
-    response = client.get(reverse("healthz"))
-    assert response.status_code == 200
-    assert response.content == b"ok"
-    assert response["Content-Type"].startswith("text/plain")
-    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+@pytest.fixture
+def failing_cache(settings):
+    settings.CACHES = CACHE_THAT_FAILS
 
 
-def test_healthz_is_503_when_the_database_is_unavailable(client, monkeypatch):
+@pytest.fixture
+def broken_database(monkeypatch):
     def broken_cursor(*args, **kwargs):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(connection, "cursor", broken_cursor)
+
+
+def test_healthz_is_ok_when_the_database_and_the_cache_answer(client):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"database": "ok", "cache": "ok"}
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]
+
+
+def test_healthz_is_200_with_the_cache_degraded_when_the_cache_fails(client, failing_cache):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "degraded"}
+
+
+def test_healthz_is_503_when_the_database_is_unavailable(client, broken_database):
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
-    assert response.content == b"database unavailable"
-    assert response["Content-Type"].startswith("text/plain")
+    assert response.json() == {"database": "unavailable", "cache": "ok"}
+
+
+def test_healthz_answers_head_like_get(client, failing_cache):
+    response = client.head(reverse("healthz"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.content == b""

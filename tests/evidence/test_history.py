@@ -254,3 +254,41 @@ def test_deleting_keeps_the_deleted_version():
     vendor.delete()
     deleted = Vendor.history.filter(id=pk).latest()
     assert (deleted.history_type, deleted.name) == ("-", "Synthetic vendor to delete")
+
+
+# A save that changes nothing is no edit: no history row, no cached page retired
+
+
+def unchanged_resave(browser, url):
+    page = browser.get(url)
+    assert_saved(browser.post(url, form_data(page)))
+
+
+def test_a_vendor_account_resaving_its_offer_unchanged_retires_no_page_and_writes_no_history():
+    from evidence.cache import content_version
+
+    offer = make_offer(make_compound(), price="40.00")
+    browser = logged_in(vendor_account(offer.vendor))
+    rows, version = offer.history.count(), content_version()
+
+    for url in (admin_url(Offer, "change", offer.pk), admin_url(Vendor, "change", offer.vendor_id)):
+        unchanged_resave(browser, url)
+
+    assert offer.history.count() == rows
+    assert offer.vendor.history.count() == 1  # its creation only
+    assert content_version() == version
+
+
+def test_a_vendor_accounts_real_change_is_still_recorded_and_retires_the_cache():
+    from evidence.cache import content_version
+
+    offer = make_offer(make_compound(), price="40.00")
+    browser = logged_in(vendor_account(offer.vendor))
+    rows, version = offer.history.count(), content_version()
+    url = admin_url(Offer, "change", offer.pk)
+
+    assert_saved(browser.post(url, form_data(browser.get(url), price="39.00")))
+
+    assert offer.history.count() == rows + 1
+    assert offer.history.first().price == 39
+    assert content_version() != version

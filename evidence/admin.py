@@ -74,10 +74,20 @@ def significance_label(finding: Finding) -> str:
 SHORT_TEXT = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
 
 
-def is_autocomplete(request) -> bool:
-    """The request is the admin's autocomplete endpoint (the JSON behind a select box)."""
+def is_autocomplete(request, source: tuple[str, str] | None = None) -> bool:
+    """The request is the admin's autocomplete endpoint (the JSON behind a select box); with
+    `source` (model name, field name), the one behind that evidence model's field."""
     match = getattr(request, "resolver_match", None)
-    return match is not None and match.view_name == f"{admin.site.name}:autocomplete"
+    if match is None or match.view_name != f"{admin.site.name}:autocomplete":
+        return False
+    if source is None:
+        return True
+    asked = (
+        request.GET.get("app_label"),
+        request.GET.get("model_name"),
+        request.GET.get("field_name"),
+    )
+    return asked == ("evidence", *source)
 
 
 # History and the base admins
@@ -142,16 +152,18 @@ class HistoryAdmin(SimpleHistoryAdmin):
 class EvidenceAdmin(HistoryAdmin):
     """Evidence is closed to vendor accounts, whatever permissions they may be given.
 
-    `open_to_vendor_autocomplete`: the one exception, the list behind an offer form's
-    autocomplete (names only); the model's own pages stay closed.
+    `vendor_autocomplete_source`: the one exception, the (model, field) of a vendor's own form
+    whose autocomplete lists this model (names of published rows only); the model's own
+    pages, and every other field's autocomplete, stay closed.
     """
 
-    open_to_vendor_autocomplete = False
+    vendor_autocomplete_source: tuple[str, str] | None = None
 
     def closed_to(self, request, obj=None) -> bool:
         if not is_vendor_account(request.user):
             return False
-        return not (self.open_to_vendor_autocomplete and obj is None and is_autocomplete(request))
+        source = self.vendor_autocomplete_source
+        return not (source and obj is None and is_autocomplete(request, source))
 
     def has_view_permission(self, request, obj=None):
         return not self.closed_to(request, obj) and super().has_view_permission(request, obj)
@@ -303,7 +315,7 @@ class AntiDopingStatusInline(admin.TabularInline):
 @admin.register(Compound)
 class CompoundAdmin(EvidenceAdmin):
     # Offers name a compound: vendor accounts pick it from the autocomplete.
-    open_to_vendor_autocomplete = True
+    vendor_autocomplete_source = ("offer", "compound")
     list_display = ["name", "kind", "published", "rating_count", "tiers_by_goal"]
     list_filter = ["kind", "published", "ratings__tier", "ratings__goal"]
     search_fields = ["name", "slug", "aliases__name"]
@@ -322,6 +334,8 @@ class CompoundAdmin(EvidenceAdmin):
     actions = ["publish", "unpublish"]
 
     def get_queryset(self, request):
+        if is_vendor_account(request.user):  # only ever the offer form's autocomplete
+            return super().get_queryset(request).published()
         ratings = Rating.objects.select_related("goal", "tier").order_by("goal__name")
         return (
             super()

@@ -132,6 +132,16 @@ class HistoryAdmin(SimpleHistoryAdmin):
             return
         super().save_model(request, obj, form, change)
 
+    def render_history_view(self, request, template, context, **kwargs):
+        # A vendor account sees its own name on its own edits and "Site staff" on everyone
+        # else's: staff usernames are not a vendor's business. The stand-in is never saved.
+        page = context.get("page_obj")  # the list of versions; a single version has none
+        if page is not None and is_vendor_account(request.user):
+            for record in page.object_list:
+                if record.history_user_id not in (None, request.user.pk):
+                    record.history_user = get_user_model()(username="Site staff")
+        return super().render_history_view(request, template, context, **kwargs)
+
     def get_history_queryset(self, request, history_manager, pk_name, object_id):
         # simple-history's own calls select_related() with no names on a model without
         # foreign keys, which Django 6.1 deprecates; name them.

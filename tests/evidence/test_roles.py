@@ -314,7 +314,6 @@ def test_vendor_account_sees_no_evidence_on_the_admin_index(account_a):
     assert models == {"Vendor", "Offer"}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13 finding 10: history pages name staff")
 def test_a_vendor_accounts_history_pages_do_not_name_staff(vendor_a):
     seller = vendor_account(vendor_a, "synthetic-alpha-seller")
     manager = vendor_manager()

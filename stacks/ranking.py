@@ -317,14 +317,18 @@ def _contraindications(
 ) -> dict[int, list[Contraindication]]:
     """In one query: the declared conditions that exclude rows, and every contraindication
     of the picks of a stack (for its warnings). No query when neither is needed."""
-    contraindicated = {row.compound_id for row in excluded} if constraints.conditions else set()
-    wanted = Q(compound_id__in=picked_ids) if len(picked_ids) > 1 else Q(pk__in=[])
-    if contraindicated:
-        wanted |= Q(compound_id__in=contraindicated, condition__in=constraints.conditions)
-    if not contraindicated and len(picked_ids) < 2:
+    wanted = []
+    if len(picked_ids) > 1:  # a single pick has no warnings
+        wanted.append(Q(compound_id__in=picked_ids))
+    if constraints.conditions and excluded:
+        excluded_ids = {row.compound_id for row in excluded}
+        wanted.append(Q(compound_id__in=excluded_ids, condition__in=constraints.conditions))
+    if not wanted:
         return {}
     by_compound = defaultdict(list)
-    for contraindication in Contraindication.objects.filter(wanted).order_by("condition"):
+    for contraindication in Contraindication.objects.filter(reduce(operator.or_, wanted)).order_by(
+        "condition"
+    ):
         by_compound[contraindication.compound_id].append(contraindication)
     return by_compound
 

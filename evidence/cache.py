@@ -142,8 +142,8 @@ def cache_add(key: str, value, timeout: int) -> bool:
 def cache_status() -> str:
     """ "ok" when the cache stores and returns a value, else "degraded" (for /healthz)."""
     key = f"healthz:{secrets.token_hex(8)}"  # concurrent checks never read each other's
-    _cache_call("set", key, 1, 5)
-    return "ok" if _cache_call("get", key) == 1 else "degraded"
+    cache_set(key, 1, timeout=5)
+    return "ok" if cache_get(key) == 1 else "degraded"
 
 
 def release_id() -> str:

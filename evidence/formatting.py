@@ -52,9 +52,13 @@ def _interval(low: Decimal, high: Decimal, places: int, suffix: str = "") -> str
     return f"{_fixed(low, places)}{suffix}{separator}{_fixed(high, places)}{suffix}"
 
 
-def format_p_value(p_value: Decimal | None, is_bound: bool) -> str:
+def format_p_value(p_value: Decimal | None, is_bound: bool | None) -> str:
+    """ "p=0.03", "p<0.001", or "p 0.03 (exact or bound not reported)" when the source does not
+    say which."""
     if p_value is None:
         return ""
+    if is_bound is None:
+        return f"p {plain(p_value)} (exact or bound not reported)"
     return f"p{'<' if is_bound else '='}{plain(p_value)}"
 
 

@@ -137,8 +137,10 @@ FINDING_FIELDS = (
     "comparator",
     "comparator_name",
     "comparator_compound",
+    "outcome_kind",
     "measure",
     "value",
+    "value_unit",
     "comparator_value",
     "ci_low",
     "ci_high",
@@ -147,12 +149,42 @@ FINDING_FIELDS = (
     "stated_significance",
     "higher_is_better",
     "direction",
+    "source_direction",
+    "source_grade",
+    "source_grade_scale",
+    "dose",
+    "dose_max",
+    "dose_unit",
+    "dose_per_kg",
+    "dose_timing",
     "notes",
     "source_record_id",
     "contributor",
     "quote",
+    "reviewed",
+    "review_note",
 )
-V2_FINDING_FIELDS = {"direction", "source_record_id", "contributor", "quote"}
+V2_FINDING_FIELDS = {
+    "outcome_kind",
+    "value_unit",
+    "direction",
+    "source_direction",
+    "source_grade",
+    "source_grade_scale",
+    "dose",
+    "dose_max",
+    "dose_unit",
+    "dose_per_kg",
+    "dose_timing",
+    "source_record_id",
+    "contributor",
+    "quote",
+    "reviewed",
+    "review_note",
+}
+# An alias is written as its bare name, or (version 2) as an object when an editor has yet to
+# review it: {"name": ..., "reviewed": false, "review_note": ...}.
+ALIAS_FIELDS = ("name", "reviewed", "review_note")
 # How a version 1 finding without figures reads in version 2, by its significance.
 V1_DIRECTION = {
     True: Finding.Direction.BENEFIT,
@@ -383,7 +415,10 @@ def export_document() -> dict:
 
     def compound_entry(compound):
         entry = _export_fields(compound, COMPOUND_FIELDS)
-        entry["aliases"] = sorted((a.name for a in compound.aliases.all()), key=_text_key)
+        entry["aliases"] = [
+            a.name if a.reviewed and not a.review_note else _export_fields(a, ALIAS_FIELDS)
+            for a in sorted(compound.aliases.all(), key=lambda a: _text_key(a.name))
+        ]
         entry["dosing"] = [
             _export_fields(d, DOSING_FIELDS)
             for d in sorted(compound.dosings.all(), key=_dosing_sort_key)
@@ -570,6 +605,7 @@ LISTS = {
 class _Reader:
     def __init__(self):
         self.errors: list[str] = []
+        self.version: int | None = None
         self.refs: list[tuple[str, type[models.Model], object]] = []
 
     def error(self, path: str, message: str) -> None:
@@ -586,6 +622,7 @@ class _Reader:
         elif version not in READABLE_VERSIONS:
             readable = " and ".join(map(str, READABLE_VERSIONS))
             self.error("version", f"unsupported version {version} (this site reads {readable})")
+        self.version = version
         if self.errors:
             raise ValidationFailed(self.errors)
         for key in data:
@@ -824,14 +861,22 @@ class _Reader:
         """The alias names of one compound; unique within it, ignoring case. An alias may name
         several compounds, so other compounds may use the same name."""
         out, seen = [], {}
-        for path, name in self.items(compound.item, "aliases", f"{compound.path}.aliases"):
-            alias = _Entry(path, {}, bare_field="name")
-            ok, value = self.value(path, {"name": name}, "name", CompoundAlias)
-            if ok:
-                alias.values["name"] = value
-                self.unique(seen, alias, value.lower(), path, f'alias "{value}"')
+        for path, item in self.items(compound.item, "aliases", f"{compound.path}.aliases"):
+            if isinstance(item, dict):
+                alias = self.entry(path, item, CompoundAlias, ALIAS_FIELDS, ())
+                if self.version == 1:
+                    self.error(path, "must be a string (version 1 aliases are bare names)")
+                    alias.ok = False
             else:
-                alias.unreadable, alias.ok = {"name"}, False
+                alias = _Entry(path, {}, bare_field="name")
+                ok, value = self.value(path, {"name": item}, "name", CompoundAlias)
+                if ok:
+                    alias.values["name"] = value
+                else:
+                    alias.unreadable, alias.ok = {"name"}, False
+            name = alias.values.get("name")
+            if isinstance(name, str):
+                self.unique(seen, alias, name.lower(), path, f'alias "{name}"')
             out.append(alias)
         return out
 
@@ -1070,13 +1115,13 @@ class _Writer:
 
     def compound_children(self, compound: Compound | None, entry: _Entry) -> None:
         parent = {"compound": compound}
-        existing = set(compound.aliases.values_list("name", flat=True)) if compound else set()
+        existing = {a.name: a for a in compound.aliases.all()} if compound else {}
         for alias in entry.children["aliases"]:
-            if alias.ok and alias.values["name"] in existing:
-                self.report.add("aliases", "unchanged")
-            else:
-                values, exclude = self.prepare(CompoundAlias, alias, parent)
-                self.save("aliases", CompoundAlias(**values), values, alias, exclude)
+            values, exclude = self.prepare(CompoundAlias, alias, parent)
+            for name in ("reviewed", "review_note"):
+                values.setdefault(name, CompoundAlias._meta.get_field(name).get_default())
+            known = existing.get(alias.values.get("name")) if alias.ok else None
+            self.save("aliases", known or CompoundAlias(**values), values, alias, exclude)
         self.sync_dosing(compound, entry.children["dosing"])
         self.sync_children(
             "side_effects",

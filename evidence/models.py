@@ -101,6 +101,7 @@ class Compound(models.Model):
         DRUG = "drug", "Drug"
         HORMONE = "hormone", "Hormone"
         OTHER = "other", "Other"
+        NOT_STATED = "not_stated", "Kind not stated"
 
     name = models.CharField(max_length=160, unique=True)
     slug = models.SlugField(max_length=160, unique=True)
@@ -141,6 +142,15 @@ class CompoundAlias(models.Model):
 
     compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=160)
+    reviewed = models.BooleanField(
+        "reviewed by an editor",
+        default=True,
+        help_text="An import leaves an alias it doubts unreviewed, with its reason below.",
+    )
+    review_note = models.TextField(
+        blank=True,
+        help_text="Why an import flagged this alias (e.g. another compound has it too).",
+    )
 
     objects = CompoundAliasQuerySet.as_manager()
     history = HistoricalRecords()
@@ -802,6 +812,10 @@ class Finding(models.Model):
         RISK_DIFFERENCE = "risk_difference", "Risk difference"
         QUALITATIVE = "qualitative", "Reported without figures"
 
+    class OutcomeKind(models.TextChoices):
+        CLINICAL = "clinical", "Clinical outcome"
+        SURROGATE = "surrogate", "Surrogate outcome (biomarker)"
+
     class Direction(models.TextChoices):
         """What a source reporting no figures says the compound did, for the better or worse."""
 
@@ -819,6 +833,15 @@ class Finding(models.Model):
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="findings")
     goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="findings")
     outcome = models.CharField(max_length=200)
+    outcome_kind = models.CharField(
+        max_length=12,
+        choices=OutcomeKind.choices,
+        default=OutcomeKind.CLINICAL,
+        help_text=(
+            "Surrogate: a biomarker (LDL, cortisol) that informs the goal only indirectly; "
+            "the goal's certainty is rated down for it."
+        ),
+    )
     comparator = models.CharField(max_length=20, choices=Comparator.choices)
     comparator_name = models.CharField(
         max_length=160, blank=True, help_text='e.g. "Interferon-alpha" or "Entecavir alone".'
@@ -832,6 +855,12 @@ class Finding(models.Model):
     )
     measure = models.CharField(max_length=24, choices=Measure.choices)
     value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    value_unit = models.CharField(
+        "unit of a mean difference",
+        max_length=40,
+        blank=True,
+        help_text='Mean differences only, e.g. "mg/dL" or "points on the PSQI".',
+    )
     comparator_value = models.DecimalField(
         max_digits=14,
         decimal_places=4,
@@ -847,7 +876,13 @@ class Finding(models.Model):
     )
     p_value = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
     p_value_is_bound = models.BooleanField(
-        "p-value is an upper bound", default=False, help_text='Tick for "p<0.001".'
+        "p-value is an upper bound",
+        null=True,
+        default=False,
+        help_text=(
+            'Yes for "p<0.001", No for an exact p-value, Unknown when the source gives a '
+            "p-value without saying which."
+        ),
     )
     stated_significance = models.BooleanField(
         null=True,
@@ -858,8 +893,13 @@ class Finding(models.Model):
         ),
     )
     higher_is_better = models.BooleanField(
+        "a rise is the desirable direction",
+        null=True,
         default=True,
-        help_text="Untick for outcomes where lower is better (mortality, recurrence, incidence).",
+        help_text=(
+            "No for outcomes where lower is better (mortality, recurrence, LDL, anxiety). "
+            "Unknown only for a finding reported without figures whose source does not say."
+        ),
     )
     direction = models.CharField(
         max_length=16,
@@ -871,12 +911,53 @@ class Finding(models.Model):
         ),
     )
     notes = models.TextField(blank=True)
+    # The dose as studied for this finding (general doses are Dosing rows of the compound).
+    dose = models.DecimalField(
+        "dose studied",
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="The dose, or the low end of a range; empty when not reported.",
+    )
+    dose_max = models.DecimalField(
+        "dose studied (high end)", max_digits=12, decimal_places=4, null=True, blank=True
+    )
+    dose_unit = models.CharField(max_length=8, choices=Unit.choices, blank=True)
+    dose_per_kg = models.BooleanField("dose per kg of body weight", default=False)
+    dose_timing = models.CharField(
+        max_length=120, blank=True, help_text='e.g. "bedtime", "with meals"; empty if not reported.'
+    )
     # Provenance within the study's source (the study names the source itself).
     source_record_id = models.CharField("record id in the source", max_length=200, blank=True)
     contributor = models.CharField(
         max_length=200, blank=True, help_text="Who entered the record in the source."
     )
     quote = models.TextField(blank=True, help_text="The source's own words, verbatim.")
+    source_direction = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text='The direction in the source\'s own word (e.g. "negative"), kept as given.',
+    )
+    source_grade = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text='The source\'s own strength grade, as given (e.g. "moderate").',
+    )
+    source_grade_scale = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text='The name of that grade\'s scale, e.g. "Supplements Open Facts strength".',
+    )
+    reviewed = models.BooleanField(
+        "reviewed by an editor",
+        default=True,
+        help_text="An import leaves a finding it doubts unreviewed, with its reason below.",
+    )
+    review_note = models.TextField(
+        blank=True,
+        help_text="Why an import flagged this finding (e.g. its grade and p-value disagree).",
+    )
 
     history = HistoricalRecords()
 
@@ -973,7 +1054,7 @@ class Finding(models.Model):
                 ),
             ),
             models.CheckConstraint(
-                condition=Q(p_value_is_bound=False) | Q(p_value__isnull=False),
+                condition=~Q(p_value_is_bound=True) | Q(p_value__isnull=False),
                 name="finding_p_value_bound_needs_p_value",
                 violation_error_message="“p-value is an upper bound” needs a p-value.",
             ),
@@ -1013,6 +1094,45 @@ class Finding(models.Model):
                     "A finding reported without figures needs the direction the source states "
                     "(benefit, no difference, harm, mixed or unclear). A finding with figures "
                     "takes its direction from them: leave Direction empty."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(measure="qualitative") | Q(higher_is_better__isnull=False),
+                name="finding_desirable_direction_known_with_figures",
+                violation_error_message=(
+                    "A finding with figures needs its desirable direction (is a rise better?); "
+                    "only a finding reported without figures may leave it unknown."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(value_unit="") | Q(measure="mean_difference"),
+                name="finding_unit_only_for_mean_difference",
+                violation_error_message="Only a mean difference has a unit.",
+            ),
+            models.CheckConstraint(
+                condition=Q(source_grade="", source_grade_scale="")
+                | (~Q(source_grade="") & ~Q(source_grade_scale="")),
+                name="finding_source_grade_names_its_scale",
+                violation_error_message=(
+                    "The source's grade needs the name of its scale, and a scale needs a grade."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    dose__isnull=True, dose_max__isnull=True, dose_unit="", dose_per_kg=False
+                )
+                | (Q(dose__isnull=False, dose__gt=0) & ~Q(dose_unit="")),
+                name="finding_dose_has_amount_and_unit",
+                violation_error_message=(
+                    "A dose studied needs an amount above zero and its unit (or leave every dose "
+                    "field empty when the source does not report it)."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(dose_max__isnull=True) | Q(dose_max__gte=F("dose")),
+                name="finding_dose_range_ordered",
+                violation_error_message=(
+                    "The high end of the dose range cannot be below its low end."
                 ),
             ),
         ]

@@ -29,13 +29,14 @@ def is_significant(
     ci_low: Decimal | None,
     ci_high: Decimal | None,
     p_value: Decimal | None,
-    p_value_is_bound: bool = False,
+    p_value_is_bound: bool | None = False,
     stated_significance: bool | None = None,
 ) -> bool | None:
     """Whether a finding is statistically significant at the 5% level.
 
     Returns None when the reported figures cannot say (a single-arm proportion, or no CI,
-    no p-value and no statement by the source).
+    no p-value and no statement by the source). `p_value_is_bound` is None when the source
+    does not say whether its p-value is exact or an upper bound.
     """
     if is_comparative and ci_low is not None and ci_high is not None:
         null = null_value(is_ratio)
@@ -45,6 +46,9 @@ def is_significant(
         # significant; a bound above it ("p<0.1") cannot tell.
         if p_value_is_bound:
             return True if p_value <= ALPHA else None
+        if p_value_is_bound is None:
+            # Exact or a bound, below alpha is significant either way; above, it cannot tell.
+            return True if p_value < ALPHA else None
         return p_value < ALPHA
     return stated_significance
 

@@ -670,6 +670,50 @@ def test_an_alias_shared_by_two_compounds_of_the_document_imports_for_both():
     )
 
 
+@pytest.mark.django_db
+def test_an_alias_awaiting_review_round_trips_as_an_object_and_a_reviewed_one_as_a_name():
+    flagged = {"name": "synthetic alias a", "reviewed": False, "review_note": "Synthetic doubt."}
+    document = changed(valid_document(), (("compounds", 0, "aliases"), [flagged, "synthetic z"]))
+    document["version"] = 2
+    document["studies"][0]["url"] = "https://example.com/synthetic-study"
+
+    import_document(document)
+
+    alias = CompoundAlias.objects.get(name="synthetic alias a")
+    assert (alias.reviewed, alias.review_note) == (False, "Synthetic doubt.")
+    exported = export_document()["compounds"]
+    aliases = next(c for c in exported if c["slug"] == "synthetic-a")["aliases"]
+    assert aliases == [flagged, "synthetic z"]
+
+
+@pytest.mark.django_db
+def test_reviewing_an_alias_by_import_updates_it_in_place():
+    flagged = {"name": "synthetic alias a", "reviewed": False, "review_note": "Synthetic doubt."}
+    document = changed(valid_document(), (("compounds", 0, "aliases"), [flagged]))
+    document["version"] = 2
+    document["studies"][0]["url"] = "https://example.com/synthetic-study"
+    import_document(document)
+    before = CompoundAlias.objects.get(name="synthetic alias a").pk
+
+    report = import_document(
+        changed(valid_document(), (("compounds", 0, "aliases"), ["synthetic alias a"]))
+    )
+
+    alias = CompoundAlias.objects.get(name="synthetic alias a")
+    assert (alias.pk, alias.reviewed, alias.review_note) == (before, True, "")
+    assert report.counts["aliases"].updated == 1
+
+
+@pytest.mark.django_db
+def test_a_version_1_alias_is_a_bare_name():
+    document = changed(valid_document(), (("compounds", 0, "aliases"), [{"name": "x"}]))
+    document["version"] = 1
+
+    assert "compounds[0].aliases[0]: must be a string (version 1 aliases are bare names)" in (
+        errors_of(document)
+    )
+
+
 # The models' own rules, not the importer's --------------------------------------------------
 
 
@@ -1208,7 +1252,7 @@ def test_every_model_field_has_a_place_in_the_format():
         Goal: interchange.GOAL_FIELDS,
         Tier: interchange.TIER_FIELDS,
         Compound: interchange.COMPOUND_FIELDS,
-        CompoundAlias: ("name",),
+        CompoundAlias: interchange.ALIAS_FIELDS,
         Dosing: interchange.DOSING_FIELDS,
         SideEffect: interchange.SIDE_EFFECT_FIELDS,
         Contraindication: interchange.CONTRAINDICATION_FIELDS,

@@ -1154,3 +1154,110 @@ def test_a_dose_range_per_kg_with_timing_reads_well():
 def test_goal_is_optional_in_a_dosing_name():
     dosing = make_dosing(thymosin(), amount=D(100), unit="mcg", frequency="daily")
     assert str(Dosing.objects.get(pk=dosing.pk)) == "Thymosin alpha-1: 100 mcg daily, oral"
+
+
+# Evidence model v2: outcomes, the source's own grade, p-value bounds, units and doses studied.
+
+
+def test_a_finding_with_figures_needs_its_desirable_direction(compound_and_goal):
+    with refused_by("finding_desirable_direction_known_with_figures"):
+        make_finding(*compound_and_goal, higher_is_better=None)
+
+
+def test_a_finding_without_figures_may_leave_its_desirable_direction_unknown(compound_and_goal):
+    finding = make_finding(
+        *compound_and_goal,
+        measure=Finding.Measure.QUALITATIVE,
+        outcome_kind=Finding.OutcomeKind.SURROGATE,
+        higher_is_better=None,
+        direction=Finding.Direction.UNCLEAR,
+    )
+    assert finding.favours == Favours.UNKNOWN
+
+
+def test_only_a_mean_difference_has_a_unit(compound_and_goal):
+    with refused_by("finding_unit_only_for_mean_difference"):
+        make_finding(*compound_and_goal, value_unit="mg/dL")
+    finding = make_finding(
+        *compound_and_goal,
+        measure=Finding.Measure.MEAN_DIFFERENCE,
+        value=D("-12"),
+        ci_low=D("-20"),
+        ci_high=D("-4"),
+        value_unit="mg/dL",
+    )
+    assert finding.value_unit == "mg/dL"
+
+
+@pytest.mark.parametrize(
+    "grade", [{"source_grade": "moderate"}, {"source_grade_scale": "Synthetic strength scale"}]
+)
+def test_the_sources_grade_names_its_scale(compound_and_goal, grade):
+    with refused_by("finding_source_grade_names_its_scale"):
+        make_finding(*compound_and_goal, **grade)
+
+
+@pytest.mark.parametrize(
+    "dose",
+    [
+        {"dose": D("3")},
+        {"dose_unit": "g"},
+        {"dose": D("0"), "dose_unit": "g"},
+        {"dose_per_kg": True},
+        {"dose_max": D("5"), "dose_unit": "g"},
+    ],
+    ids=["no unit", "no amount", "zero", "per kg alone", "high end alone"],
+)
+def test_a_dose_studied_has_an_amount_and_a_unit(compound_and_goal, dose):
+    with refused_by("finding_dose_has_amount_and_unit"):
+        make_finding(*compound_and_goal, **dose)
+
+
+def test_a_dose_range_studied_is_ordered(compound_and_goal):
+    with refused_by("finding_dose_range_ordered"):
+        make_finding(*compound_and_goal, dose=D("5"), dose_max=D("3"), dose_unit="g")
+
+
+def test_a_dose_range_per_kg_with_timing_is_kept(compound_and_goal):
+    finding = make_finding(
+        *compound_and_goal,
+        dose=D("0.1"),
+        dose_max=D("0.3"),
+        dose_unit="g",
+        dose_per_kg=True,
+        dose_timing="pre-exercise",
+    )
+    finding.refresh_from_db()
+    assert (finding.dose, finding.dose_max, finding.dose_per_kg) == (D("0.1"), D("0.3"), True)
+
+
+@pytest.mark.parametrize(
+    "p_value, bound, significant",
+    [
+        (D("0.03"), None, True),
+        (D("0.2"), None, None),
+        (D("0.05"), None, None),
+        (D("0.03"), False, True),
+        (D("0.2"), False, False),
+    ],
+)
+def test_a_p_value_whose_bound_is_unknown_counts_only_when_below_alpha_either_way(
+    compound_and_goal, p_value, bound, significant
+):
+    finding = make_finding(
+        *compound_and_goal,
+        measure=Finding.Measure.QUALITATIVE,
+        p_value=p_value,
+        p_value_is_bound=bound,
+    )
+    assert finding.significant is significant
+
+
+def test_an_alias_may_await_review_with_its_reason():
+    alias = CompoundAlias.objects.create(
+        compound=make_compound(),
+        name="synthetic shared name",
+        reviewed=False,
+        review_note="Another compound in the source has it too.",
+    )
+    assert not alias.reviewed

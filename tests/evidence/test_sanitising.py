@@ -97,7 +97,12 @@ def poisoned():
     source = make_source()
     study = make_study(design=Study.Design.META_ANALYSIS, source=source)
     finding = make_finding(
-        compound, goal, study=study, comparator="active", comparator_compound=other
+        compound,
+        goal,
+        study=study,
+        comparator="active",
+        comparator_compound=other,
+        measure="mean_difference",  # the one measure with a unit, a free-text field
     )
     vendor = make_vendor()
     offer = make_offer(compound, vendor, price=Decimal("10.00"))

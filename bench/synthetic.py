@@ -116,7 +116,7 @@ ZIPF_EXPONENT = 0.8
 RATINGS_PER_COMPOUND = {1: 35, 2: 25, 3: 20, 4: 12, 5: 8}
 TIER_WEIGHTS = {1: 4, 2: 10, 3: 24, 4: 30, 5: 24, 6: 8}
 # Pairs (compound, goal) with findings but no rating yet, as a share of the rated pairs.
-UNRATED_PAIR_SHARE = 0.08
+UNTIERED_PAIR_SHARE = 0.08
 PUBLISHED_SHARE = 0.95
 
 DESIGNS = [
@@ -625,7 +625,7 @@ def _ratings(plan: _Plan, sizes: Sizes, seed: int, writer: _Writer, progress: Pr
     task.close()
 
     # Pairs with findings but no rating yet: the "not yet rated" part of a ranking.
-    wanted = round(len(chosen) * UNRATED_PAIR_SHARE)
+    wanted = round(len(chosen) * UNTIERED_PAIR_SHARE)
     unrated: list[tuple[int, int]] = []
     seen = set(plan.tiers)
     attempts = 0

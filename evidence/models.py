@@ -1155,6 +1155,14 @@ class Finding(models.Model):
         return self.measure != self.Measure.QUALITATIVE
 
     @property
+    def ci_excludes_null(self) -> bool | None:
+        """Whether the 95% CI excludes no effect; None without a comparative CI."""
+        if not self.is_comparative or self.ci_low is None or self.ci_high is None:
+            return None
+        null = stats.null_value(self.is_ratio)
+        return self.ci_high < null or self.ci_low > null
+
+    @property
     def significant(self) -> bool | None:
         """Derived from the CI or p-value (or the source's statement when it gives neither)."""
         return stats.is_significant(

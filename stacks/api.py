@@ -150,13 +150,41 @@ class ComponentOut(Schema):
     study_slug: str
 
 
+class CertaintyStepOut(Schema):
+    domain: str = Field(
+        description="start | risk_of_bias | imprecision | inconsistency | indirectness | "
+        "large_effect"
+    )
+    change: int = Field(
+        description="For `start`, the starting level (4 high, 2 low); "
+        "otherwise levels moved (-2 to +1)."
+    )
+    reason: str
+
+
+class CertaintyOut(Schema):
+    level: int = Field(description="1 very low, 2 low, 3 moderate, 4 high.")
+    label: str
+    steps: list[CertaintyStepOut]
+
+
 class RankedOut(Schema):
     slug: str
     name: str
     kind: str
-    score: float | None = Field(description="0-100; null for a compound no one has rated yet.")
+    score: float | None = Field(
+        description="0-100; null outside the ranking (insufficient evidence: no direction)."
+    )
     tier: int | None
     tier_label: str
+    computed: bool = Field(
+        description="Placed by the computed certainty: no editor has tiered it for this goal "
+        "(not yet reviewed by an editor)."
+    )
+    certainty: CertaintyOut | None = Field(
+        description="GRADE-style certainty of the evidence of benefit, every step with its "
+        "reason; null when nothing is in the compound's favour."
+    )
     components: list[ComponentOut]
     study_count: int
     randomised_study_count: int
@@ -175,7 +203,7 @@ class RankingOut(Schema):
     goal: GoalOut
     ranked: list[RankedOut]
     no_effect: list[RankedOut]
-    unrated: list[RankedOut]
+    insufficient: list[RankedOut]
     excluded: list[ExclusionOut]
     totals: dict[str, int] = Field(description="Full size of each list before the limit.")
     limit: int
@@ -349,6 +377,13 @@ def _ranked(entry: RankedCompound) -> dict:
     return {
         **{k: getattr(entry, k) for k in RankedOut.model_fields if hasattr(entry, k)},
         "tier": entry.tier_number,
+        "certainty": {
+            "level": entry.certainty,
+            "label": entry.certainty_label,
+            "steps": [step.__dict__ for step in entry.certainty_steps],
+        }
+        if entry.certainty
+        else None,
         "components": [c.__dict__ for c in entry.components],
         "monthly_cost": float(entry.monthly_cost) if entry.monthly_cost is not None else None,
     }
@@ -375,7 +410,7 @@ def _ranking(ranking: Ranking) -> dict:
         "goal": _goal(ranking.goal),
         "ranked": [_ranked(e) for e in ranking.ranked],
         "no_effect": [_ranked(e) for e in ranking.no_effect],
-        "unrated": [_ranked(e) for e in ranking.unrated],
+        "insufficient": [_ranked(e) for e in ranking.insufficient],
         "excluded": [
             {"slug": e.slug, "name": e.name, "tier": e.tier_number, "reasons": list(e.reasons)}
             for e in ranking.excluded

@@ -15,14 +15,23 @@ class GoalScore(models.Model):
     class Group(models.TextChoices):
         RANKED = "ranked", "Ranked"
         NO_EFFECT = "no_effect", "Studied, no benefit found"
-        UNRATED = "unrated", "Studied, not yet rated"
+        INSUFFICIENT = "insufficient", "Studied, no direction found (insufficient evidence)"
 
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="+")
     compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="goal_scores")
-    group = models.CharField(max_length=10, choices=Group.choices)
-    score = models.FloatField(null=True, help_text="None for a pair no one has rated: unranked.")
+    group = models.CharField(max_length=12, choices=Group.choices)
+    score = models.FloatField(
+        null=True, help_text="None for insufficient evidence (no direction found): unranked."
+    )
     tier_number = models.PositiveSmallIntegerField(null=True)
     tier_label = models.CharField(max_length=80)
+    computed = models.BooleanField(
+        default=False, help_text="Placed by the computed certainty: no editor's tier."
+    )
+    certainty = models.PositiveSmallIntegerField(
+        null=True, help_text="Certainty of the evidence of benefit, 1 (very low) to 4 (high)."
+    )
+    certainty_steps = models.JSONField(default=list)
     components = models.JSONField(default=list)
     study_count = models.PositiveIntegerField(default=0)
     randomised_study_count = models.PositiveIntegerField(default=0)
@@ -48,9 +57,9 @@ class GoalScore(models.Model):
                 condition=Q(score__gte=0, score__lte=100), name="goal_score_in_range"
             ),
             models.CheckConstraint(
-                condition=Q(group="unrated", score__isnull=True)
-                | (~Q(group="unrated") & Q(score__isnull=False)),
-                name="goal_score_only_when_rated",
+                condition=Q(group="insufficient", score__isnull=True)
+                | (~Q(group="insufficient") & Q(score__isnull=False)),
+                name="goal_score_unless_insufficient",
             ),
         ]
         indexes = [

@@ -29,6 +29,7 @@ from django.db.models import (
 )
 from django.db.models.lookups import GreaterThan, IsNull
 
+from evidence.certainty import Level, Step
 from evidence.models import Compound, Condition, Contraindication, Goal, Interaction, Offer
 from stacks.models import GoalScore
 from stacks.scoring import Component
@@ -74,7 +75,7 @@ class RankedCompound:
     slug: str
     name: str
     kind: str
-    score: float | None  # None: not rated, so not ranked
+    score: float | None  # None: insufficient evidence (no direction found), so not ranked
     tier_number: int | None
     tier_label: str
     components: tuple[Component, ...]
@@ -85,6 +86,13 @@ class RankedCompound:
     monthly_cost: Decimal | None = None
     # Studies counted by design weight (an RCT 0.8, a cohort 0.4...), for the evidence map.
     design_weighted_studies: float = 0.0
+    computed: bool = False  # placed by the computed certainty: no editor's tier
+    certainty: int | None = None  # of the evidence of benefit, 1 (very low) to 4 (high)
+    certainty_steps: tuple[Step, ...] = ()
+
+    @property
+    def certainty_label(self) -> str:
+        return Level(self.certainty).label if self.certainty else "Not assessable"
 
     @property
     def tier(self) -> TierRef | None:
@@ -92,7 +100,8 @@ class RankedCompound:
 
     def sort_key(self):
         """The documented order: score, then tier, randomised studies, participants, studies
-        weighted by design, studies, name; the unrated (no score, no tier) after the rated."""
+        weighted by design, studies, name; the insufficient (no score, no tier) after the
+        rest. At equal scores an editor's tier comes before a computed place."""
         return (
             -self.score if self.score is not None else float("inf"),
             self.tier_number if self.tier_number is not None else 99,
@@ -118,7 +127,7 @@ class Ranking:
     goal: Goal
     ranked: tuple[RankedCompound, ...]
     no_effect: tuple[RankedCompound, ...]
-    unrated: tuple[RankedCompound, ...]
+    insufficient: tuple[RankedCompound, ...]
     excluded: tuple[Exclusion, ...]
     totals: dict[str, int] = field(default_factory=dict)  # full counts per group
     limit: int = DEFAULT_LIMIT
@@ -152,14 +161,14 @@ class Stack:
 
 # --- reading the precomputed scores ---------------------------------------------------------
 
-# The documented order (RankedCompound.sort_key), in SQL: the unrated (no score) come last.
+# The documented order (RankedCompound.sort_key), in SQL: the insufficient (no score) last.
 RANKING_ORDER_SQL = (
     "score DESC NULLS LAST, tier_number ASC NULLS LAST, randomised_study_count DESC, "
     "participants DESC, design_weighted_studies DESC, study_count DESC, sort_name ASC, slug ASC"
 )
 # Rows the visitor's constraints exclude form a list of their own, whatever their group.
 EXCLUDED = "excluded"
-LISTS = (GoalScore.Group.RANKED, GoalScore.Group.NO_EFFECT, GoalScore.Group.UNRATED, EXCLUDED)
+LISTS = (GoalScore.Group.RANKED, GoalScore.Group.NO_EFFECT, GoalScore.Group.INSUFFICIENT, EXCLUDED)
 
 
 def _usable_offers(constraints: Constraints) -> QuerySet:
@@ -276,6 +285,11 @@ def _entry(row: GoalScore, with_components: bool = True) -> RankedCompound:
         bottom_line=row.bottom_line if with_components else "",
         monthly_cost=_cost(row),
         design_weighted_studies=row.design_weighted_studies,
+        computed=row.computed,
+        certainty=row.certainty,
+        certainty_steps=tuple(Step(**step) for step in row.certainty_steps)
+        if with_components
+        else (),
     )
 
 
@@ -351,7 +365,7 @@ def _rankings(
                 goal=goal,
                 ranked=tuple(_entry(row) for row in shown[GoalScore.Group.RANKED]),
                 no_effect=tuple(_entry(row) for row in shown[GoalScore.Group.NO_EFFECT]),
-                unrated=tuple(_entry(row) for row in shown[GoalScore.Group.UNRATED]),
+                insufficient=tuple(_entry(row) for row in shown[GoalScore.Group.INSUFFICIENT]),
                 excluded=tuple(
                     Exclusion(
                         row.slug, row.name, row.tier_number, _reasons(row, constraints, notes)

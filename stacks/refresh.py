@@ -15,6 +15,7 @@ from django.db.models import Prefetch, Q
 
 from evidence.batch import run_or_defer
 from evidence.cache import bump_content_version
+from evidence.certainty import facts_from_finding
 from evidence.models import (
     Compound,
     Dosing,
@@ -29,8 +30,6 @@ from evidence.models import (
 from stacks.models import GoalScore
 from stacks.scoring import (
     CompoundEvidence,
-    design_weight,
-    facts_from_finding,
     score_evidence,
     summarise,
 )
@@ -61,6 +60,7 @@ SCORED_FIELDS: dict[type, frozenset[str]] = {
             "stated_significance",
             "higher_is_better",
             "direction",
+            "outcome_kind",
         }
     ),
     # A range counts at its low end (amount), so amount_max moves no score; per_kg does.
@@ -73,7 +73,8 @@ def score_rows(goal_ids: Iterable[int] | None = None, compound_ids: Iterable[int
     """Fresh GoalScore rows (unsaved) for every published pair within the goals and compounds.
 
     None means all. A pair has a row when the compound is rated for the goal or has findings
-    for it; unrated pairs go in the "unrated" group without a score.
+    for it. Without a rating the place is computed; a pair whose findings show no direction
+    goes in the "insufficient" group without a score.
     """
     scope = Q(compound__published=True)
     if goal_ids is not None:
@@ -123,37 +124,33 @@ def _row(goal_id: int, compound: Compound, rating: Rating | None, findings: list
         "injection_only": bool(routes) and routes <= Route.injections(),
         "milligrams_per_month": min(monthly) if monthly else None,
     }
-    studies = {f.study_id: f.study for f in findings}
-    if rating is None:
-        return GoalScore(
-            **common,
-            group=GoalScore.Group.UNRATED,
-            score=None,
-            tier_number=None,
-            tier_label="Not yet rated",
-            study_count=len(studies),
-            randomised_study_count=sum(s.is_randomised for s in studies.values()),
-            participants=sum(s.n or 0 for s in studies.values()),
-            design_weighted_studies=round(
-                sum(design_weight(s.design) for s in studies.values()), 2
-            ),
-        )
     score = score_evidence(
         CompoundEvidence(
-            tier_number=rating.tier.number,
-            tier_label=rating.tier.label,
-            tier_weight=rating.tier.weight,
-            tier_means_no_effect=rating.tier.means_no_effect,
+            tier_number=rating.tier.number if rating else None,
+            tier_label=rating.tier.label if rating else "",
+            tier_weight=rating.tier.weight if rating else 0,
+            tier_means_no_effect=rating.tier.means_no_effect if rating else False,
             findings=tuple(facts_from_finding(f) for f in findings),
             serious_side_effects=tuple(s.name for s in compound.serious_side_effects),
         )
     )
+    if score.no_effect:
+        group = GoalScore.Group.NO_EFFECT
+    elif rating is not None or score.in_favour:
+        group = GoalScore.Group.RANKED
+    else:
+        group = GoalScore.Group.INSUFFICIENT
     return GoalScore(
         **common,
-        group=GoalScore.Group.NO_EFFECT if score.no_effect else GoalScore.Group.RANKED,
-        score=score.value,
-        tier_number=rating.tier.number,
-        tier_label=rating.tier.label,
+        group=group,
+        score=None if group == GoalScore.Group.INSUFFICIENT else score.value,
+        tier_number=rating.tier.number if rating else None,
+        tier_label=rating.tier.label if rating else "",
+        computed=rating is None,
+        certainty=int(score.certainty.level) if score.certainty else None,
+        certainty_steps=[step.__dict__ for step in score.certainty.steps]
+        if score.certainty
+        else [],
         components=[component.__dict__ for component in summarise(score.components)],
         study_count=score.study_count,
         randomised_study_count=score.randomised_study_count,
@@ -161,7 +158,7 @@ def _row(goal_id: int, compound: Compound, rating: Rating | None, findings: list
         design_weighted_studies=round(
             sum(c.design_weight for c in score.components if c.kind == "study"), 2
         ),
-        bottom_line=rating.bottom_line,
+        bottom_line=rating.bottom_line if rating else "",
     )
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from evidence.certainty import Certainty, FindingFacts, Level, assess
 from evidence.models import Finding, Study
 from evidence.stats import Favours
 
@@ -44,7 +45,18 @@ DESIGN_WEIGHTS: dict[str, float] = {
     Design.CASE_SERIES: 0.2,
     Design.ANIMAL: 0.1,
     Design.IN_VITRO: 0.05,
-    Design.NOT_REPORTED: 0.1,
+    # Unknown, not guessed: it counts like the weakest human design, and its certainty starts
+    # Low and is rated down for risk of bias (evidence.certainty).
+    Design.NOT_REPORTED: 0.2,
+}
+# Where a computed place starts when no editor has tiered the compound for the goal: the
+# anchor of the tier its certainty corresponds to, never above Tier 3's (probable efficacy),
+# since only an editor can place a compound where established efficacy sits.
+CERTAINTY_ANCHORS: dict[Level, float] = {
+    Level.HIGH: 60.0,
+    Level.MODERATE: 40.0,
+    Level.LOW: 20.0,
+    Level.VERY_LOW: 10.0,
 }
 # Comparators where "compound worse" means harm, as opposed to "weaker than another treatment".
 INACTIVE_COMPARATORS = frozenset({Comparator.PLACEBO, Comparator.NO_TREATMENT, Comparator.ADD_ON})
@@ -59,6 +71,8 @@ class Outcome(StrEnum):
     INFERIOR_TO_ACTIVE = "significantly inferior to an active comparator"
     HARM = "significant harm"
     STATED_HARM = "significant harm, reported without figures"
+    DIRECTIONAL_BENEFIT = "favours the compound, significance not reported"
+    DIRECTIONAL_HARM = "favours the comparator, significance not reported"
     NOT_ASSESSABLE = "not assessable (no comparison or direction reported)"
 
 
@@ -69,34 +83,21 @@ OUTCOME_FACTORS: dict[Outcome, float] = {
     Outcome.INFERIOR_TO_ACTIVE: -0.25,
     Outcome.HARM: -1.0,
     Outcome.STATED_HARM: -0.5,
+    Outcome.DIRECTIONAL_BENEFIT: 0.25,
+    Outcome.DIRECTIONAL_HARM: -0.25,
     Outcome.NOT_ASSESSABLE: 0.0,
 }
 
 
 @dataclass(frozen=True)
-class FindingFacts:
-    """The facts of one finding that scoring reads; built from a Finding row or by tests."""
-
-    study_slug: str
-    study_title: str
-    design: str
-    n: int | None
-    trial_count: int | None
-    outcome: str
-    comparator: str
-    significant: bool | None
-    favours: str
-    is_qualitative: bool = False
-
-
-@dataclass(frozen=True)
 class CompoundEvidence:
-    """Everything scoring may know about one compound for one goal."""
+    """Everything scoring may know about one compound for one goal. Without a tier (no editor
+    has rated the pair) the place is computed from the certainty of the evidence."""
 
-    tier_number: int
-    tier_label: str
-    tier_weight: int
-    tier_means_no_effect: bool
+    tier_number: int | None = None
+    tier_label: str = ""
+    tier_weight: int = 0
+    tier_means_no_effect: bool = False
     findings: tuple[FindingFacts, ...] = ()
     serious_side_effects: tuple[str, ...] = ()
 
@@ -105,7 +106,7 @@ class CompoundEvidence:
 class Component:
     """One line of "why this rank": a labelled number of points."""
 
-    kind: str  # tier | study | consistency | safety | cap
+    kind: str  # tier | certainty | study | consistency | safety | cap
     label: str
     points: float
     detail: str = ""
@@ -121,15 +122,28 @@ class Score:
     study_count: int
     randomised_study_count: int
     participants: int
+    # The certainty of the evidence of benefit (None: nothing in the compound's favour).
+    certainty: Certainty | None = None
+    in_favour: bool = False  # some finding favours the compound
+
+    @property
+    def computed(self) -> bool:
+        """Placed by the computed certainty, not by an editor's tier."""
+        return any(c.kind == "certainty" for c in self.components)
 
 
 def classify(finding: FindingFacts) -> Outcome:
     """Say whether a finding shows benefit, harm, inferiority, no difference, or cannot say.
 
     A finding without figures counts by the direction its source states (read into
-    `favours`), at half the weight of one whose figures show it.
+    `favours`), at half the weight of one whose figures show it; a direction whose
+    significance nobody reports counts a quarter.
     """
     if finding.significant is None:
+        if finding.favours == Favours.COMPOUND:
+            return Outcome.DIRECTIONAL_BENEFIT
+        if finding.favours == Favours.COMPARATOR and finding.comparator in INACTIVE_COMPARATORS:
+            return Outcome.DIRECTIONAL_HARM
         return Outcome.NOT_ASSESSABLE
     if not finding.significant:
         return Outcome.NO_DIFFERENCE
@@ -194,10 +208,15 @@ def _study_component(slug: str, findings: list[FindingFacts]) -> tuple[Component
 
 
 def _is_no_effect(evidence: CompoundEvidence) -> bool:
-    """Studied and found wanting: a no-effect tier, or null randomised results and no benefit."""
+    """Studied and found wanting: a no-effect tier, or null randomised results and no benefit;
+    without a tier, also findings against the compound and none in its favour."""
     if evidence.tier_means_no_effect:
         return True
     all_findings = evidence.findings
+    if evidence.tier_number is None and not any(
+        f.favours == Favours.COMPOUND for f in all_findings
+    ):
+        return any(f.favours == Favours.COMPARATOR for f in all_findings)
     if any(classify(f) in (Outcome.BENEFIT, Outcome.STATED_BENEFIT) for f in all_findings):
         return False
     null_controlled = [
@@ -213,20 +232,41 @@ def _is_no_effect(evidence: CompoundEvidence) -> bool:
 def score_evidence(evidence: CompoundEvidence) -> Score:
     """Score one compound's evidence for one goal, from 0 to 100, with its components.
 
-    The tier weight is the anchor. Each study adds or subtracts points by design, size and
-    what its findings show; the refinement is clamped to +/-MAX_REFINEMENT. Contradictory
+    The tier weight is the anchor; without a tier, the anchor of the certainty of the
+    evidence of benefit (CERTAINTY_ANCHORS; 0 with nothing in the compound's favour). Each
+    study adds or subtracts points by design, size and what its findings show; the
+    refinement is clamped to +/-MAX_REFINEMENT. Contradictory
     significant results cost half of the smaller side; two or more studies with significant
     benefit and no significant harm earn a small consistency bonus. Serious side effects
     subtract. Without randomised evidence the score cannot exceed OBSERVATIONAL_CAP.
     """
-    components = [
-        Component(
-            kind="tier",
-            label=f"Editorial rating: Tier {evidence.tier_number} ({evidence.tier_label})",
-            points=float(evidence.tier_weight),
-            detail="The staff-assigned tier is the anchor of the score.",
-        )
-    ]
+    certainty = assess(evidence.findings, for_benefit=True)
+    if evidence.tier_number is not None:
+        anchor = float(evidence.tier_weight)
+        components = [
+            Component(
+                kind="tier",
+                label=f"Editorial rating: Tier {evidence.tier_number} ({evidence.tier_label})",
+                points=anchor,
+                detail="The staff-assigned tier is the anchor of the score.",
+            )
+        ]
+    else:
+        anchor = CERTAINTY_ANCHORS[certainty.level] if certainty else 0.0
+        studies = len({f.study_slug for f in evidence.findings})
+        level = certainty.label.lower() if certainty else "none (nothing in its favour)"
+        components = [
+            Component(
+                kind="certainty",
+                label=(
+                    f"Computed from {studies} {'study' if studies == 1 else 'studies'}, not yet "
+                    f"reviewed by an editor: certainty of benefit {level}"
+                ),
+                points=anchor,
+                detail="No editor has tiered this compound for this goal; the computed "
+                "certainty sets the anchor.",
+            )
+        ]
     study_points = []
     benefit_points = harm_points = 0.0
     benefit_studies = harm_studies = 0
@@ -282,13 +322,20 @@ def score_evidence(evidence: CompoundEvidence) -> Score:
             )
         )
 
-    value = max(0.0, min(100.0, evidence.tier_weight + refinement + safety))
+    value = max(0.0, min(100.0, anchor + refinement + safety))
     randomised = {f.study_slug for f in evidence.findings if f.design in Study.RANDOMISED_DESIGNS}
-    if not randomised and value > OBSERVATIONAL_CAP:
+    # Only randomised evidence in the compound's favour lifts the cap: a randomised study
+    # showing harm must never raise a score.
+    randomised_in_favour = {
+        f.study_slug
+        for f in evidence.findings
+        if f.design in Study.RANDOMISED_DESIGNS and f.favours == Favours.COMPOUND
+    }
+    if not randomised_in_favour and value > OBSERVATIONAL_CAP:
         components.append(
             Component(
                 kind="cap",
-                label=f"No randomised evidence: capped at {OBSERVATIONAL_CAP:g}",
+                label=f"No randomised evidence in its favour: capped at {OBSERVATIONAL_CAP:g}",
                 points=round(OBSERVATIONAL_CAP - value, 2),
             )
         )
@@ -302,23 +349,8 @@ def score_evidence(evidence: CompoundEvidence) -> Score:
         study_count=len(sizes),
         randomised_study_count=len(randomised),
         participants=sum(sizes.values()),
-    )
-
-
-def facts_from_finding(finding: Finding) -> FindingFacts:
-    """Read the scoring facts off a Finding whose study is already loaded."""
-    study = finding.study
-    return FindingFacts(
-        study_slug=study.slug,
-        study_title=study.display_title,
-        design=study.design,
-        n=study.n,
-        trial_count=study.trial_count,
-        outcome=finding.outcome,
-        comparator=finding.comparator,
-        significant=finding.significant,
-        favours=finding.favours,
-        is_qualitative=finding.measure == Finding.Measure.QUALITATIVE,
+        certainty=certainty,
+        in_favour=any(f.favours == Favours.COMPOUND for f in evidence.findings),
     )
 
 

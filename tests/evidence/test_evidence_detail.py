@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from evidence.models import Article, Finding
+from evidence.models import Article, Finding, Study
 from tests.factories import make_compound, make_finding, make_goal, make_rating, make_study
 from tests.factories.pages import DISCLAIMER, build_evidence, full_page, make_thymosin
 
@@ -162,3 +162,21 @@ def test_evidence_detail_query_count_is_constant(client, django_assert_max_num_q
     with django_assert_max_num_queries(6):
         response = client.get(reverse("evidence_detail", args=[compound.slug, goal.slug]))
     assert response.status_code == 200
+
+
+def test_the_page_shows_the_certainty_of_benefit_with_every_step_and_by_outcome(client):
+    goal = make_goal()
+    compound = make_compound()
+    make_finding(
+        compound,
+        goal,
+        study=make_study(design=Study.Design.NOT_REPORTED, n=None),
+        outcome="Synthetic biomarker",
+        outcome_kind=Finding.OutcomeKind.SURROGATE,
+    )
+    html = client.get(f"/compounds/{compound.slug}/evidence/{goal.slug}/").content.decode()
+    assert "Certainty of benefit: Very low" in html
+    assert "Starts Low: the design is not reported" in html
+    assert "Risk of bias: the only study has a serious limitation (design not reported)" in html
+    assert "Indirectness: surrogate outcomes (biomarkers) only" in html
+    assert "not yet reviewed by an editor" in html

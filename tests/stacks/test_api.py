@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from openapi_spec_validator import validate
 
-from evidence.models import Condition, Tier
+from evidence.models import Condition, Finding, Study, Tier
 from tests.factories import (
     make_anti_doping_status,
     make_compound,
@@ -18,6 +18,7 @@ from tests.factories import (
     make_rated_compound,
     make_rating,
     make_regulatory_status,
+    make_study,
 )
 
 pytestmark = pytest.mark.django_db
@@ -43,14 +44,31 @@ def test_ranking_returns_scores_tiers_and_components(client):
     assert set(top) >= {"slug", "name", "score", "tier", "components"}
 
 
-def test_a_compound_no_one_has_rated_answers_score_null_not_zero(client):
+def test_a_compound_outside_the_ranking_answers_score_null_not_zero(client):
     goal = make_goal()
-    unrated = make_compound()
-    make_finding(unrated, goal)
+    studied = make_compound()
+    make_finding(
+        studied, goal, measure=Finding.Measure.QUALITATIVE, direction=Finding.Direction.UNCLEAR
+    )
     body = client.get(f"/api/goals/{goal.slug}/ranking/").json()
     assert body["ranked"] == []
-    [entry] = body["unrated"]
-    assert (entry["slug"], entry["score"], entry["tier"]) == (unrated.slug, None, None)
+    [entry] = body["insufficient"]
+    assert (entry["slug"], entry["score"], entry["tier"]) == (studied.slug, None, None)
+
+
+def test_a_compound_no_editor_has_tiered_answers_its_computed_place_and_certainty(client):
+    goal = make_goal()
+    studied = make_compound()
+    make_finding(studied, goal, study=make_study(design=Study.Design.NOT_REPORTED, n=None))
+    body = client.get(f"/api/goals/{goal.slug}/ranking/").json()
+    [entry] = body["ranked"]
+    assert (entry["slug"], entry["computed"], entry["tier"]) == (studied.slug, True, None)
+    assert entry["score"] > 0
+    certainty = entry["certainty"]
+    assert certainty["label"] == "Very low"
+    domains = [step["domain"] for step in certainty["steps"]]
+    assert domains == ["start", "risk_of_bias", "imprecision"]
+    assert "design not reported" in certainty["steps"][1]["reason"]
 
 
 def test_ranking_reports_exclusions_with_reasons(client):

@@ -53,14 +53,15 @@ def test_no_injections_excludes_it_as_only_injected(demo):
     assert "Only given by injection" in ranking.excluded[0].reasons[0]
 
 
-def test_immune_function_lists_it_as_studied_but_not_rated(demo):
+def test_immune_function_ranks_it_by_computed_certainty_not_by_an_editors_tier(demo):
     ranking = rank_goal(Goal.objects.get(slug="immune-function"))
-    assert ranking.ranked == ()
-    assert [e.name for e in ranking.unrated] == ["Thymosin alpha-1"]
+    [entry] = ranking.ranked
+    assert (entry.name, entry.computed, entry.tier) == ("Thymosin alpha-1", True, None)
+    assert entry.certainty_label
 
 
-def test_a_stack_for_both_goals_covers_liver_health_and_says_immune_function_is_uncovered(demo):
+def test_a_stack_for_both_goals_covers_both_with_thymosin_alpha_1(demo):
     goals = list(Goal.objects.order_by("slug"))
     stack = build_stack(goals)
     assert [p.compound.name for p in stack.picks] == ["Thymosin alpha-1"]
-    assert [g.slug for g in stack.uncovered_goals] == ["immune-function"]
+    assert stack.uncovered_goals == ()

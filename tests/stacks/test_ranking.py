@@ -188,14 +188,36 @@ def test_no_effect_compounds_are_reported_apart_from_unproven_ones():
     assert slugs(ranking.ranked) == [unstudied.slug]
 
 
-def test_compounds_with_findings_but_no_rating_are_listed_as_unrated():
+def test_a_compound_with_findings_but_no_rating_gets_a_computed_place():
     goal = make_goal()
     compound = make_compound()
     make_finding(compound, goal)
     ranking = rank_goal(goal)
+    [entry] = ranking.ranked
+    assert (entry.slug, entry.computed, entry.tier) == (compound.slug, True, None)
+    assert entry.score is not None and entry.certainty is not None
+    assert entry.components[0].kind == "certainty"
+    assert "not yet reviewed by an editor" in entry.components[0].label
+
+
+def unclear(compound, goal, **study):
+    """A finding whose source states no direction."""
+    return make_finding(
+        compound,
+        goal,
+        study=make_study(**study),
+        measure=Finding.Measure.QUALITATIVE,
+        direction=Finding.Direction.UNCLEAR,
+    )
+
+
+def test_compounds_whose_findings_show_no_direction_are_listed_as_insufficient():
+    goal = make_goal()
+    compound = make_compound()
+    unclear(compound, goal)
+    ranking = rank_goal(goal)
     assert ranking.ranked == ()
-    assert slugs(ranking.unrated) == [compound.slug]
-    assert ranking.unrated[0].tier_label == "Not yet rated"
+    assert slugs(ranking.insufficient) == [compound.slug]
 
 
 def stated(compound, goal, direction, comparator=Finding.Comparator.PLACEBO):
@@ -236,18 +258,18 @@ def test_a_result_without_figures_that_states_no_side_moves_nothing(direction):
     assert scores[studied.slug] == scores[untouched.slug]
 
 
-def test_unrated_compounds_are_listed_by_their_evidence_not_alphabetically():
+def test_insufficient_compounds_are_listed_by_their_evidence_not_alphabetically():
     goal = make_goal()
     animal_only = make_compound("Synthetic A animal only")
-    make_finding(animal_only, goal, study=make_study(design=Study.Design.ANIMAL, n=None))
+    unclear(animal_only, goal, design=Study.Design.ANIMAL, n=None)
     one_cohort = make_compound("Synthetic B one cohort")
-    make_finding(one_cohort, goal, study=make_study(design=Study.Design.COHORT, n=None))
+    unclear(one_cohort, goal, design=Study.Design.COHORT, n=None)
     two_cohorts = make_compound("Synthetic C two cohorts")
     for _ in range(2):
-        make_finding(two_cohorts, goal, study=make_study(design=Study.Design.COHORT, n=None))
+        unclear(two_cohorts, goal, design=Study.Design.COHORT, n=None)
     randomised = make_compound("Synthetic D one trial")
-    make_finding(randomised, goal, study=make_study(design=Study.Design.RCT, n=None))
-    assert slugs(rank_goal(goal).unrated) == [
+    unclear(randomised, goal, design=Study.Design.RCT, n=None)
+    assert slugs(rank_goal(goal).insufficient) == [
         randomised.slug,
         two_cohorts.slug,
         one_cohort.slug,
@@ -255,11 +277,11 @@ def test_unrated_compounds_are_listed_by_their_evidence_not_alphabetically():
     ]
 
 
-def test_an_unrated_compound_has_no_score():
+def test_an_insufficient_compound_has_no_score():
     goal = make_goal()
     compound = make_compound()
-    make_finding(compound, goal)
-    [entry] = rank_goal(goal).unrated
+    unclear(compound, goal)
+    [entry] = rank_goal(goal).insufficient
     assert (entry.score, entry.tier) == (None, None)
 
 

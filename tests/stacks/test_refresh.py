@@ -123,7 +123,7 @@ def _set(obj, **fields):
 def test_factory_data_is_scored_as_it_is_created():
     catalogue()
     assert stored() == fresh()
-    assert GoalScore.objects.filter(group=GoalScore.Group.UNRATED).count() == 1
+    assert GoalScore.objects.filter(computed=True).count() == 1
 
 
 @pytest.mark.parametrize("edit", EDITS)

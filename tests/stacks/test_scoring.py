@@ -7,16 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evidence.certainty import FindingFacts, facts_from_finding
 from evidence.models import Finding, Study
 from evidence.stats import Favours
 from stacks.ranking import RankedCompound
 from stacks.scoring import (
     OBSERVATIONAL_CAP,
     CompoundEvidence,
-    FindingFacts,
     Outcome,
     classify,
-    facts_from_finding,
     score_evidence,
     size_factor,
     summarise,
@@ -263,3 +262,84 @@ def test_a_study_without_a_title_is_explained_as_title_not_reported():
     finding = make_finding(make_compound(), make_goal(), make_study(title=""))
 
     assert facts_from_finding(finding).study_title == "Title not reported"
+
+
+# Places computed without an editor's tier, and the precedence between the two.
+
+
+def computed(findings=(), serious=()):
+    return CompoundEvidence(findings=tuple(findings), serious_side_effects=tuple(serious))
+
+
+tiers_or_computed = st.one_of(st.none(), tiers)
+
+
+def scored(tier, findings):
+    return score_evidence(computed(findings) if tier is None else evidence(tier, findings))
+
+
+@given(findings=finding_lists(), n=st.integers(min_value=1, max_value=100_000))
+def test_adding_a_significant_rct_benefit_never_lowers_a_computed_score(findings, n):
+    before = score_evidence(computed(findings))
+    benefit = facts(study="zz-new-rct", design=Study.Design.RCT, n=n)
+    after = score_evidence(computed([*findings, benefit]))
+    assert after.value >= before.value
+
+
+@given(
+    tier=tiers_or_computed,
+    findings=finding_lists(),
+    design=st.sampled_from(Study.Design.values),
+    significant=st.sampled_from([True, False, None]),
+    qualitative=st.booleans(),
+)
+def test_harm_never_raises_a_score(tier, findings, design, significant, qualitative):
+    harm = facts(
+        study="zz-new-harm",
+        design=design,
+        favours=Favours.COMPARATOR,
+        significant=significant,
+        is_qualitative=qualitative,
+    )
+    assert scored(tier, [*findings, harm]).value <= scored(tier, findings).value
+
+
+@given(findings=finding_lists())
+def test_a_computed_place_never_starts_above_tier_3(findings):
+    anchor = score_evidence(computed(findings)).components[0]
+    assert anchor.kind == "certainty"
+    assert anchor.points <= TIER_WEIGHTS[3]
+
+
+@given(tier=tiers, findings=finding_lists(), score=st.floats(0, 100))
+def test_at_equal_scores_an_editors_tier_ranks_before_a_computed_place(tier, findings, score):
+    editor = RankedCompound(
+        slug="zzz-synthetic-editor",
+        name="Zzz synthetic editor",
+        kind="supplement",
+        score=round(score, 1),
+        tier_number=tier,
+        tier_label="",
+        components=(),
+        study_count=0,
+        randomised_study_count=0,
+        participants=0,
+    )
+    machine = replace(
+        editor,
+        slug="aaa-synthetic-computed",
+        name="Aaa synthetic computed",
+        tier_number=None,
+        computed=True,
+        study_count=9,
+        randomised_study_count=9,
+        participants=9_000,
+    )
+    assert sorted([machine, editor], key=RankedCompound.sort_key)[0] is editor
+
+
+def test_a_computed_place_says_it_is_not_yet_reviewed_by_an_editor():
+    score = score_evidence(computed([facts()]))
+    assert score.computed
+    assert "Computed from 1 study, not yet reviewed by an editor" in score.components[0].label
+    assert score.certainty.label == "Moderate"  # one RCT of 100: imprecise

@@ -24,6 +24,7 @@ from evidence.stats import Favours
 # Thresholds, public in docs/methodology.md.
 SMALL_STUDY_N = 30  # a study this small or smaller is at risk of bias ("very small")
 OPTIMAL_INFORMATION_SIZE = 400  # participants below which an effect is imprecise
+I2_THRESHOLD = 0.5  # heterogeneity of a pooled estimate above which it is inconsistent
 LARGE_RATIO = 2.0  # observational ratio beyond 2 (or below 1/2), with its CI: a large effect
 MAX_STEPS_PER_DOMAIN = 2
 
@@ -119,15 +120,17 @@ def _studies(findings) -> dict[str, object]:
     return studies
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def _plural(count: int, word: str, plural: str = "") -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def _start(studies) -> Step:
     randomised = [s for s in studies.values() if s.design in Study.RANDOMISED_DESIGNS]
     if randomised:
         return Step(
-            "start", int(Level.HIGH), f"Starts High: {_plural(len(randomised), 'randomised study')}"
+            "start",
+            int(Level.HIGH),
+            f"Starts High: {_plural(len(randomised), 'randomised study', 'randomised studies')}",
         )
     if all(s.design == Study.Design.NOT_REPORTED for s in studies.values()):
         return Step("start", int(Level.LOW), "Starts Low: the design is not reported")
@@ -174,15 +177,24 @@ def _imprecision(findings, studies) -> Step | None:
     return Step("imprecision", -1, "Imprecision: " + "; ".join(reasons))
 
 
-def _inconsistency(for_benefit: bool, findings, against) -> Step | None:
-    """Rated down when findings point in opposite directions."""
+def _inconsistency(for_benefit: bool, findings, against, i2: float | None) -> Step | None:
+    """Rated down when findings point in opposite directions, or a pooled estimate's I² is
+    above I2_THRESHOLD."""
+    if i2 is not None and i2 > I2_THRESHOLD:
+        return Step(
+            "inconsistency",
+            -1,
+            f"Inconsistency: I² = {i2:.0%}, above {I2_THRESHOLD:.0%} (the studies disagree "
+            "more than chance explains)",
+        )
     if for_benefit:
         if not against:
             return None
         return Step(
             "inconsistency",
             -1,
-            f"Inconsistency: {_plural(len(against), 'finding')} point the other way",
+            f"Inconsistency: {_plural(len(against), 'finding')} "
+            f"{'points' if len(against) == 1 else 'point'} the other way",
         )
     sides = {f.favours for f in findings} & {Favours.COMPOUND, Favours.COMPARATOR}
     if len(sides) < 2:
@@ -222,12 +234,15 @@ def _large_effect(findings, start: Step, downgraded: bool) -> Step | None:
     return None
 
 
-def assess(findings: Sequence, *, for_benefit: bool = False) -> Certainty | None:
+def assess(
+    findings: Sequence, *, for_benefit: bool = False, i2: float | None = None
+) -> Certainty | None:
     """The certainty of a body of findings, with every step and its reason.
 
     `for_benefit`: rate the evidence that the compound helps (the findings in its favour),
     rating down for the findings against it; otherwise rate all findings, as for one outcome.
-    None when the body is empty (nothing in the compound's favour).
+    None when the body is empty (nothing in the compound's favour). `i2`: the heterogeneity
+    of the body's pooled estimate, when it has one.
     """
     against = [f for f in findings if f.favours == Favours.COMPARATOR]
     body = [f for f in findings if f.favours == Favours.COMPOUND] if for_benefit else findings
@@ -240,7 +255,7 @@ def assess(findings: Sequence, *, for_benefit: bool = False) -> Certainty | None
         for step in (
             _risk_of_bias(studies),
             _imprecision(body, studies),
-            _inconsistency(for_benefit, body, against),
+            _inconsistency(for_benefit, body, against, i2),
             _indirectness(body, studies),
         )
         if step is not None

@@ -27,7 +27,6 @@ from django.views.decorators.http import require_safe
 
 from evidence import charts
 from evidence.cache import cache_page_until_content_changes, cache_status, form_params
-from evidence.certainty import assess, facts_from_finding
 from evidence.clicks import counts_as_click
 from evidence.formatting import format_effect, format_favours
 from evidence.htmx import HtmxHttpRequest, render_page
@@ -50,6 +49,8 @@ from evidence.models import (
     Tier,
     Vendor,
 )
+from evidence.pooling import METHOD_NAME as POOLING_METHOD
+from evidence.synthesis import synthesise
 
 # The compound index -----------------------------------------------------------------------
 
@@ -332,19 +333,12 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         .order_by(F("last_updated").desc(nulls_last=True), "-pk")
         .first()
     )
-    facts = [facts_from_finding(finding) for finding in findings]
-    by_outcome: dict[str, list] = {}
-    for fact in facts:
-        by_outcome.setdefault(fact.outcome, []).append(fact)
     context = {
         "compound": compound,
         "goal": goal,
         "rating": rating,
-        "certainty_of_benefit": assess(facts, for_benefit=True),
-        "outcome_certainties": [
-            (outcome, assess(group), len({f.study_slug for f in group}))
-            for outcome, group in sorted(by_outcome.items())
-        ],
+        "synthesis": synthesise(findings),
+        "pooling_method": POOLING_METHOD,
         "studies": study_entries if show_all else study_entries[:STUDIES_SHOWN],
         "studies_hidden": 0 if show_all else max(0, len(study_entries) - STUDIES_SHOWN),
         "study_count": len(study_entries),

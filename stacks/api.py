@@ -24,6 +24,7 @@ from evidence.models import (
     Rating,
     RegulatoryStatus,
 )
+from evidence.synthesis import synthesise
 from stacks.ranking import (
     BUDGET_DECIMAL_PLACES,
     BUDGET_MAX_DIGITS,
@@ -595,4 +596,82 @@ def _study(study) -> dict:
             "title": article.title,
             "url": article.get_absolute_url() if article.is_published else None,
         },
+    }
+
+
+class PooledOut(Schema):
+    outcome: str
+    measure: str
+    unit: str = Field(description="A mean difference's unit; empty otherwise.")
+    study_count: int
+    participants: int
+    estimate: float = Field(description="On the measure's own scale (ratios back-transformed).")
+    ci_low: float
+    ci_high: float
+    tau2: float = Field(description="Between-study variance (log scale for ratios).")
+    i2: float = Field(description="Share of variability beyond chance, 0 to 1.")
+    q: float = Field(description="Cochran's Q.")
+    method: str
+
+
+class OutcomeSummaryOut(Schema):
+    outcome: str
+    outcome_kind: str
+    study_count: int
+    participants: int
+    effect: str = Field(description="The single finding's effect in words, or how they stand.")
+    pooled: PooledOut | None
+    certainty: CertaintyOut
+
+
+class EvidenceOut(Schema):
+    compound: str
+    goal: GoalOut
+    tier: int | None = Field(description="The editor's tier; null when the place is computed.")
+    certainty_of_benefit: CertaintyOut | None
+    summary_of_findings: list[OutcomeSummaryOut]
+
+
+@get_and_head(
+    "/compounds/{slug}/evidence/{goal_slug}/",
+    response={200: EvidenceOut, 404: ErrorOut},
+    summary="The Summary of findings of a compound for a goal: certainty and pooled estimates",
+)
+def compound_evidence(request: HttpRequest, slug: str, goal_slug: str):
+    return cached_json(request, lambda: _dump(EvidenceOut, _evidence(slug, goal_slug)))
+
+
+def _evidence(slug: str, goal_slug: str) -> dict:
+    compound = Compound.objects.published().filter(slug=slug).first() if _is_slug(slug) else None
+    goal = Goal.objects.filter(slug=goal_slug).first() if _is_slug(goal_slug) else None
+    if compound is None or goal is None:
+        raise HttpError(404, f"Unknown compound or goal: {slug}, {goal_slug}")
+    findings = list(
+        Finding.objects.filter(compound=compound, goal=goal)
+        .select_related("study")
+        .order_by("study__slug", "outcome")
+    )
+    rating = Rating.objects.filter(compound=compound, goal=goal).select_related("tier").first()
+    if rating is None and not findings:
+        raise HttpError(404, f"No evidence for {slug} and {goal_slug}")
+    result = synthesise(findings)
+    return {
+        "compound": compound.slug,
+        "goal": _goal(goal),
+        "tier": rating.tier.number if rating else None,
+        "certainty_of_benefit": result.certainty_of_benefit.as_dict()
+        if result.certainty_of_benefit
+        else None,
+        "summary_of_findings": [
+            {
+                "outcome": row.outcome,
+                "outcome_kind": row.outcome_kind,
+                "study_count": row.study_count,
+                "participants": row.participants,
+                "effect": row.effect,
+                "pooled": row.pooled.as_dict() if row.pooled else None,
+                "certainty": row.certainty.as_dict(),
+            }
+            for row in result.outcomes
+        ],
     }

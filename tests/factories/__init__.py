@@ -116,6 +116,34 @@ def make_finding(compound, goal, study=None, **fields) -> Finding:
     )
 
 
+# Three synthetic randomised trials of one outcome, as hazard ratios with 95% CIs (and n).
+SYNTHETIC_HAZARD_RATIOS = (
+    ("0.62", "0.45", "0.85", 320),
+    ("0.80", "0.61", "1.05", 410),
+    ("0.55", "0.38", "0.80", 250),
+)
+SYNTHETIC_POOLED_OUTCOME = "Synthetic all-cause mortality"
+
+
+def make_pooled_trials(compound, goal) -> list[Finding]:
+    """Three synthetic RCTs reporting SYNTHETIC_POOLED_OUTCOME as hazard ratios (lower is
+    better), the inputs of a random-effects pooled estimate."""
+    return [
+        make_finding(
+            compound,
+            goal,
+            study=make_study(n=n, title=f"Synthetic trial {letter}"),
+            outcome=SYNTHETIC_POOLED_OUTCOME,
+            measure=Finding.Measure.HAZARD_RATIO,
+            value=Decimal(value),
+            ci_low=Decimal(low),
+            ci_high=Decimal(high),
+            higher_is_better=False,
+        )
+        for letter, (value, low, high, n) in zip("ABC", SYNTHETIC_HAZARD_RATIOS, strict=True)
+    ]
+
+
 def make_dosing(compound, **fields) -> Dosing:
     fields.setdefault("amount", Decimal("1.6"))
     fields.setdefault("unit", "mg")

@@ -878,6 +878,7 @@ class Finding(models.Model):
     p_value_is_bound = models.BooleanField(
         "p-value is an upper bound",
         null=True,
+        blank=True,  # Unknown is a valid answer (full_clean and the admin must accept it)
         default=False,
         help_text=(
             'Yes for "p<0.001", No for an exact p-value, Unknown when the source gives a '
@@ -895,6 +896,7 @@ class Finding(models.Model):
     higher_is_better = models.BooleanField(
         "a rise is the desirable direction",
         null=True,
+        blank=True,  # Unknown is valid without figures (a constraint refuses it with figures)
         default=True,
         help_text=(
             "No for outcomes where lower is better (mortality, recurrence, LDL, anxiety). "

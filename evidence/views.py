@@ -28,7 +28,7 @@ from django.views.decorators.http import require_safe
 from evidence import charts
 from evidence.cache import cache_page_until_content_changes, cache_status, form_params
 from evidence.clicks import counts_as_click
-from evidence.formatting import format_effect, format_favours
+from evidence.formatting import format_dose, format_effect, format_favours
 from evidence.htmx import HtmxHttpRequest, render_page
 from evidence.markdown import render_markdown
 from evidence.models import (
@@ -286,6 +286,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
             {
                 "finding": finding,
                 "effect": format_effect(finding),
+                "dose": format_dose(finding),
                 "significant": finding.significant,
                 "favours": format_favours(
                     finding.favours, compound.name, _comparator_side(finding)

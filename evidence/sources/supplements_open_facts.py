@@ -179,8 +179,8 @@ def source_entry(commit: str, taken: date) -> dict:
         "retrieved": taken.isoformat(),
         "attribution": (
             f"Source: {NAME} ({LICENCE}), by its contributors, snapshot of commit {commit[:7]} "
-            f"({taken.isoformat()}). Changed: claims mapped to this site's goals, outcomes "
-            "and directions (see the Methodology page)."
+            f"({taken.isoformat()}). Changed: its claims were mapped to this site's goals, "
+            "outcomes and directions."
         ),
         "attribution_required": True,
     }

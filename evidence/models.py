@@ -82,6 +82,13 @@ class CompoundQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published=True)
 
+    def with_evidence_recorded(self):
+        """Annotate `has_findings`: whether any finding is recorded for the compound (a
+        compound without one says "no evidence recorded yet")."""
+        return self.annotate(
+            has_findings=models.Exists(Finding.objects.filter(compound=models.OuterRef("pk")))
+        )
+
     def search(self, text: str):
         """Compounds whose name or any alias contains the text, case-insensitively. An alias
         may name several compounds: every compound it names is found."""

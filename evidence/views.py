@@ -82,9 +82,10 @@ def _ratings_by_tier():
 @cache_page_until_content_changes(*form_params(SearchForm))
 def compound_index(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
-    compounds = Compound.objects.published().prefetch_related(
-        _aliases_in_order(),
-        Prefetch("ratings", queryset=_ratings_by_tier()),
+    compounds = (
+        Compound.objects.published()
+        .with_evidence_recorded()
+        .prefetch_related(_aliases_in_order(), Prefetch("ratings", queryset=_ratings_by_tier()))
     )
     query = ""
     if form.is_valid():

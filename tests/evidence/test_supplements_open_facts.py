@@ -328,3 +328,27 @@ def test_the_command_prints_the_report(snapshot, capsys):
 def test_the_command_refuses_a_folder_that_is_not_a_snapshot(tmp_path):
     with pytest.raises(CommandError, match="NOTICE.md"):
         call_command("import_source", "supplements-open-facts", str(tmp_path))
+
+
+def test_the_mapping_covers_every_vocabulary_effect_and_each_biomarker_names_a_goal():
+    mapping = sof.load_mapping()
+    effects = yaml.safe_load((PINNED / "vocab" / "effects.yml").read_text(encoding="utf-8"))
+
+    assert set(mapping["effects"]) == set(effects)
+    for slug, target in mapping["effects"].items():
+        assert set(target) == {"category", "name", "higher_is_better"}, slug
+        assert target["higher_is_better"] in (True, False, None), slug
+    for slug, target in mapping["biomarkers"].items():
+        assert (
+            {"outcome", "goal", "higher_is_better"}
+            <= set(target)
+            <= {
+                "outcome",
+                "goal",
+                "higher_is_better",
+                "why",
+            }
+        ), slug
+        assert target["goal"] in mapping["effects"], slug
+        # An unknown desirable direction always says why.
+        assert target["higher_is_better"] is not None or target.get("why"), slug

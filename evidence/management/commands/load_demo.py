@@ -62,13 +62,18 @@ class Command(BaseCommand):
         source = Source.objects.filter(slug=supplements_open_facts.SLUG).first()
         if source is None and not just_loaded:
             return
-        commit, _ = supplements_open_facts.read_notice(OPEN_DATA)
+        try:
+            commit, _ = supplements_open_facts.read_notice(OPEN_DATA)
+        except supplements_open_facts.SnapshotError as exc:
+            raise CommandError(f"The open dataset cannot be loaded: {exc}") from exc
         if source is not None and source.version == commit:
             self.stdout.write(f"{source.name} is already imported at commit {commit[:7]}.")
             return
         self.stdout.write(f"Importing {supplements_open_facts.NAME} from {OPEN_DATA} ...")
         try:
             report = supplements_open_facts.import_snapshot(OPEN_DATA)
+        except supplements_open_facts.SnapshotError as exc:
+            raise CommandError(f"The open dataset cannot be loaded: {exc}") from exc
         except ValidationFailed as exc:
             for error in exc.errors:
                 self.stderr.write(error)

@@ -19,6 +19,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -386,12 +388,56 @@ class CompoundAdmin(EvidenceAdmin):
         )
 
 
+def mark_reviewed(modeladmin, request, queryset, noun: str, plural: str) -> None:
+    """Mark rows reviewed one save at a time, so each review is in the history. An import's
+    reason (review_note) stays as the record of why the row was flagged."""
+    changed = 0
+    for obj in queryset.filter(reviewed=False):
+        obj.reviewed = True
+        obj.save(update_fields=["reviewed"])
+        changed += 1
+    modeladmin.message_user(
+        request,
+        ngettext(f"%d {noun} marked as reviewed.", f"%d {plural} marked as reviewed.", changed)
+        % changed,
+    )
+
+
+class FlaggedByImportFilter(admin.SimpleListFilter):
+    """The review queue: rows an import doubted (with its reason), or any unreviewed row."""
+
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("flagged", "Flagged by an import, awaiting review"),
+            ("awaiting", "Awaiting review (any reason)"),
+            ("reviewed", "Reviewed"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "flagged":
+            return queryset.filter(reviewed=False).exclude(review_note="")
+        if self.value() == "awaiting":
+            return queryset.filter(reviewed=False)
+        if self.value() == "reviewed":
+            return queryset.filter(reviewed=True)
+        return queryset
+
+
 @admin.register(CompoundAlias)
 class CompoundAliasAdmin(EvidenceAdmin):
-    list_display = ["name", "compound"]
+    list_display = ["name", "compound", "reviewed", "review_note"]
+    list_filter = [FlaggedByImportFilter]
     list_select_related = ["compound"]
-    search_fields = ["name", "compound__name"]
+    search_fields = ["name", "compound__name", "review_note"]
     autocomplete_fields = ["compound"]
+    actions = ["mark_reviewed"]
+
+    @admin.action(description="Mark selected aliases as reviewed", permissions=["change"])
+    def mark_reviewed(self, request, queryset):
+        mark_reviewed(self, request, queryset, "alias", "aliases")
 
 
 @admin.register(Dosing)
@@ -557,7 +603,15 @@ class SourceStudyInline(admin.TabularInline):
 
 @admin.register(Source)
 class SourceAdmin(EvidenceAdmin):
-    list_display = ["name", "publisher", "licence", "version", "retrieved", "study_count"]
+    list_display = [
+        "name",
+        "publisher",
+        "licence",
+        "version",
+        "retrieved",
+        "study_count",
+        "awaiting_review",
+    ]
     list_filter = ["licence", "attribution_required"]
     search_fields = ["name", "slug", "publisher", "licence", "version"]
     prepopulated_fields = {"slug": ["name"]}
@@ -569,6 +623,21 @@ class SourceAdmin(EvidenceAdmin):
     @admin.display(description="Studies", ordering="study_count")
     def study_count(self, source):
         return source.study_count
+
+    @admin.display(description="Awaiting review")
+    def awaiting_review(self, source):
+        """The source's unreviewed studies and flagged findings, each linked to its queue."""
+        studies = Study.objects.filter(source=source, reviewed=False).count()
+        findings = Finding.objects.filter(study__source=source, reviewed=False).count()
+        studies_url = reverse("admin:evidence_study_changelist")
+        findings_url = reverse("admin:evidence_finding_changelist")
+        return format_html(
+            '<a href="{}">{} studies</a>, <a href="{}">{} findings</a>',
+            f"{studies_url}?source__id__exact={source.pk}&reviewed__exact=0",
+            studies,
+            f"{findings_url}?study__source__id__exact={source.pk}&review=awaiting",
+            findings,
+        )
 
 
 @admin.register(Finding)
@@ -582,12 +651,40 @@ class FindingAdmin(EvidenceAdmin):
         "value_display",
         "ci",
         "significance",
+        "review_state",
     ]
-    list_filter = ["measure", "comparator", "goal", "study__design"]
+    list_filter = [
+        FlaggedByImportFilter,
+        "study__source",
+        "measure",
+        "comparator",
+        "outcome_kind",
+        "goal",
+        "study__design",
+    ]
     list_select_related = ["compound", "goal", "study"]
-    search_fields = ["outcome", "compound__name", "study__title", "source_record_id", "quote"]
+    search_fields = [
+        "outcome",
+        "compound__name",
+        "study__title",
+        "study__doi",
+        "source_record_id",
+        "quote",
+        "review_note",
+    ]
     autocomplete_fields = ["study", "compound", "goal", "comparator_compound"]
     readonly_fields = ["significance"]
+    actions = ["mark_reviewed"]
+
+    @admin.action(description="Mark selected findings as reviewed", permissions=["change"])
+    def mark_reviewed(self, request, queryset):
+        mark_reviewed(self, request, queryset, "finding", "findings")
+
+    @admin.display(description="Review", ordering="reviewed")
+    def review_state(self, finding):
+        if finding.reviewed:
+            return "Reviewed"
+        return f"Flagged: {finding.review_note}" if finding.review_note else "Awaiting review"
 
     @admin.display(description="Value", ordering="value")
     def value_display(self, finding):

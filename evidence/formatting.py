@@ -118,3 +118,16 @@ def format_money(value: Decimal, currency: str, *, per_mg: bool = False) -> str:
     amount = f"{Decimal(value):,.{places}f}"
     symbol = CURRENCY_SYMBOLS.get(currency)
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}".strip()
+
+
+def format_dose(finding) -> str:
+    """The dose studied for a finding: "300–600 mg", "0.35 g/kg, with a meal"; empty when the
+    source reports none."""
+    if finding.dose is None:
+        return finding.dose_timing
+    amount = plain(finding.dose)
+    if finding.dose_max is not None:
+        amount += f"–{plain(finding.dose_max)}"
+    unit = f"{finding.dose_unit}/kg" if finding.dose_per_kg else finding.dose_unit
+    text = f"{amount} {unit}"
+    return f"{text}, {finding.dose_timing}" if finding.dose_timing else text

@@ -390,6 +390,48 @@ def _dosing_sort_key(dosing: Dosing):
     )
 
 
+def compound_entry(compound: Compound) -> dict:
+    """One compound with its aliases and children as the document writes it (prefetch
+    its relations when exporting many)."""
+    entry = _export_fields(compound, COMPOUND_FIELDS)
+    entry["aliases"] = [
+        a.name if a.reviewed and not a.review_note else _export_fields(a, ALIAS_FIELDS)
+        for a in sorted(compound.aliases.all(), key=lambda a: _text_key(a.name))
+    ]
+    entry["dosing"] = [
+        _export_fields(d, DOSING_FIELDS)
+        for d in sorted(compound.dosings.all(), key=_dosing_sort_key)
+    ]
+    entry["side_effects"] = [
+        _export_fields(s, SIDE_EFFECT_FIELDS)
+        for s in sorted(compound.side_effects.all(), key=lambda s: _text_key(s.name))
+    ]
+    entry["contraindications"] = [
+        _export_fields(c, CONTRAINDICATION_FIELDS)
+        for c in sorted(compound.contraindications.all(), key=lambda c: c.condition)
+    ]
+    entry["regulatory_statuses"] = [
+        _export_fields(r, REGULATORY_STATUS_FIELDS)
+        for r in sorted(compound.regulatory_statuses.all(), key=lambda r: _text_key(r.jurisdiction))
+    ]
+    entry["anti_doping_statuses"] = [
+        _export_fields(a, ANTI_DOPING_STATUS_FIELDS)
+        for a in sorted(compound.anti_doping_statuses.all(), key=lambda a: _text_key(a.list_name))
+    ]
+    return entry
+
+
+def study_entry(study: Study) -> dict:
+    """One study with its findings as the document writes it."""
+    entry = _export_fields(study, STUDY_FIELDS)
+    findings = sorted(
+        study.findings.all(),
+        key=lambda f: (f.compound.slug, f.goal.slug, _text_key(f.outcome)),
+    )
+    entry["findings"] = [_export_fields(f, FINDING_FIELDS) for f in findings]
+    return entry
+
+
 def export_document() -> dict:
     """The whole knowledge base (except live counters) in the interchange format."""
     compounds = Compound.objects.prefetch_related(
@@ -413,50 +455,9 @@ def export_document() -> dict:
         models.Prefetch("offers", Offer.objects.select_related("compound"))
     )
 
-    def compound_entry(compound):
-        entry = _export_fields(compound, COMPOUND_FIELDS)
-        entry["aliases"] = [
-            a.name if a.reviewed and not a.review_note else _export_fields(a, ALIAS_FIELDS)
-            for a in sorted(compound.aliases.all(), key=lambda a: _text_key(a.name))
-        ]
-        entry["dosing"] = [
-            _export_fields(d, DOSING_FIELDS)
-            for d in sorted(compound.dosings.all(), key=_dosing_sort_key)
-        ]
-        entry["side_effects"] = [
-            _export_fields(s, SIDE_EFFECT_FIELDS)
-            for s in sorted(compound.side_effects.all(), key=lambda s: _text_key(s.name))
-        ]
-        entry["contraindications"] = [
-            _export_fields(c, CONTRAINDICATION_FIELDS)
-            for c in sorted(compound.contraindications.all(), key=lambda c: c.condition)
-        ]
-        entry["regulatory_statuses"] = [
-            _export_fields(r, REGULATORY_STATUS_FIELDS)
-            for r in sorted(
-                compound.regulatory_statuses.all(), key=lambda r: _text_key(r.jurisdiction)
-            )
-        ]
-        entry["anti_doping_statuses"] = [
-            _export_fields(a, ANTI_DOPING_STATUS_FIELDS)
-            for a in sorted(
-                compound.anti_doping_statuses.all(), key=lambda a: _text_key(a.list_name)
-            )
-        ]
-        return entry
-
     def interaction_entry(interaction):
         pair = sorted([interaction.compound_a.slug, interaction.compound_b.slug])
         return {"compounds": pair, **_export_fields(interaction, INTERACTION_FIELDS)}
-
-    def study_entry(study):
-        entry = _export_fields(study, STUDY_FIELDS)
-        findings = sorted(
-            study.findings.all(),
-            key=lambda f: (f.compound.slug, f.goal.slug, _text_key(f.outcome)),
-        )
-        entry["findings"] = [_export_fields(f, FINDING_FIELDS) for f in findings]
-        return entry
 
     def vendor_entry(vendor):
         entry = _export_fields(vendor, VENDOR_FIELDS)

@@ -82,6 +82,13 @@ class CompoundQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published=True)
 
+    def with_evidence_recorded(self):
+        """Annotate `has_findings`: whether any finding is recorded for the compound (a
+        compound without one says "no evidence recorded yet")."""
+        return self.annotate(
+            has_findings=models.Exists(Finding.objects.filter(compound=models.OuterRef("pk")))
+        )
+
     def search(self, text: str):
         """Compounds whose name or any alias contains the text, case-insensitively. An alias
         may name several compounds: every compound it names is found."""
@@ -878,6 +885,7 @@ class Finding(models.Model):
     p_value_is_bound = models.BooleanField(
         "p-value is an upper bound",
         null=True,
+        blank=True,  # Unknown is a valid answer (full_clean and the admin must accept it)
         default=False,
         help_text=(
             'Yes for "p<0.001", No for an exact p-value, Unknown when the source gives a '
@@ -895,6 +903,7 @@ class Finding(models.Model):
     higher_is_better = models.BooleanField(
         "a rise is the desirable direction",
         null=True,
+        blank=True,  # Unknown is valid without figures (a constraint refuses it with figures)
         default=True,
         help_text=(
             "No for outcomes where lower is better (mortality, recurrence, LDL, anxiety). "

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_safe
 from evidence import charts
 from evidence.cache import cache_page_until_content_changes, cache_status, form_params
 from evidence.clicks import counts_as_click
-from evidence.formatting import format_effect, format_favours
+from evidence.formatting import format_dose, format_effect, format_favours
 from evidence.htmx import HtmxHttpRequest, render_page
 from evidence.markdown import render_markdown
 from evidence.models import (
@@ -84,9 +84,10 @@ def _ratings_by_tier():
 @cache_page_until_content_changes(*form_params(SearchForm))
 def compound_index(request: HtmxHttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
-    compounds = Compound.objects.published().prefetch_related(
-        _aliases_in_order(),
-        Prefetch("ratings", queryset=_ratings_by_tier()),
+    compounds = (
+        Compound.objects.published()
+        .with_evidence_recorded()
+        .prefetch_related(_aliases_in_order(), Prefetch("ratings", queryset=_ratings_by_tier()))
     )
     query = ""
     if form.is_valid():
@@ -288,6 +289,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
             {
                 "finding": finding,
                 "effect": format_effect(finding),
+                "dose": format_dose(finding),
                 "significant": finding.significant,
                 "favours": format_favours(
                     finding.favours, compound.name, _comparator_side(finding)

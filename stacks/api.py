@@ -287,15 +287,35 @@ class FindingOut(Schema):
     ci_low: Decimal | None
     ci_high: Decimal | None
     p_value: Decimal | None
-    p_value_is_bound: bool
+    p_value_is_bound: bool | None = Field(
+        description="true for a bound (p<0.001); null when the source does not say which."
+    )
+    stated_significance: bool | None = Field(
+        description="Only without a CI or p-value: whether the source states significance."
+    )
+    outcome_kind: str = Field(description='"clinical", or "surrogate" for a biomarker.')
+    higher_is_better: bool | None = Field(
+        description="The outcome's desirable direction: a rise is better; null when unknown."
+    )
     direction: str = Field(
         description="Only for a finding reported without figures: what the source states."
     )
     significant: bool | None
     favours: str
+    source_direction: str = Field(description="The source's own direction word, as given.")
+    source_grade: str = Field(description="The source's own strength grade, as given.")
+    source_grade_scale: str = Field(description="The name of that grade's scale.")
+    dose: Decimal | None = Field(description="The dose studied, or the low end of its range.")
+    dose_max: Decimal | None
+    dose_unit: str
+    dose_per_kg: bool
+    dose_timing: str
+    notes: str
     source_record_id: str
     contributor: str
     quote: str = Field(description="The source's own words, verbatim; empty when none.")
+    reviewed: bool = Field(description="False while an import's doubt awaits an editor.")
+    review_note: str = Field(description="Why an import flagged the finding for review.")
 
 
 class RatingOut(Schema):

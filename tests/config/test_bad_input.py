@@ -56,7 +56,7 @@ settings_for_db = settings(
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", "--deep-dive-only", verbosity=0)
 
 
 @settings_for_db

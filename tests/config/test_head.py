@@ -28,7 +28,7 @@ VOLATILE = {"Date", "Set-Cookie"}
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", "--deep-dive-only", verbosity=0)
 
 
 def comparable(response) -> dict:

@@ -210,3 +210,13 @@ def test_compound_detail_without_statuses_says_none_are_recorded(client):
 
     assert "Sport (anti-doping) status" in html
     assert "Not recorded." in html
+
+
+def test_a_compound_without_findings_or_ratings_says_no_evidence_recorded_yet(client):
+    from tests.factories import make_compound
+
+    compound = make_compound("Synthetic Nothingyet")
+
+    html = client.get(compound.get_absolute_url()).content.decode()
+
+    assert "No evidence recorded yet." in html

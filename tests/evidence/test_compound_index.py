@@ -150,3 +150,19 @@ def test_an_unpublished_compound_is_not_offered_as_a_choice(client):
 
     assert "1 compound matching" in html
     assert "names 2 compounds" not in html and "Synthetic hidden amide" not in html
+
+
+def test_a_compound_without_findings_says_no_evidence_recorded_yet(client):
+    from tests.factories import make_finding, make_goal
+
+    make_compound("Synthetic Nothingyet")
+    studied = make_compound("Synthetic Studied")
+    make_finding(studied, make_goal())
+
+    html = client.get(reverse("compound_index")).content.decode()
+
+    nothing = html[html.index("Synthetic Nothingyet") :]
+    assert nothing[: nothing.index("</article>")].count("No evidence recorded yet.") == 1
+    studied_card = html[html.index("Synthetic Studied") :]
+    card = studied_card[: studied_card.index("</article>")]
+    assert "Studies recorded, not rated for any goal yet." in card

@@ -2,6 +2,7 @@
 
 import io
 import re
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -271,9 +272,9 @@ def test_the_demo_written_as_version_1_imports_with_the_same_meaning():
 # load_demo --------------------------------------------------------------------------------------
 
 
-def run_load_demo() -> str:
+def run_load_demo(*args) -> str:
     out = io.StringIO()
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", *(args or ["--deep-dive-only"]), stdout=out)
     return out.getvalue()
 
 
@@ -328,3 +329,40 @@ def test_load_demo_keeps_an_existing_admin_password(settings):
     run_load_demo()
 
     assert get_user_model().objects.get(username="admin").check_password("a-real-password")
+
+
+@pytest.mark.django_db
+def test_load_demo_then_imports_the_open_dataset_once(settings, monkeypatch, tmp_path):
+    # A copy of the pinned snapshot with two supplements keeps the test quick.
+    from evidence.management.commands import load_demo
+
+    snapshot = tmp_path / "snapshot"
+    shutil.copytree(load_demo.OPEN_DATA, snapshot, ignore=shutil.ignore_patterns("supplements"))
+    for name in ("ashwagandha", "zinc"):
+        shutil.copytree(load_demo.OPEN_DATA / "supplements" / name, snapshot / "supplements" / name)
+    monkeypatch.setattr(load_demo, "OPEN_DATA", snapshot)
+    settings.DEBUG = False
+
+    output = run_load_demo("--verbosity=1")
+
+    assert "Loaded the demo data" in output
+    assert "Supplements Open Facts at commit 304f884 (2025-06-12): 4 claim files" in output
+    assert Compound.objects.filter(slug=TA1).exists()
+    assert set(
+        Compound.objects.filter(findings__study__source__slug="supplements-open-facts").values_list(
+            "slug", flat=True
+        )
+    ) == {"ashwagandha"}
+    assert Compound.objects.filter(slug="zinc", findings__isnull=True).exists()
+    assert "already imported at commit 304f884" in run_load_demo("--verbosity=1")
+
+
+@pytest.mark.django_db
+def test_load_demo_never_imports_the_open_dataset_into_other_content(settings):
+    settings.DEBUG = False
+    make_compound()
+
+    output = run_load_demo("--verbosity=1")
+
+    assert "Supplements Open Facts" not in output
+    assert not Compound.objects.filter(slug="ashwagandha").exists()

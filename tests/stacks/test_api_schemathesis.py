@@ -20,7 +20,7 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", "--deep-dive-only", verbosity=0)
 
 
 @pytest.fixture(autouse=True)

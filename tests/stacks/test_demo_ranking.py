@@ -9,7 +9,7 @@ from stacks.ranking import Constraints, build_stack, rank_goal
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo", verbosity=0)
+    call_command("load_demo", "--deep-dive-only", verbosity=0)
 
 
 def test_liver_health_ranks_thymosin_alpha_1_at_tier_3_with_its_studies(demo):

@@ -1,4 +1,9 @@
-"""The quick start's demo content: `manage.py load_demo` (run by `make run` after migrate)."""
+"""The quick start's demo content: `manage.py load_demo` (run by `make run` after migrate).
+
+Two parts, each marked with where it came from: the research deep dive's Thymosin alpha-1
+content (demo/thymosin-alpha-1.json) and the open dataset Supplements Open Facts (CC BY 4.0),
+from the project's pinned snapshot in data/supplements-open-facts/ (docs/open-data.md).
+"""
 
 import os
 
@@ -7,9 +12,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from evidence.interchange import ValidationFailed, import_document, loads
-from evidence.models import Compound
+from evidence.models import Compound, Source
+from evidence.sources import supplements_open_facts
 
 DEMO_FILE = settings.BASE_DIR / "demo" / "thymosin-alpha-1.json"
+OPEN_DATA = settings.BASE_DIR / "data" / "supplements-open-facts"
 # `make run` serves on PORT (default 8000); say the address the visitor will really use.
 ADMIN_URL = f"http://127.0.0.1:{os.environ.get('PORT') or 8000}/admin/"
 DEMO_USERNAME = "admin"
@@ -18,18 +25,28 @@ DEMO_PASSWORD = "admin"
 
 class Command(BaseCommand):
     help = (
-        "Import the Thymosin alpha-1 demo data into an empty database and, with DEBUG on, "
-        "create the demo superuser admin/admin."
+        "Import the Thymosin alpha-1 demo data into an empty database, then the pinned "
+        "Supplements Open Facts snapshot (or update an earlier import of it to the pinned "
+        "version) and, with DEBUG on, create the demo superuser admin/admin."
     )
 
-    def handle(self, *args, **options):
-        self.load_data()
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--deep-dive-only",
+            action="store_true",
+            help="Load only the Thymosin alpha-1 demo, not the open dataset (quick; for tests).",
+        )
+
+    def handle(self, *args, deep_dive_only=False, **options):
+        loaded = self.load_data()
+        if not deep_dive_only:
+            self.load_open_data(just_loaded=loaded)
         self.ensure_demo_admin()
 
-    def load_data(self):
+    def load_data(self) -> bool:
         if Compound.objects.exists():
             self.stdout.write("The database already holds compounds: demo data not loaded.")
-            return
+            return False
         try:
             report = import_document(loads(DEMO_FILE.read_text(encoding="utf-8")))
         except ValidationFailed as exc:
@@ -37,6 +54,32 @@ class Command(BaseCommand):
                 self.stderr.write(error)
             raise CommandError(f"{DEMO_FILE} is not valid; nothing was imported.") from exc
         self.stdout.write(f"Loaded the demo data from {DEMO_FILE.name}: {report.summary()}")
+        return True
+
+    def load_open_data(self, just_loaded: bool) -> None:
+        """Into the fresh demo database, or to bring an earlier import up to the pinned
+        snapshot; never into a database of other content."""
+        source = Source.objects.filter(slug=supplements_open_facts.SLUG).first()
+        if source is None and not just_loaded:
+            return
+        try:
+            commit, _ = supplements_open_facts.read_notice(OPEN_DATA)
+        except supplements_open_facts.SnapshotError as exc:
+            raise CommandError(f"The open dataset cannot be loaded: {exc}") from exc
+        if source is not None and source.version == commit:
+            self.stdout.write(f"{source.name} is already imported at commit {commit[:7]}.")
+            return
+        self.stdout.write(f"Importing {supplements_open_facts.NAME} from {OPEN_DATA} ...")
+        try:
+            report = supplements_open_facts.import_snapshot(OPEN_DATA)
+        except supplements_open_facts.SnapshotError as exc:
+            raise CommandError(f"The open dataset cannot be loaded: {exc}") from exc
+        except ValidationFailed as exc:
+            for error in exc.errors:
+                self.stderr.write(error)
+            raise CommandError(f"{OPEN_DATA} is not valid; nothing was imported.") from exc
+        self.stdout.write(report.lines()[0])
+        self.stdout.write("The full report: manage.py import_source supplements-open-facts")
 
     def ensure_demo_admin(self):
         if not settings.DEBUG:

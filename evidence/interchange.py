@@ -176,6 +176,7 @@ VENDOR_FIELDS = (
     "slug",
     "name",
     "website",
+    "offer_hosts",
     "country",
     "description",
     "third_party_tested",
@@ -197,7 +198,9 @@ OFFER_FIELDS = (
     "last_checked",
 )
 # Not exported: live data, not content (clicks live in their own table, never exported).
-EXCLUDED_FIELDS = {(Compound, "updated_at")}
+# Nor an offer's review: an imported offer is checked like any save (Offer.save) and held
+# again if its price is implausible.
+EXCLUDED_FIELDS = {(Compound, "updated_at"), (Offer, "review"), (Offer, "review_note")}
 
 SECTIONS = (
     "goals",

@@ -544,10 +544,6 @@ def test_offer_currency_must_be_a_known_one(compound):
 
 # Plausible offers: bounds, the vendor's own host, and prices near the compound's median
 
-FINDING_5 = pytest.mark.xfail(
-    strict=True, reason="issue 13 finding 5: offers are not checked for plausibility"
-)
-
 
 def validation_errors(obj) -> dict:
     try:
@@ -557,7 +553,6 @@ def validation_errors(obj) -> dict:
     return {}
 
 
-@FINDING_5
 @pytest.mark.parametrize(
     "fields",
     [
@@ -593,7 +588,6 @@ def test_offer_url_on_the_vendors_own_host_is_accepted(compound, shop, url):
     assert validation_errors(make_offer(compound, vendor=shop, url=url)) == {}
 
 
-@FINDING_5
 @pytest.mark.parametrize(
     "url",
     [
@@ -609,7 +603,6 @@ def test_offer_url_elsewhere_or_with_credentials_is_refused(compound, shop, url)
     assert "url" in validation_errors(make_offer(compound, vendor=shop, url=url))
 
 
-@FINDING_5
 def test_offer_url_on_a_host_staff_allow_listed_for_the_vendor_is_accepted(compound):
     vendor = make_vendor(
         website="https://synthetic-shop.example.com", offer_hosts="synthetic-market.example.org"
@@ -632,7 +625,6 @@ def market(compound):
     return [priced(compound, price) for price in ("40.00", "45.00", "50.00")]
 
 
-@FINDING_5
 @pytest.mark.parametrize("price", ["0.50", "5000.00"], ids=["far below", "far above"])
 def test_offer_priced_far_from_the_compounds_median_is_held_for_review(compound, market, price):
     offer = priced(compound, price)
@@ -650,7 +642,6 @@ def test_offer_with_no_other_vendors_offer_to_compare_is_shown(compound):
     assert priced(compound, "0.50") in Offer.objects.visible()
 
 
-@FINDING_5
 def test_a_vendors_own_offers_do_not_make_the_median_its_offer_is_held_against(compound):
     priced(compound, "40.00")  # another vendor: 8 USD/mg
     own = make_vendor()
@@ -660,12 +651,10 @@ def test_a_vendors_own_offers_do_not_make_the_median_its_offer_is_held_against(c
     assert offer.review == Offer.Review.HELD
 
 
-@FINDING_5
 def test_offers_in_another_currency_are_not_compared(compound, market):
     assert priced(compound, "0.50", currency="EUR").review == Offer.Review.APPROVED
 
 
-@FINDING_5
 def test_staff_approval_shows_a_held_offer(compound, market):
     offer = priced(compound, "0.50")
     offer.approve()
@@ -677,7 +666,6 @@ def test_staff_approval_shows_a_held_offer(compound, market):
     assert offer in Offer.objects.visible()
 
 
-@FINDING_5
 def test_an_approved_offer_is_held_again_when_its_price_changes_implausibly(compound, market):
     offer = priced(compound, "42.00")
     assert offer.review == Offer.Review.APPROVED

@@ -12,6 +12,8 @@ form asks for a code from the staff member's TOTP device, and a session signed i
 does not reach the admin. `manage.py enrol_two_factor USERNAME` enrols a device.
 """
 
+from functools import wraps
+
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username
@@ -21,6 +23,9 @@ from django.contrib import admin
 from django.db.models import Sum
 from django_otp.admin import OTPAdminAuthenticationForm
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from evidence.cache import retiring_at_most_once_per_interval
+from evidence.roles import is_vendor_account
 
 
 def client_ip(request) -> str | None:
@@ -87,3 +92,18 @@ class StaffAdminSite(admin.AdminSite):
     def has_permission(self, request):
         verified = not settings.STAFF_TWO_FACTOR or request.user.is_verified()
         return super().has_permission(request) and verified
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin view; a vendor account's saves in it retire the page cache at most
+        once per interval (evidence.cache), so re-saving an offer in a loop cannot keep
+        every visitor's pages uncached."""
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(inner)
+        def limited(request, *args, **kwargs):
+            if not is_vendor_account(request.user):
+                return inner(request, *args, **kwargs)
+            with retiring_at_most_once_per_interval(request.user.pk):
+                return inner(request, *args, **kwargs)
+
+        return limited

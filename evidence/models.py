@@ -1508,6 +1508,10 @@ class ContentVersion(models.Model):
     """
 
     version = models.PositiveBigIntegerField(default=0)
+    # A retirement deferred to this time (Unix seconds): a vendor account's saves retire the
+    # cache at most once per evidence.cache.RETIRE_INTERVAL; the first request after this
+    # time moves the version.
+    retire_after = models.PositiveBigIntegerField(null=True, blank=True)
 
     def __str__(self):
         return f"Content version {self.version}"

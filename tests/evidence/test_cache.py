@@ -292,11 +292,6 @@ def test_without_a_release_id_the_static_files_manifest_names_the_release(settin
 
 # How often one account's saves retire the cache (issue 13 finding 8)
 
-FINDING_8 = pytest.mark.xfail(
-    strict=True, reason="issue 13 finding 8: every save of any account retires the whole cache"
-)
-
-
 def save_offer_price(client, offer, price: str) -> None:
     page = client.get(admin_url(type(offer), "change", offer.pk))
     assert_saved(client.post(page.request["PATH_INFO"], form_data(page, price=price)))
@@ -308,7 +303,6 @@ def vendor_offer():
     return make_offer(make_compound(), vendor=vendor, price="40.00")
 
 
-@FINDING_8
 def test_a_vendor_account_saving_in_a_loop_retires_the_cache_once_per_interval(vendor_offer):
     client = logged_in(vendor_account(vendor_offer.vendor, "synthetic-looping-seller"))
     before = content_version()
@@ -320,7 +314,6 @@ def test_a_vendor_account_saving_in_a_loop_retires_the_cache_once_per_interval(v
         assert content_version() == first
 
 
-@FINDING_8
 def test_a_vendor_accounts_deferred_saves_show_when_the_interval_ends(vendor_offer, monkeypatch):
     client = logged_in(vendor_account(vendor_offer.vendor, "synthetic-looping-seller"))
     save_offer_price(client, vendor_offer, "41.00")

@@ -292,6 +292,7 @@ def test_without_a_release_id_the_static_files_manifest_names_the_release(settin
 
 # How often one account's saves retire the cache (issue 13 finding 8)
 
+
 def save_offer_price(client, offer, price: str) -> None:
     page = client.get(admin_url(type(offer), "change", offer.pk))
     assert_saved(client.post(page.request["PATH_INFO"], form_data(page, price=price)))

@@ -4,14 +4,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed-stamp
+# Every dependency pinned with its hashes (pip-compile); `make lock` rewrites both files.
+LOCK := requirements/lock.txt
+DEV_LOCK := requirements/dev-lock.txt
+PIP_COMPILE = $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 
-.PHONY: setup run test lint format check-migrations browsers clean
+.PHONY: setup run test lint format check-migrations browsers clean lock audit
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 13) else "Python 3.13+ is needed (pyenv reads .python-version); found " + sys.version.split()[0])'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -37,6 +43,18 @@ test: setup lint check-migrations
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
+
+# After changing pyproject.toml's dependencies: pin the new set (what is pinned stays pinned
+# where it still fits). LOCK_ARGS=--upgrade takes the newest releases of everything,
+# LOCK_ARGS='--upgrade-package django' of one. Commit both files; `make` then installs them.
+lock: setup
+	$(PIP_COMPILE) $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
+	$(PIP_COMPILE) $(LOCK_ARGS) --extra dev --output-file $(DEV_LOCK) pyproject.toml
+
+# Known vulnerabilities in the locked packages (pip-audit); requirements/audit-ignore.txt
+# lists the ones let pass, each dated and explained.
+audit: setup
+	$(BIN)/python .ci/audit.py
 
 # The performance benchmark (bench/run.py): gunicorn + PostgreSQL + wrk on loopback, one table.
 .PHONY: bench

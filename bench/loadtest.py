@@ -11,7 +11,9 @@ What it does:
    filled with the demo data (`manage.py load_demo`) and the small synthetic preset
    (`bench/synthetic.py --preset small`). A staff user in the "Evidence editors"
    group (not a superuser) is created through `manage.py shell -c`, with a random password
-   the script keeps for the run.
+   the script keeps for the run, and enrolled for two-factor login with `manage.py
+   enrol_two_factor` (production settings require a TOTP code from staff): the script keeps
+   the secret from the printed otpauth URI and computes the codes as an authenticator app.
 2. The server: `collectstatic`, then gunicorn with the production config (config/gunicorn.py:
    access log, worker recycling after max_requests, 30 s worker timeout) and production
    settings (DJANGO_DEBUG=false, DJANGO_BEHIND_TLS_PROXY=true; every request carries
@@ -28,8 +30,9 @@ What it does:
      never followed. Each click has a user agent of its own, as if from another visitor: the
      site counts one visitor's repeat clicks on an offer once (evidence/clicks.py).
    * One editor session: it logs in through the admin's login form (CSRF token from the page,
-     django-axes in front), then cycles through real admin change forms, each fetched, parsed
-     (every control, inline management forms included), changed in one place and posted as a
+     django-axes in front, the password and a TOTP code it computes), then cycles through
+     real admin change forms, each fetched, parsed (every control, inline management forms
+     included), changed in one place and posted as a
      browser would: the demo rating's tier moved to another tier; a finding added to a demo
      study through the study's findings inline; that finding edited on its own change page;
      the finding deleted through the inline again. After each save it reads the public side
@@ -76,6 +79,9 @@ a saved run again.
 """
 
 import argparse
+import base64
+import hashlib
+import hmac
 import http.client
 import itertools
 import json
@@ -274,6 +280,41 @@ def prepare_database(settings: Settings, password: str) -> dict:
         "sizes": sizes,
         "setup_seconds": round(time.monotonic() - started, 1),
     }
+
+
+def enrol_two_factor(settings: Settings, username: str) -> str:
+    """Enrol the staff user's authenticator (`manage.py enrol_two_factor`); returns the TOTP
+    secret from the otpauth URI it prints."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", "enrol_two_factor", username],
+        cwd=ROOT,
+        env=app_env(settings.url),
+        capture_output=True,
+        text=True,
+    )
+    uri = next((ln for ln in done.stdout.splitlines() if ln.startswith("otpauth://")), None)
+    if done.returncode != 0 or uri is None:
+        raise BenchError(f"enrol_two_factor {username} failed:\n{done.stderr[-2000:]}")
+    return totp_secret(uri)
+
+
+def totp_secret(uri: str) -> str:
+    """The base32 secret of an otpauth:// URI."""
+    match = re.search(r"[?&]secret=([A-Z2-7]+)", uri)
+    if match is None:
+        raise BenchError("the otpauth URI holds no secret")
+    return match.group(1)
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """The six-digit code an authenticator app shows for the secret at `at` (now): RFC 6238,
+    HMAC-SHA1 over 30-second steps, as django-otp's TOTP devices expect by default."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    step = int((time.time() if at is None else at) // 30)
+    digest = hmac.new(key, step.to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
 
 
 def plan_from_data(url: str, settings: Settings) -> dict:
@@ -604,13 +645,15 @@ class EditorFailed(Exception):
 class Editor:
     """One staff session saving evidence through the admin's own forms, as a person would."""
 
-    def __init__(self, port: int, plan: dict, settings: Settings, password: str, rec: Recorder):
+    def __init__(
+        self, port: int, plan: dict, settings: Settings, login: tuple[str, str], rec: Recorder
+    ):
         self.client = Client(
             port, settings.timeout, {**PROXY_HEADERS, "User-Agent": "loadtest-editor"}
         )
         self.plan = plan
         self.target = plan["editor"]
-        self.password = password
+        self.password, self.totp_secret = login
         self.rec = rec
         self.saves: dict[str, dict[str, int]] = defaultdict(lambda: {"made": 0, "failed": 0})
         self.failures: list[str] = []
@@ -658,6 +701,7 @@ class Editor:
         fields = parse_form(self.get("admin page (GET)", path).text, "login-form")
         fields = set_field(fields, "username", EDITOR_USERNAME)
         fields = set_field(fields, "password", self.password)
+        fields = set_field(fields, "otp_token", totp_code(self.totp_secret))
         response = self.rec.call(
             "admin form (POST)",
             lambda: self.client.post_form(path, fields, referer=path),
@@ -921,7 +965,7 @@ def machine(settings: Settings) -> dict:
     }
 
 
-def run_load(server: Server, plan: dict, settings: Settings, password: str) -> dict:
+def run_load(server: Server, plan: dict, settings: Settings, login: tuple[str, str]) -> dict:
     stop = threading.Event()
     recorders: list[Recorder] = []
     sent: list[Counter] = []
@@ -949,7 +993,7 @@ def run_load(server: Server, plan: dict, settings: Settings, password: str) -> d
         start(lambda rec, i=i, c=counter: clicker(server.port, plan, settings, i, stop, rec, c))
     editor_rec = Recorder()
     recorders.append(editor_rec)
-    editor = Editor(server.port, plan, settings, password, editor_rec)
+    editor = Editor(server.port, plan, settings, login, editor_rec)
     threads.append(threading.Thread(target=guarded, args=(editor.run, stop), daemon=True))
 
     say(
@@ -1030,6 +1074,8 @@ def main(argv: list[str]) -> int:
         except psycopg.OperationalError as exc:
             raise BenchError(f"PostgreSQL does not answer at {settings.pg}: {exc}") from exc
         results["dataset"] = prepare_database(settings, password)
+        say(f"== two-factor enrolment of {EDITOR_USERNAME} (enrol_two_factor)")
+        login = (password, enrol_two_factor(settings, EDITOR_USERNAME))
         results["plan"] = plan = plan_from_data(settings.url, settings)
         say("== collectstatic")
         manage("collectstatic", "--no-input", "-v0", database_url=settings.url)
@@ -1042,7 +1088,7 @@ def main(argv: list[str]) -> int:
             timeout=WORKER_TIMEOUT,
             extra_args=["--config=config/gunicorn.py"],
         ) as server:
-            results["load"] = run_load(server, plan, settings, password)
+            results["load"] = run_load(server, plan, settings, login)
             after = click_counts(settings.url, offer_ids)
             results["ranking_after"] = final_ranking(server.port, settings, plan)
             results["memory"] = {

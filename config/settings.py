@@ -24,7 +24,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "evidence.apps.StaffAdminConfig",  # django.contrib.admin on a site that asks for TOTP
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "ninja",
     "simple_history",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "evidence",
     "stacks",
 ]
@@ -46,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): signed in with a TOTP code (evidence.login).
+    "django_otp.middleware.OTPMiddleware",
     # Records the signed-in user as the author of every history row written in a request.
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -159,7 +163,8 @@ CACHES = {
 
 # Security. Production (DEBUG off) is strict by default; the quick start stays plain HTTP.
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
-if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     # Only behind a proxy that sets this header itself and strips it from clients.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
@@ -197,3 +202,17 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 403
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 AXES_VERBOSE = False  # no start-up banner on stdout, where export_evidence writes its JSON
+# Behind guesses spread over many addresses: the username alone is locked after this many
+# failures within the cool-off (evidence.login.StaffLoginHandler).
+AXES_USERNAME_FAILURE_LIMIT = env_int("AXES_USERNAME_FAILURE_LIMIT", 20)
+AXES_HANDLER = "evidence.login.StaffLoginHandler"
+# The client's address behind proxies: the proxies in front of the app that append to
+# X-Forwarded-For (one TLS proxy: 1). Unset, 1 when DJANGO_BEHIND_TLS_PROXY is on, else 0
+# (X-Forwarded-For ignored). django-ipware is not used: evidence.login.client_ip is the rule.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0)
+AXES_CLIENT_IP_CALLABLE = "evidence.login.client_ip"
+
+# Staff two-factor authentication (django-otp, TOTP): always when DEBUG is off, optional in
+# development. `manage.py enrol_two_factor USERNAME` enrols a staff member's device.
+STAFF_TWO_FACTOR = not DEBUG or env_bool("DJANGO_STAFF_TWO_FACTOR", False)
+OTP_TOTP_ISSUER = "Evidence Stack Builder"

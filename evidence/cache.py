@@ -21,6 +21,15 @@ What a key holds, so that no visitor can make the cache grow or serve the wrong 
 * for pages, the htmx rule (evidence.htmx.wants_fragment) over every header it reads, which
   are also sent in Vary.
 
+How often the cache is retired: every save retires it at once, except that one vendor
+account's saves (the admin marks them, evidence.login.StaffAdminSite) retire it at most once
+per RETIRE_INTERVAL: its first save at once, a later one within the interval at the
+interval's end (ContentVersion.retire_after, checked by the one query every request makes
+anyway). A vendor account re-saving its offer in a loop thus retires the cache about twice a
+minute instead of on every save, and its edits show within a minute. Staff edits (editors,
+vendor managers) and the importer retire it at once: editors read their edit back. Retiring
+only what an edit can change would need every page to know which rows it read; not simple.
+
 Entries above MAX_ENTRY_BYTES are served but not stored: a few huge answers (the builder
 with ten goals and 200 entries a list) cannot crowd out the rest.
 
@@ -36,7 +45,10 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 
@@ -46,6 +58,7 @@ from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from redis.exceptions import RedisError
 
@@ -168,11 +181,23 @@ def _manifest_hash(manifest: Path) -> str:
 
 
 def content_version() -> int:
+    """The current version; moves it first when a deferred retirement is due."""
     # A plain cursor: this runs on every request, and the ORM would double its cost.
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT version FROM {ContentVersion._meta.db_table} WHERE id = 1")
+        cursor.execute(
+            f"SELECT version, retire_after FROM {ContentVersion._meta.db_table} WHERE id = 1"
+        )
         row = cursor.fetchone()
-    return row[0] if row else 0
+    if row is None:
+        return 0
+    version, retire_after = row
+    if retire_after is not None and retire_after <= timezone.now().timestamp():
+        new = new_version()
+        due = ContentVersion.objects.filter(pk=1, retire_after__lte=retire_after)
+        if due.update(version=new, retire_after=None):
+            return new
+        return content_version()  # another request retired it first
+    return version
 
 
 def new_version() -> int:
@@ -181,11 +206,37 @@ def new_version() -> int:
     return secrets.randbits(62)
 
 
+# How often one vendor account's saves may retire every cached page (see the docstring).
+RETIRE_INTERVAL = timedelta(seconds=60)
+_limited_account: ContextVar[int | None] = ContextVar("limited_account", default=None)
+
+
+@contextmanager
+def retiring_at_most_once_per_interval(account_id: int):
+    """Inside the block, saves retire the cache as the account's (at most once per
+    RETIRE_INTERVAL, later ones at the interval's end)."""
+    token = _limited_account.set(account_id)
+    try:
+        yield
+    finally:
+        _limited_account.reset(token)
+
+
 def bump_content_version(_changed=None) -> None:
-    """Published content may have changed: retire every cached page and answer.
+    """Published content may have changed: retire every cached page and answer (for a
+    limited account's repeated saves, at the interval's end).
 
     Takes (and ignores) the changed items, so a bulk edit can defer it (evidence.batch)."""
-    if not ContentVersion.objects.filter(pk=1).update(version=new_version()):
+    account = _limited_account.get()
+    interval = int(RETIRE_INTERVAL.total_seconds())
+    if account is not None and not cache_add(f"retired-by:{account}", 1, interval):
+        due = int(timezone.now().timestamp()) + interval
+        # An earlier deferred retirement stands: it comes sooner and covers this save too.
+        if ContentVersion.objects.filter(pk=1, retire_after=None).update(retire_after=due):
+            return
+        if ContentVersion.objects.filter(pk=1).exists():
+            return
+    if not ContentVersion.objects.filter(pk=1).update(version=new_version(), retire_after=None):
         ContentVersion.objects.get_or_create(pk=1, defaults={"version": new_version()})
 
 

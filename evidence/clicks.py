@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from evidence.cache import cache_add
+from evidence.login import client_ip
 
 REPEAT_WINDOW = 10 * 60  # seconds
 
@@ -49,7 +50,8 @@ def counts_as_click(request: HttpRequest, offer_id: int) -> bool:
     user_agent = request.headers.get("User-Agent", "")
     if is_bot(user_agent):
         return False
-    # REMOTE_ADDR: the peer, which behind a proxy is the proxy (visitors then differ by
-    # user agent only, and a few repeat clicks are merged), never an address a client claims.
-    visitor = visitor_key(request.META.get("REMOTE_ADDR", ""), user_agent, timezone.localdate())
+    # The address the trusted proxies saw (evidence.login.client_ip, the login throttle's
+    # rule), never one a client claims; with no proxy configured, the peer.
+    address = client_ip(request) or ""
+    visitor = visitor_key(address, user_agent, timezone.localdate())
     return cache_add(f"click:{offer_id}:{visitor}", 1, REPEAT_WINDOW)

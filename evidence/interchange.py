@@ -208,6 +208,7 @@ VENDOR_FIELDS = (
     "slug",
     "name",
     "website",
+    "offer_hosts",
     "country",
     "description",
     "third_party_tested",
@@ -229,7 +230,9 @@ OFFER_FIELDS = (
     "last_checked",
 )
 # Not exported: live data, not content (clicks live in their own table, never exported).
-EXCLUDED_FIELDS = {(Compound, "updated_at")}
+# Nor an offer's review: an imported offer is checked like any save (Offer.save) and held
+# again if its price is implausible.
+EXCLUDED_FIELDS = {(Compound, "updated_at"), (Offer, "review"), (Offer, "review_note")}
 
 SECTIONS = (
     "goals",

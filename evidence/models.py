@@ -5,7 +5,10 @@ Integrity lives in the database (unique slugs, check constraints, deliberate on_
 bad import or a careless admin edit cannot leave half-true evidence behind.
 """
 
+import re
+import statistics
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -1252,10 +1255,35 @@ class VendorQuerySet(models.QuerySet):
         return self.filter(active=True)
 
 
+# Plausible offers (issue 13 finding 5). Bounds refuse a pack no shop sells (they are checked
+# by full_clean: the admin's forms and the importer); an offer whose price per mg is more than
+# OFFER_PRICE_FACTOR times above or below the median of other vendors' visible offers of the
+# compound, in the same currency, is held for staff review (Offer.save), and a held offer is
+# not visible: no page, cost estimate, filter or outbound link reads it until staff approve.
+OFFER_PRICE_MIN = Decimal("0.50")
+OFFER_PRICE_MAX = Decimal(20_000)
+OFFER_UNITS_PER_PACK_MAX = 5_000
+OFFER_PACK_MILLIGRAMS_MAX = Decimal(5_000_000)  # 5 kg of the compound in one pack
+OFFER_AMOUNT_PER_UNIT_MAX = {"IU": Decimal(10_000_000), "ml": Decimal(5_000)}  # no fixed mass
+OFFER_PRICE_FACTOR = 10
+
+HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
 class Vendor(models.Model):
     name = models.CharField(max_length=160, unique=True)
     slug = models.SlugField(max_length=160, unique=True)
     website = models.URLField(max_length=300, validators=[https_only])
+    offer_hosts = models.TextField(
+        "other hosts for offer links",
+        blank=True,
+        default="",
+        db_default="",
+        help_text=(
+            "Host names besides the website's own (and its subdomains) that this vendor's "
+            "offer links may use, one per line, e.g. a marketplace. Set by staff."
+        ),
+    )
     country = models.CharField(max_length=80, blank=True)
     description = models.TextField(blank=True)
     third_party_tested = models.BooleanField(default=False)
@@ -1283,11 +1311,48 @@ class Vendor(models.Model):
     def get_absolute_url(self):
         return reverse("vendor_detail", args=[self.slug])
 
+    def clean(self):
+        super().clean()
+        bad = [host for host in self.allowed_offer_hosts() if not HOST_NAME.match(host)]
+        if bad:
+            raise ValidationError({"offer_hosts": f"Not a host name: {', '.join(sorted(bad))}."})
+
+    def allowed_offer_hosts(self) -> set[str]:
+        """The hosts staff allowed besides the website's, lower case."""
+        return {line.strip().lower() for line in self.offer_hosts.splitlines() if line.strip()}
+
+    def offer_url_problem(self, url: str) -> str:
+        """Why `url` may not be one of this vendor's offer links, or "" when it may: https, no
+        user name or password, no port but the default, and on the website's host (with or
+        without "www.") or a subdomain of it, or on a host staff allowed for this vendor."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return "Enter a well-formed https:// address."
+        if parts.scheme != "https":
+            return "The product address must be an https:// address."
+        if parts.username is not None or parts.password is not None:
+            return "The product address may not hold a user name or password."
+        if port not in (None, 443):
+            return "The product address may not name a port."
+        host = (parts.hostname or "").rstrip(".")
+        own = (urlsplit(self.website).hostname or "").removeprefix("www.")
+        if host == own or host.endswith(f".{own}") or host in self.allowed_offer_hosts():
+            return ""
+        return (
+            f"The product address must be on the vendor's own site ({own}) or on a host "
+            "staff allowed for this vendor."
+        )
+
 
 class OfferQuerySet(models.QuerySet):
     def visible(self):
-        """Offers a visitor may see and follow: an active vendor's, for a published compound."""
-        return self.filter(vendor__active=True, compound__published=True)
+        """Offers a visitor may see and follow: an active vendor's, for a published compound,
+        and not held for staff review."""
+        return self.filter(
+            vendor__active=True, compound__published=True, review=Offer.Review.APPROVED
+        )
 
     def with_click_total(self):
         """Annotate `click_total`: every click counted on the offer's outbound link, all days
@@ -1333,19 +1398,40 @@ class Offer(models.Model):
         LIQUID = "liquid", "Liquid"
         NASAL_SPRAY = "nasal_spray", "Nasal spray"
 
+    class Review(models.TextChoices):
+        APPROVED = "approved", "Shown"
+        HELD = "held", "Held for staff review"
+
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="offers")
     compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="offers")
     key = models.SlugField(max_length=120, help_text="Stable key within the vendor, for imports.")
     product_name = models.CharField(max_length=200)
     url = models.URLField(max_length=500, validators=[https_only])
-    price = models.DecimalField(max_digits=10, decimal_places=2)
+    price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(OFFER_PRICE_MIN), MaxValueValidator(OFFER_PRICE_MAX)],
+    )
     currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
     amount_per_unit = models.DecimalField(max_digits=12, decimal_places=4)
     unit = models.CharField(max_length=8, choices=Unit.choices)
-    units_per_pack = models.PositiveIntegerField(default=1)
+    units_per_pack = models.PositiveIntegerField(
+        default=1, validators=[MaxValueValidator(OFFER_UNITS_PER_PACK_MAX)]
+    )
     form = models.CharField(max_length=20, choices=Form.choices)
     in_stock = models.BooleanField(default=True)
     last_checked = models.DateField(null=True, blank=True)
+    # Set by save() when the price per mg changes, and by staff approving (approve()).
+    review = models.CharField(
+        max_length=10,
+        choices=Review.choices,
+        default=Review.APPROVED,
+        db_default=Review.APPROVED,
+        help_text="Held offers are shown to no visitor until staff approve them.",
+    )
+    review_note = models.CharField(
+        "why held", max_length=300, blank=True, default="", db_default=""
+    )
     # Clicks live in OfferClicks: no save of an offer can write back a stale count.
 
     objects = OfferQuerySet.as_manager()
@@ -1391,6 +1477,106 @@ class Offer(models.Model):
 
     def __str__(self):
         return f"{self.product_name} ({self.vendor})"
+
+    def save(self, *args, **kwargs):
+        """Holds the offer for staff review when its pricing changed to an implausible one
+        (and shows it again when a change makes it plausible); other saves keep the review."""
+        update_fields = kwargs.get("update_fields")
+        if (update_fields is None or set(PRICING_FIELDS) & set(update_fields)) and (
+            self.pricing_changed()
+        ):
+            self.review_note = self.price_review()
+            self.review = self.Review.HELD if self.review_note else self.Review.APPROVED
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "review", "review_note"}
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        try:
+            vendor = self.vendor
+        except Vendor.DoesNotExist:
+            vendor = None
+        if vendor is not None and self.url and (problem := vendor.offer_url_problem(self.url)):
+            errors["url"] = problem
+        if problem := self.amount_problem():
+            errors["amount_per_unit"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+    def amount_problem(self) -> str:
+        """Why the pack's amount is implausible, or "": at most 5 kg a pack, and for units
+        without a fixed mass a bound per unit."""
+        amount, units = self.amount_per_unit, self.units_per_pack
+        if not isinstance(amount, Decimal) or not isinstance(units, int) or not self.unit:
+            return ""  # the field's own validation reports it
+        milligrams = Unit.milligrams(amount, self.unit)
+        if milligrams is not None:
+            if milligrams * units > OFFER_PACK_MILLIGRAMS_MAX:
+                return "A pack may hold at most 5 kg of the compound."
+        elif amount > OFFER_AMOUNT_PER_UNIT_MAX.get(self.unit, amount):
+            return f"At most {OFFER_AMOUNT_PER_UNIT_MAX[self.unit]:,} {self.unit} a unit."
+        return ""
+
+    def computed_price_per_mg(self) -> Decimal | None:
+        """The pack price over the milligrams in the pack, for an offer in hand: the rule of
+        OfferQuerySet.with_price_per_mg (None when the unit has no mass)."""
+        milligrams = Unit.milligrams(Decimal(self.amount_per_unit), self.unit)
+        if milligrams is None or not milligrams or not self.units_per_pack:
+            return None
+        return Decimal(self.price) / (milligrams * self.units_per_pack)
+
+    def price_review(self) -> str:
+        """Why this offer needs a staff review before visitors see it, or "": its price per mg
+        is more than OFFER_PRICE_FACTOR times above or below the median of the other vendors'
+        visible offers of the compound in its currency. A vendor's own offers never set the
+        median its offer is held against, and with nothing to compare nothing is held."""
+        own = self.computed_price_per_mg()
+        if own is None:
+            return ""
+        others = sorted(
+            Offer.objects.visible()
+            .filter(compound_id=self.compound_id, currency=self.currency)
+            .exclude(vendor_id=self.vendor_id)
+            .with_price_per_mg()
+            .exclude(price_per_mg=None)
+            .values_list("price_per_mg", flat=True)
+        )
+        if not others:
+            return ""
+        median = statistics.median(others)
+        if own * OFFER_PRICE_FACTOR >= median and own <= median * OFFER_PRICE_FACTOR:
+            return ""
+        side = "below" if own < median else "above"
+        return (
+            f"{own:.4g} {self.currency}/mg is more than {OFFER_PRICE_FACTOR} times {side} the "
+            f"median of other vendors' offers of this compound ({median:.4g} {self.currency}/mg)."
+        )
+
+    def pricing_changed(self) -> bool:
+        """A new offer, or one whose price per mg or comparison may differ from the stored."""
+        if self._state.adding or self.pk is None:
+            return True
+        stored = Offer.objects.filter(pk=self.pk).values(*PRICING_FIELDS).first()
+        return stored is None or any(stored[f] != getattr(self, f) for f in PRICING_FIELDS)
+
+    def approve(self) -> None:
+        """Staff approve a held offer: visitors see it (until its pricing changes again)."""
+        self.review, self.review_note = self.Review.APPROVED, ""
+        self.save(update_fields=["review", "review_note"])
+
+
+# What an offer's price per mg and its comparison depend on (attribute names).
+PRICING_FIELDS = (
+    "vendor_id",
+    "compound_id",
+    "price",
+    "currency",
+    "amount_per_unit",
+    "unit",
+    "units_per_pack",
+)
 
 
 class OfferClicks(models.Model):
@@ -1459,6 +1645,10 @@ class ContentVersion(models.Model):
     """
 
     version = models.PositiveBigIntegerField(default=0)
+    # A retirement deferred to this time (Unix seconds): a vendor account's saves retire the
+    # cache at most once per evidence.cache.RETIRE_INTERVAL; the first request after this
+    # time moves the version.
+    retire_after = models.PositiveBigIntegerField(null=True, blank=True)
 
     def __str__(self):
         return f"Content version {self.version}"

@@ -4,10 +4,13 @@ against the real admin, the requests its visitors send, and its percentiles and 
 import importlib
 import random
 import sys
+import time
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.test import Client
 
 from evidence.models import Finding, Rating
@@ -297,3 +300,35 @@ def test_a_finding_added_and_deleted_through_the_study_inline(catalogue):
     assert post_form(client, path, fields) == 302
     assert not Finding.objects.filter(outcome="Load test outcome").exists()
     assert study.findings.count() == 1
+
+
+# Two-factor login: the editor computes its codes as an authenticator app would
+
+
+def test_totp_code_matches_django_otps_devices(db):
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=User.objects.create_user("synthetic-staff"))
+    secret = loadtest.totp_secret(device.config_url)
+    for at in (0, 59, 1_700_000_000, time.time()):
+        totp = TOTP(device.bin_key)
+        totp.time = at
+        assert loadtest.totp_code(secret, at) == f"{totp.token():06d}"
+
+
+def test_the_editors_login_form_with_a_computed_code_logs_in(db, settings):
+    settings.STAFF_TWO_FACTOR = True
+    user = User.objects.create_user("editor", password="synthetic-password", is_staff=True)
+    out = StringIO()
+    call_command("enrol_two_factor", user.username, stdout=out)
+    secret = loadtest.totp_secret(out.getvalue())
+    client = Client()
+    path = "/admin/login/?next=/admin/"
+    fields = webclient.parse_form(client.get(path).content.decode(), "login-form")
+    fields = webclient.set_field(fields, "username", "editor")
+    fields = webclient.set_field(fields, "password", "synthetic-password")
+    fields = webclient.set_field(fields, "otp_token", loadtest.totp_code(secret))
+    body, content_type = webclient.encode_multipart(fields)
+    assert client.generic("POST", path, body, content_type=content_type).status_code == 302
+    assert client.get("/admin/").status_code == 200

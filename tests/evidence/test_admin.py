@@ -186,7 +186,7 @@ def test_vendor_manager_adds_an_offer_through_the_admin_form():
             "compound": thymosin.pk,
             "key": "thymosin-5mg",
             "product_name": "Thymosin alpha-1 5 mg",
-            "url": "https://vendor.example.com/thymosin",
+            "url": f"{vendor.website}/thymosin",
             "price": "49.00",
             "currency": "EUR",
             "amount_per_unit": "5",

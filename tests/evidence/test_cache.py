@@ -1,16 +1,29 @@
 """Pages cached until the content changes (evidence.cache): one query, each visitor's own token."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache, caches
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
+from evidence import cache as page_cache
+from evidence.cache import content_version
 from stacks.ranking import DEFAULT_LIMIT
-from tests.factories import make_goal, make_offer, make_rated_compound, make_rating
+from tests.factories import (
+    make_compound,
+    make_goal,
+    make_offer,
+    make_rated_compound,
+    make_rating,
+    make_vendor,
+)
+from tests.factories.admin import admin_url, assert_saved, form_data
 from tests.factories.pages import build_evidence
+from tests.factories.personas import logged_in, vendor_account, vendor_manager
 
 pytestmark = pytest.mark.django_db
 
@@ -275,3 +288,48 @@ def test_without_a_release_id_the_static_files_manifest_names_the_release(settin
         ids.append(release_id())
     assert ids[0] != ids[1]
     assert "dev" not in ids
+
+
+# How often one account's saves retire the cache (issue 13 finding 8)
+
+
+def save_offer_price(client, offer, price: str) -> None:
+    page = client.get(admin_url(type(offer), "change", offer.pk))
+    assert_saved(client.post(page.request["PATH_INFO"], form_data(page, price=price)))
+
+
+@pytest.fixture
+def vendor_offer():
+    vendor = make_vendor()
+    return make_offer(make_compound(), vendor=vendor, price="40.00")
+
+
+def test_a_vendor_account_saving_in_a_loop_retires_the_cache_once_per_interval(vendor_offer):
+    client = logged_in(vendor_account(vendor_offer.vendor, "synthetic-looping-seller"))
+    before = content_version()
+    save_offer_price(client, vendor_offer, "41.00")
+    first = content_version()
+    assert first != before  # the first save shows at once
+    for price in ("42.00", "43.00", "44.00", "45.00"):
+        save_offer_price(client, vendor_offer, price)
+        assert content_version() == first
+
+
+def test_a_vendor_accounts_deferred_saves_show_when_the_interval_ends(vendor_offer, monkeypatch):
+    client = logged_in(vendor_account(vendor_offer.vendor, "synthetic-looping-seller"))
+    save_offer_price(client, vendor_offer, "41.00")
+    save_offer_price(client, vendor_offer, "42.00")
+    deferred = page_cache.content_version()
+    later = timezone.now() + page_cache.RETIRE_INTERVAL + timedelta(seconds=1)
+    monkeypatch.setattr(page_cache.timezone, "now", lambda: later)
+    assert page_cache.content_version() != deferred
+    assert page_cache.content_version() == page_cache.content_version()  # retired once
+
+
+def test_staff_saves_retire_the_cache_at_once_every_time(vendor_offer):
+    client = logged_in(vendor_manager())
+    versions = [content_version()]
+    for price in ("41.00", "42.00", "43.00"):
+        save_offer_price(client, vendor_offer, price)
+        versions.append(content_version())
+    assert len(set(versions)) == 4

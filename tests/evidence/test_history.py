@@ -165,7 +165,8 @@ def test_a_vendor_account_cannot_see_the_history_of_an_offer_it_no_longer_holds(
     """An offer moved to vendor B is B's: A's account cannot read or revert its past."""
     vendor_a, vendor_b = make_vendor(), make_vendor()
     offer = make_offer(make_compound(), vendor=vendor_a)
-    edit_in_admin(logged_in(vendor_manager()), offer, vendor=vendor_b.pk)
+    moved = {"vendor": vendor_b.pk, "url": f"{vendor_b.website}/product"}
+    edit_in_admin(logged_in(vendor_manager()), offer, **moved)
     client = logged_in(vendor_account(vendor_a, "synthetic-seller"))
     old_version = offer.history.earliest()  # when it was A's
 

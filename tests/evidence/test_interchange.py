@@ -524,7 +524,7 @@ MISTAKES = [
     (
         "offer price zero",
         [((*OFFER, "price"), "0")],
-        said("vendors[0].offers[0]", Offer, "offer_price_positive"),
+        "vendors[0].offers[0].price: Ensure this value is greater than or equal to 0.50.",
     ),
     (
         "offer price with fractions of a cent",
@@ -778,7 +778,7 @@ def test_errors_of_the_document_and_of_the_models_come_together_in_document_orde
         'compounds[0].dosing[0].amount: must be a decimal number written as a string, e.g. "0.308"',
         "compounds[0].kind: Value 'potion' is not a valid choice.",
         "ratings[0].tier: unknown tier 9",
-        said("vendors[0].offers[0]", Offer, "offer_price_positive"),
+        "vendors[0].offers[0].price: Ensure this value is greater than or equal to 0.50.",
     ]
 
 

@@ -542,6 +542,139 @@ def test_offer_currency_must_be_a_known_one(compound):
         make_offer(compound, currency="JPY")
 
 
+# Plausible offers: bounds, the vendor's own host, and prices near the compound's median
+
+
+def validation_errors(obj) -> dict:
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"price": D("0.01")},
+        {"price": D("99999999.00")},
+        {"units_per_pack": 2_000_000_000},
+        {"amount_per_unit": D("99999999"), "unit": "g"},
+    ],
+    ids=["price too low", "price too high", "too many units", "too much per unit"],
+)
+def test_offer_price_and_amount_must_be_within_bounds(compound, fields):
+    offer = make_offer(compound)
+    assert validation_errors(offer) == {}
+    for name, value in fields.items():
+        setattr(offer, name, value)
+    assert set(validation_errors(offer)) & set(fields)
+
+
+@pytest.fixture
+def shop():
+    return make_vendor(website="https://synthetic-shop.example.com")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://synthetic-shop.example.com/products/1",
+        "https://www.synthetic-shop.example.com/products/1",
+        "https://store.synthetic-shop.example.com/products/1",
+    ],
+)
+def test_offer_url_on_the_vendors_own_host_is_accepted(compound, shop, url):
+    assert validation_errors(make_offer(compound, vendor=shop, url=url)) == {}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://other.example/products/1",
+        "https://synthetic-shop.example.com.other.example/products/1",
+        "https://notsynthetic-shop.example.com/products/1",
+        "https://user:pass@synthetic-shop.example.com/products/1",
+        "https://user:pass@other.example/",
+        "https://synthetic-shop.example.com:8443/products/1",
+    ],
+)
+def test_offer_url_elsewhere_or_with_credentials_is_refused(compound, shop, url):
+    assert "url" in validation_errors(make_offer(compound, vendor=shop, url=url))
+
+
+def test_offer_url_on_a_host_staff_allow_listed_for_the_vendor_is_accepted(compound):
+    vendor = make_vendor(
+        website="https://synthetic-shop.example.com", offer_hosts="synthetic-market.example.org"
+    )
+    offer = make_offer(compound, vendor=vendor, url="https://synthetic-market.example.org/p/1")
+    assert validation_errors(offer) == {}
+    other = make_vendor(website="https://synthetic-other.example.com")
+    offer = make_offer(compound, vendor=other, url="https://synthetic-market.example.org/p/2")
+    assert "url" in validation_errors(offer)
+
+
+def priced(compound, price: str, vendor=None, **fields):
+    """An offer of one 5 mg vial at `price` USD (price / 5 per mg)."""
+    return make_offer(compound, vendor=vendor, price=D(price), amount_per_unit=D(5), **fields)
+
+
+@pytest.fixture
+def market(compound):
+    """Three vendors' offers of the compound at 8, 9 and 10 USD/mg: a median of 9 USD/mg."""
+    return [priced(compound, price) for price in ("40.00", "45.00", "50.00")]
+
+
+@pytest.mark.parametrize("price", ["0.50", "5000.00"], ids=["far below", "far above"])
+def test_offer_priced_far_from_the_compounds_median_is_held_for_review(compound, market, price):
+    offer = priced(compound, price)
+    assert offer.review == Offer.Review.HELD
+    assert "median" in offer.review_note
+    assert offer not in Offer.objects.visible()
+
+
+def test_offer_priced_within_the_factor_of_the_median_is_shown(compound, market):
+    near = [priced(compound, "10.00"), priced(compound, "400.00")]  # 2 and 80 USD/mg
+    assert set(near) <= set(Offer.objects.visible())
+
+
+def test_offer_with_no_other_vendors_offer_to_compare_is_shown(compound):
+    assert priced(compound, "0.50") in Offer.objects.visible()
+
+
+def test_a_vendors_own_offers_do_not_make_the_median_its_offer_is_held_against(compound):
+    priced(compound, "40.00")  # another vendor: 8 USD/mg
+    own = make_vendor()
+    for price in ("5.00", "2.50", "1.00"):  # 1, 0.5 and 0.2 USD/mg
+        priced(compound, price, vendor=own)
+    offer = priced(compound, "0.50", vendor=own)  # 0.1 USD/mg: 80 times below the others
+    assert offer.review == Offer.Review.HELD
+
+
+def test_offers_in_another_currency_are_not_compared(compound, market):
+    assert priced(compound, "0.50", currency="EUR").review == Offer.Review.APPROVED
+
+
+def test_staff_approval_shows_a_held_offer(compound, market):
+    offer = priced(compound, "0.50")
+    offer.approve()
+    offer.refresh_from_db()
+    assert (offer.review, offer.review_note) == (Offer.Review.APPROVED, "")
+    assert offer in Offer.objects.visible()
+    offer.in_stock = False
+    offer.save()  # a change that leaves the price alone keeps the approval
+    assert offer in Offer.objects.visible()
+
+
+def test_an_approved_offer_is_held_again_when_its_price_changes_implausibly(compound, market):
+    offer = priced(compound, "42.00")
+    assert offer.review == Offer.Review.APPROVED
+    offer.price = D("0.50")
+    offer.save()
+    assert offer.review == Offer.Review.HELD
+    assert offer not in Offer.objects.visible()
+
+
 # Clicks on an offer
 
 

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertContains
 
 from evidence.models import Article, Compound, Offer, Vendor, VendorAccount
 from evidence.roles import GROUP_PERMISSIONS, VENDOR_ACCOUNTS
@@ -224,13 +225,13 @@ def test_vendor_account_cannot_move_its_offer_to_another_vendor(account_a, vendo
     assert offer.vendor == vendor_a
 
 
-def new_offer(key: str) -> dict:
-    """The fields of an offer's add form, all but the vendor."""
+def new_offer(key: str, vendor: Vendor) -> dict:
+    """The fields of an offer's add form, all but the vendor, linking to `vendor`'s site."""
     return {
         "compound": make_compound().pk,
         "key": key,
         "product_name": f"Synthetic {key}",
-        "url": "https://vendor.example.com/product",
+        "url": f"{vendor.website}/product",
         "price": "10.00",
         "amount_per_unit": "5",
         "unit": "mg",
@@ -240,7 +241,7 @@ def new_offer(key: str) -> dict:
 
 def test_vendor_account_cannot_add_an_offer_for_another_vendor(account_a, vendor_a, vendor_b):
     page = account_a.get(admin_url(Offer, "add"))
-    data = form_data(page, **new_offer("synthetic-forged"), vendor=vendor_b.pk)
+    data = form_data(page, **new_offer("synthetic-forged", vendor_b), vendor=vendor_b.pk)
     response = account_a.post(admin_url(Offer, "add"), data)
     assert response.status_code == 200
     assert list(response.context["adminform"].form.errors) == ["vendor"]
@@ -253,7 +254,7 @@ def test_vendor_account_adds_an_offer_for_its_own_vendor(account_a, vendor_a):
     vendor_field = page.context["adminform"].form.fields["vendor"]
     assert list(vendor_field.queryset) == [vendor_a]
     assert vendor_field.initial == vendor_a.pk
-    data = form_data(page, **new_offer("synthetic-own"))
+    data = form_data(page, **new_offer("synthetic-own", vendor_a))
     assert data["vendor"] == str(vendor_a.pk)  # the form's default
     assert_saved(account_a.post(admin_url(Offer, "add"), data))
     assert Offer.objects.get(key="synthetic-own").vendor == vendor_a
@@ -282,6 +283,65 @@ def test_vendor_account_cannot_vouch_for_itself(account_a, vendor_a):
     assert not vendor_a.third_party_tested
     assert not vendor_a.certificate_of_analysis
     assert vendor_a.slug != "synthetic-forged"
+
+
+def test_vendor_account_cannot_set_its_website_or_offer_hosts(account_a, vendor_a):
+    """Which hosts an offer may link to is the staff's decision."""
+    website = vendor_a.website
+    page = account_a.get(admin_url(Vendor, "change", vendor_a.pk))
+    forged = form_data(page, website="https://other.example", offer_hosts="other.example")
+    assert_saved(account_a.post(page.request["PATH_INFO"], forged))
+    vendor_a.refresh_from_db()
+    assert (vendor_a.website, vendor_a.offer_hosts) == (website, "")
+
+
+def test_vendor_account_cannot_link_an_offer_to_another_host(account_a, vendor_a):
+    offer = vendor_a.offers.get()
+    page = account_a.get(admin_url(Offer, "change", offer.pk))
+    for url in ("https://other.example/product", f"https://user:pass@{vendor_a.website[8:]}/p"):
+        response = account_a.post(page.request["PATH_INFO"], form_data(page, url=url))
+        assert response.status_code == 200
+        assert "url" in response.context["adminform"].form.errors
+
+
+def held_offer(vendor) -> Offer:
+    """An offer of the vendor's far below two other vendors' price per mg."""
+    compound = make_compound()
+    make_offer(compound, price="40.00")
+    make_offer(compound, price="50.00")
+    offer = make_offer(compound, vendor=vendor, price="0.50")
+    assert offer.review == Offer.Review.HELD
+    return offer
+
+
+def approve_from_changelist(client, offer):
+    return client.post(
+        admin_url(Offer, "changelist"),
+        {"action": "approve_offers", "_selected_action": [offer.pk]},
+    )
+
+
+def test_vendor_account_sees_why_its_offer_is_held_but_cannot_approve_it(account_a, vendor_a):
+    offer = held_offer(vendor_a)
+    page = account_a.get(admin_url(Offer, "change", offer.pk))
+    assert "median" in page.text
+    assert "review" not in page.context["adminform"].form.fields
+    forged = form_data(page, review=Offer.Review.APPROVED, review_note="")
+    assert_saved(account_a.post(page.request["PATH_INFO"], forged))
+    approve_from_changelist(account_a, offer)
+    offer.refresh_from_db()
+    assert offer.review == Offer.Review.HELD
+
+
+def test_vendor_manager_approves_held_offers_from_the_changelist(vendor_a):
+    offer = held_offer(vendor_a)
+    client = logged_in(vendor_manager())
+    changelist = client.get(admin_url(Offer, "changelist") + "?review__exact=held")
+    assertContains(changelist, offer.product_name)
+    assert approve_from_changelist(client, offer).status_code == 302
+    offer.refresh_from_db()
+    assert offer.review == Offer.Review.APPROVED
+    assert offer in Offer.objects.visible()
 
 
 def test_vendor_account_cannot_add_or_delete_a_vendor(account_a, vendor_a):
@@ -436,7 +496,8 @@ def test_vendor_manager_moves_an_offer_to_another_vendor(vendor_a, vendor_b):
     offer = vendor_a.offers.get()
     client = logged_in(vendor_manager())
     page = client.get(admin_url(Offer, "change", offer.pk))
-    assert_saved(client.post(page.request["PATH_INFO"], form_data(page, vendor=vendor_b.pk)))
+    moved = form_data(page, vendor=vendor_b.pk, url=f"{vendor_b.website}/product")
+    assert_saved(client.post(page.request["PATH_INFO"], moved))
     offer.refresh_from_db()
     assert offer.vendor == vendor_b
 

@@ -196,12 +196,13 @@ def make_offer(compound, vendor=None, **fields) -> Offer:
     i = _next()
     fields.setdefault("key", f"synthetic-offer-{i}")
     fields.setdefault("product_name", f"Synthetic product {i}")
-    fields.setdefault("url", f"https://vendor.example.com/products/{i}")
+    vendor = vendor or make_vendor()
+    fields.setdefault("url", f"{vendor.website}/products/{i}")  # on the vendor's own host
     fields.setdefault("price", Decimal("40.00"))
     fields.setdefault("amount_per_unit", Decimal(5))
     fields.setdefault("unit", "mg")
     fields.setdefault("form", Offer.Form.VIAL)
-    return Offer.objects.create(vendor=vendor or make_vendor(), compound=compound, **fields)
+    return Offer.objects.create(vendor=vendor, compound=compound, **fields)
 
 
 def make_clicks(offer, count: int, day=None) -> OfferClicks:

@@ -155,6 +155,22 @@ def test_in_stock_only_and_budget_filter_on_offers():
     assert reasons[unsold.slug] == "Monthly cost cannot be estimated in USD"
 
 
+def test_an_offer_held_for_review_moves_no_cost_or_filter():
+    """Issue 13 finding 5: 0.01 for 2,000,000,000 units of 99,999,999 g ranked a compound at
+    a monthly cost of 0.0. Such a pack is refused; one far below the median is held."""
+    goal = make_goal()
+    compound = make_rated_compound(goal)
+    make_dosing(compound, amount=Decimal(1), doses_per_week=Decimal(7))  # ~30.3 mg a month
+    make_offer(compound, price=Decimal("100.00"), amount_per_unit=Decimal(10), in_stock=False)
+    held = make_offer(compound, price=Decimal("0.50"), amount_per_unit=Decimal(1000))
+    assert held.review == held.Review.HELD
+
+    budget = rank_goal(goal, Constraints(monthly_budget=Decimal(5)))
+    assert budget.ranked == ()
+    assert budget.excluded[0].reasons[0].startswith("Estimated 303.33 USD/month is over")
+    assert rank_goal(goal, Constraints(in_stock_only=True)).ranked == ()
+
+
 def test_offers_never_change_a_score():
     goal = make_goal()
     compounds = [make_rated_compound(goal, tier_number=t, findings=t) for t in (2, 3, 4)]

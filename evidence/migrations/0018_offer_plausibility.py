@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evidence', '0015_provenance'),
+        ('evidence', '0017_finding_unknown_bound_and_direction_accepted'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evidence', '0016_offer_plausibility'),
+        ('evidence', '0018_offer_plausibility'),
     ]
 
     operations = [

@@ -52,14 +52,15 @@ admin.site.site_title = "Evidence Stack Builder admin"
 admin.site.index_title = "Content"
 
 
-def count_of(model, field: str):
-    """The number of `model` rows whose `field` points at the outer row, as a subquery.
+def count_of(model, field: str, **conditions):
+    """The number of `model` rows whose `field` points at the outer row (and that meet the
+    conditions), as a subquery.
 
     A subquery rather than Count() over a join: the changelist filters across the same
     relation (e.g. ratings__tier), and a second join would multiply a joined count.
     """
     rows = (
-        model.objects.filter(**{field: OuterRef("pk")})
+        model.objects.filter(**{field: OuterRef("pk")}, **conditions)
         .order_by()
         .values(field)
         .annotate(n=Count("pk"))
@@ -618,7 +619,15 @@ class SourceAdmin(EvidenceAdmin):
     inlines = [SourceStudyInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(study_count=count_of(Study, "source"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                study_count=count_of(Study, "source"),
+                studies_awaiting=count_of(Study, "source", reviewed=False),
+                findings_awaiting=count_of(Finding, "study__source", reviewed=False),
+            )
+        )
 
     @admin.display(description="Studies", ordering="study_count")
     def study_count(self, source):
@@ -627,8 +636,7 @@ class SourceAdmin(EvidenceAdmin):
     @admin.display(description="Awaiting review")
     def awaiting_review(self, source):
         """The source's unreviewed studies and flagged findings, each linked to its queue."""
-        studies = Study.objects.filter(source=source, reviewed=False).count()
-        findings = Finding.objects.filter(study__source=source, reviewed=False).count()
+        studies, findings = source.studies_awaiting, source.findings_awaiting
         studies_url = reverse("admin:evidence_study_changelist")
         findings_url = reverse("admin:evidence_finding_changelist")
         return format_html(

@@ -11,7 +11,7 @@ who changed what and when, and reverts to an earlier version.
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -624,8 +624,8 @@ class SourceAdmin(EvidenceAdmin):
             .get_queryset(request)
             .annotate(
                 study_count=count_of(Study, "source"),
-                studies_awaiting_review=count_of(Study, "source", reviewed=False),
-                findings_awaiting_review=count_of(Finding, "study__source", reviewed=False),
+                studies_awaiting=count_of(Study, "source", reviewed=False),
+                findings_awaiting=count_of(Finding, "study__source", reviewed=False),
             )
         )
 
@@ -636,8 +636,7 @@ class SourceAdmin(EvidenceAdmin):
     @admin.display(description="Awaiting review")
     def awaiting_review(self, source):
         """The source's unreviewed studies and flagged findings, each linked to its queue."""
-        studies = source.studies_awaiting_review
-        findings = source.findings_awaiting_review
+        studies, findings = source.studies_awaiting, source.findings_awaiting
         studies_url = reverse("admin:evidence_study_changelist")
         findings_url = reverse("admin:evidence_finding_changelist")
         return format_html(
@@ -741,25 +740,15 @@ class OfferInline(admin.TabularInline):
         "form",
         "in_stock",
         "last_checked",
-        "review",
     ]
-    readonly_fields = ["review"]  # approved on the offers' list (OfferAdmin.approve_offers)
     autocomplete_fields = ["compound"]
     prepopulated_fields = {"key": ["product_name"]}
     show_change_link = True
     extra = 0
 
 
-# Fields only staff set: the trust signals the site vouches for, the vendor's public address,
-# and where its offers may link (its website's host and the hosts staff allowed).
-VENDOR_FIELDS_STAFF_SET = [
-    "slug",
-    "website",
-    "offer_hosts",
-    "third_party_tested",
-    "certificate_of_analysis",
-    "active",
-]
+# Fields only staff set: the trust signals the site vouches for, and the vendor's public address.
+VENDOR_FIELDS_STAFF_SET = ["slug", "third_party_tested", "certificate_of_analysis", "active"]
 
 
 @admin.register(Vendor)
@@ -812,10 +801,9 @@ class OfferAdmin(VendorScopedAdmin):
         "currency",
         "in_stock",
         "last_checked",
-        "review",
         "clicks",
     ]
-    list_filter = ["review", "vendor", "in_stock", "currency", "form"]
+    list_filter = ["vendor", "in_stock", "currency", "form"]
     list_select_related = ["vendor", "compound"]
     search_fields = [
         "product_name",
@@ -826,26 +814,10 @@ class OfferAdmin(VendorScopedAdmin):
     ]
     autocomplete_fields = ["vendor", "compound"]
     prepopulated_fields = {"key": ["product_name"]}
-    # The review is the model's (Offer.save holds an implausible price) and staff's to lift.
-    readonly_fields = ["clicks", "review", "review_note"]
-    actions = ["approve_offers"]
+    readonly_fields = ["clicks"]
 
     def vendor_id_of(self, offer):
         return offer.vendor_id
-
-    def has_approve_permission(self, request):
-        return not is_vendor_account(request.user) and self.has_change_permission(request)
-
-    @admin.action(description="Approve the selected held offers", permissions=["approve"])
-    def approve_offers(self, request, queryset):
-        held = list(queryset.filter(review=Offer.Review.HELD))
-        for offer in held:
-            offer.approve()  # one save each: its history row, and the cache retired
-        self.message_user(
-            request,
-            ngettext("%d offer approved.", "%d offers approved.", len(held)) % len(held),
-            messages.SUCCESS,
-        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_click_total()
@@ -874,12 +846,6 @@ class OfferAdmin(VendorScopedAdmin):
         if not vendor_scope(request.user).allows(obj.vendor_id):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
-        if obj.review == Offer.Review.HELD:
-            self.message_user(
-                request,
-                f"Held for staff review, not shown to visitors: {obj.review_note}",
-                messages.WARNING,
-            )
 
 
 # Vendor accounts: which login speaks for which vendor, set by superusers on the user's page

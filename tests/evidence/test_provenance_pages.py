@@ -114,7 +114,8 @@ def test_a_sourced_study_shows_source_licence_record_contributor_quote_and_attri
         "Synthetic contributor"
     ) in html
     assert "Synthetic endurance fell, in the source&#x27;s own words." in html
-    assert "Record synthetic-claim-12a, contributed by Another synthetic contributor" in html
+    assert "record synthetic-claim-12a, contributed by Another synthetic contributor" in html
+    assert 'Source: <a href="https://example.com/synthetic-dataset"' in html
     assert "Not yet reviewed by our editors" in html
     attributions = re.search(r'id="attributions".*?</section>', html, re.S).group()
     assert "Synthetic open dataset, by the synthetic contributors." in attributions

@@ -1154,3 +1154,32 @@ def test_a_dose_range_per_kg_with_timing_reads_well():
 def test_goal_is_optional_in_a_dosing_name():
     dosing = make_dosing(thymosin(), amount=D(100), unit="mcg", frequency="daily")
     assert str(Dosing.objects.get(pk=dosing.pk)) == "Thymosin alpha-1: 100 mcg daily, oral"
+
+
+# A rating's bottom line never names another tier (issue 14, finding 5)
+
+
+def test_a_bottom_line_naming_another_tier_is_refused_in_plain_words():
+    rating = make_rating(tier_number=1, bottom_line="Synthetic: strong evidence.")
+    rating.bottom_line = "Tier 3 (probable efficacy): synthetic bottom line."
+    with pytest.raises(ValidationError) as refused:
+        rating.full_clean()
+    assert refused.value.message_dict["bottom_line"] == [
+        "The bottom line names Tier 3, but this rating is Tier 1. Rewrite the bottom line for "
+        "Tier 1 (or leave the tier out of it), or choose the tier it names."
+    ]
+
+
+@pytest.mark.parametrize(
+    "bottom_line",
+    ["Tier 2 (likely efficacy): synthetic.", "Synthetic, as tier-2 evidence.", "Synthetic."],
+)
+def test_a_bottom_line_may_name_its_own_tier_or_none(bottom_line):
+    make_rating(tier_number=2, bottom_line=bottom_line).full_clean()
+
+
+def test_a_tier_named_in_any_spelling_counts():
+    rating = make_rating(tier_number=1, bottom_line="Synthetic: see TIER-4 and tier 5.")
+    assert rating.tiers_named_in_bottom_line() == {4, 5}
+    with pytest.raises(ValidationError, match="names Tier 4 and Tier 5"):
+        rating.full_clean()

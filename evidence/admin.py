@@ -19,6 +19,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -30,6 +32,7 @@ from evidence.models import (
     CompoundAlias,
     Contraindication,
     Dosing,
+    ErrorReport,
     Finding,
     Goal,
     Interaction,
@@ -708,6 +711,46 @@ class ArticleAdmin(EvidenceAdmin):
     search_fields = ["title", "body"]
     autocomplete_fields = ["compound", "goal"]
     prepopulated_fields = {"slug": ["title"]}
+
+
+# Visitors' error reports
+
+
+@admin.register(ErrorReport)
+class ErrorReportAdmin(admin.ModelAdmin):
+    """Reports sent with "Report an error" (evidence.reports), for editors to work through:
+    the report as sent is read-only; the editor sets its state and a private note. Not content:
+    no history, and a change here retires no cached page."""
+
+    list_display = ["created_at", "state", "page_link", "compound", "finding", "message_start"]
+    list_display_links = ["created_at"]
+    list_editable = ["state"]
+    list_filter = ["state", "created_at"]
+    list_select_related = ["compound", "finding"]
+    search_fields = ["message", "page", "compound__name", "editor_note"]
+    ordering = ["-created_at"]
+    fields = [
+        "created_at",
+        "page_link",
+        "compound",
+        "goal",
+        "finding",
+        "message",
+        "state",
+        "editor_note",
+    ]
+    readonly_fields = ["created_at", "page_link", "compound", "goal", "finding", "message"]
+
+    def has_add_permission(self, request):
+        return False  # reports come from visitors
+
+    @admin.display(description="Page", ordering="page")
+    def page_link(self, report):
+        return format_html('<a href="{}">{}</a>', report.page, report.page)
+
+    @admin.display(description="Message")
+    def message_start(self, report):
+        return Truncator(report.message).chars(120)
 
 
 # Vendors and their offers

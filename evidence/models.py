@@ -1385,6 +1385,57 @@ class VendorAccount(models.Model):
         return f"{self.user} for {self.vendor}"
 
 
+class ErrorReport(models.Model):
+    """A visitor's report of an error on a compound or evidence page, kept for the editors.
+
+    Not content: neither exported nor kept in the history, and a report retires no cached
+    page. Only the page, the finding it names and the message are stored; nothing about the
+    visitor (the rate limit, evidence.reports, keys on a daily-salted hash held only in the
+    cache)."""
+
+    class State(models.TextChoices):
+        NEW = "new", "New"
+        IN_PROGRESS = "in_progress", "In progress"
+        FIXED = "fixed", "Fixed"
+        DECLINED = "declined", "Declined"
+
+    page = models.CharField(max_length=300, help_text="The address of the page reported.")
+    # SET_NULL: a report outlives the compound, goal or finding it names (its page says which).
+    compound = models.ForeignKey(
+        Compound, on_delete=models.SET_NULL, null=True, related_name="error_reports"
+    )
+    goal = models.ForeignKey(
+        Goal, on_delete=models.SET_NULL, null=True, blank=True, related_name="error_reports"
+    )
+    finding = models.ForeignKey(
+        Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="error_reports"
+    )
+    MESSAGE_MAX_LENGTH = 2000
+    message = models.TextField(max_length=MESSAGE_MAX_LENGTH)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.NEW)
+    editor_note = models.TextField(
+        blank=True, help_text="For editors only: what was done, or why not. Never shown publicly."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["new", "in_progress", "fixed", "declined"]),
+                name="error_report_state_known",
+                violation_error_message=("The state must be new, in progress, fixed or declined."),
+            ),
+        ]
+        indexes = [
+            # The admin's list: reports in one state, newest first.
+            models.Index(fields=["state", "-created_at"], name="error_report_state_idx"),
+        ]
+
+    def __str__(self):
+        return f"Error report on {self.page} ({self.get_state_display().lower()})"
+
+
 class ContentVersion(models.Model):
     """One row whose number changes whenever published content may have changed.
 

@@ -20,6 +20,7 @@ from evidence.models import (
     ContentVersion,
     Contraindication,
     Dosing,
+    ErrorReport,
     Finding,
     Goal,
     Interaction,
@@ -1119,6 +1120,12 @@ STR_EXAMPLES = {
         ),
         "synthetic-seller for Synthetic Peptides Ltd",
     ),
+    ErrorReport: (
+        lambda: ErrorReport.objects.create(
+            page="/compounds/synthetic/", message="Synthetic report.", compound=thymosin()
+        ),
+        "Error report on /compounds/synthetic/ (new)",
+    ),
 }
 
 
@@ -1183,3 +1190,13 @@ def test_a_tier_named_in_any_spelling_counts():
     assert rating.tiers_named_in_bottom_line() == {4, 5}
     with pytest.raises(ValidationError, match="names Tier 4 and Tier 5"):
         rating.full_clean()
+
+
+# Visitors' error reports
+
+
+def test_an_error_report_has_a_known_state():
+    with refused_by("error_report_state_known"):
+        ErrorReport.objects.create(
+            page="/compounds/synthetic/", message="Synthetic report.", state="lost"
+        )

@@ -139,6 +139,9 @@ CONDITIONS = ["pregnancy", "breastfeeding", "autoimmune_disease", "immunosuppres
 CURRENCY = "USD"
 LOG_PROBLEMS = re.compile(r"Traceback|WORKER TIMEOUT| ERROR | CRITICAL |\[CRITICAL\]|\[ERROR\]")
 ACCESS_STATUS = re.compile(r'" (\d{3}) ')
+# A tier named in a rating's text; the admin refuses a bottom line naming another tier
+# (evidence.models.TIER_NAMED, the same spellings; this client runs outside Django).
+TIER_NAMED = re.compile(r"\btier[\s\-\u00a0]*(\d+)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -719,6 +722,10 @@ class Editor:
         tier = self.tiers[self.cycles % len(self.tiers)]
         path = f"/admin/evidence/rating/{self.target['rating_id']}/change/"
         fields = set_field(self.form(path, "rating_form"), "tier", str(tier["id"]))
+        # As an editor must: a public reason, and a bottom line naming no other tier.
+        fields = set_field(fields, "public_reason", "Load test: a synthetic tier change.")
+        bottom_line = TIER_NAMED.sub(f"Tier {tier['number']}", get_field(fields, "bottom_line"))
+        fields = set_field(fields, "bottom_line", bottom_line)
         self.save("rating tier", path, fields)
         self.last_tier = tier["number"]
         entry = self.ranking_entry()

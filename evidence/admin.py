@@ -11,7 +11,7 @@ who changed what and when, and reverts to an earlier version.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
@@ -21,6 +21,7 @@ from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -32,6 +33,7 @@ from evidence.models import (
     CompoundAlias,
     Contraindication,
     Dosing,
+    ErrorReport,
     Finding,
     Goal,
     Interaction,
@@ -235,6 +237,80 @@ class VendorScopedAdmin(HistoryAdmin):
         )
 
 
+# The public change note: a reason and a "minor" mark stored with the history record
+
+
+class PublicChangeNoteForm(forms.ModelForm):
+    """Adds the two fields of a public change note (evidence.models.PublicChangeNote) to the
+    admin form of a rating, finding or compound. They are not columns of the model: the form
+    leaves them on the object it saves, and evidence.signals copies them onto the history
+    record of that save. A note alone is no edit: a form where only the note changed saves
+    nothing (`has_changed`)."""
+
+    NOTE_FIELDS = ("public_reason", "minor_edit")
+
+    public_reason = forms.CharField(
+        label="Public reason",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 30}),
+        help_text="Why you made this change, for the public change log. Required for a tier "
+        "change. Never write a name or anything private here.",
+    )
+    minor_edit = forms.BooleanField(
+        label="Minor edit",
+        required=False,
+        help_text="An editorial chore (typo, whitespace, formatting): hidden from the public "
+        "change log unless a visitor asks to see minor edits.",
+    )
+
+    def has_changed(self):
+        return any(name not in self.NOTE_FIELDS for name in self.changed_data)
+
+    def save(self, commit=True):
+        self.instance._public_reason = self.cleaned_data.get("public_reason", "").strip()
+        self.instance._minor_edit = self.cleaned_data.get("minor_edit", False)
+        return super().save(commit)
+
+
+class RatingForm(PublicChangeNoteForm):
+    """The tier-change step, in the rating's own admin and in the compound's ratings inline:
+    a tier change needs a public reason and is never minor. The bottom line must not name
+    another tier (Rating.clean, which the importer applies too)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        tier = cleaned.get("tier")
+        if tier is not None and self.instance.changes_tier(tier):
+            if not cleaned.get("public_reason", "").strip():
+                self.add_error(
+                    "public_reason",
+                    "You changed the tier: give the public reason for the change (it is shown "
+                    "on the site's change log).",
+                )
+            if cleaned.get("minor_edit"):
+                self.add_error("minor_edit", "A tier change is never minor: untick “Minor edit”.")
+            self.bottom_line_kept = "bottom_line" not in self.changed_data
+        return cleaned
+
+
+# The History pages of ratings, findings and compounds show the note with each version.
+PUBLIC_NOTE_COLUMNS = ["public_reason", "minor_edit"]
+
+
+def warn_if_bottom_line_kept(modeladmin, request, form) -> None:
+    """A tier changed under an unchanged bottom line: saved, but the editor is asked to check
+    that the bottom line still reads right for the new tier."""
+    if getattr(form, "bottom_line_kept", False):
+        rating = form.instance
+        modeladmin.message_user(
+            request,
+            f"The tier of {rating} changed but its bottom line did not: check that the bottom "
+            "line still reads right for the new tier.",
+            level=messages.WARNING,
+        )
+
+
 # Goals and the tier ladder
 
 
@@ -265,7 +341,8 @@ class CompoundAliasInline(admin.TabularInline):
 
 class RatingInline(admin.TabularInline):
     model = Rating
-    fields = ["goal", "tier", "bottom_line", "last_reviewed"]
+    form = RatingForm
+    fields = ["goal", "tier", "bottom_line", "last_reviewed", "public_reason", "minor_edit"]
     autocomplete_fields = ["goal", "tier"]
     formfield_overrides = SHORT_TEXT
     show_change_link = True
@@ -329,6 +406,8 @@ class AntiDopingStatusInline(admin.TabularInline):
 class CompoundAdmin(EvidenceAdmin):
     # Offers name a compound: vendor accounts pick it from the autocomplete.
     vendor_autocomplete_source = ("offer", "compound")
+    form = PublicChangeNoteForm
+    history_list_display = PUBLIC_NOTE_COLUMNS
     list_display = ["name", "kind", "published", "rating_count", "tiers_by_goal"]
     list_filter = ["kind", "published", "ratings__tier", "ratings__goal"]
     search_fields = ["name", "slug", "aliases__name"]
@@ -345,6 +424,11 @@ class CompoundAdmin(EvidenceAdmin):
         AntiDopingStatusInline,
     ]
     actions = ["publish", "unpublish"]
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for inline_form in formset.forms:
+            warn_if_bottom_line_kept(self, request, inline_form)
 
     def get_queryset(self, request):
         if is_vendor_account(request.user):  # only ever the offer form's autocomplete
@@ -505,11 +589,17 @@ class InteractionAdmin(EvidenceAdmin):
 
 @admin.register(Rating)
 class RatingAdmin(EvidenceAdmin):
+    form = RatingForm
+    history_list_display = PUBLIC_NOTE_COLUMNS
     list_display = ["compound", "goal", "tier", "last_reviewed"]
     list_filter = ["tier", "goal"]
     list_select_related = ["compound", "goal", "tier"]
     search_fields = ["compound__name", "compound__aliases__name"]
     autocomplete_fields = ["compound", "goal", "tier"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        warn_if_bottom_line_kept(self, request, form)
 
 
 # Studies and their findings
@@ -517,6 +607,7 @@ class RatingAdmin(EvidenceAdmin):
 
 class FindingInline(admin.TabularInline):
     model = Finding
+    form = PublicChangeNoteForm
     # Every field a database constraint reads is on the form, so the form validates the
     # constraint instead of the database refusing the row with an error page.
     fields = [
@@ -539,6 +630,8 @@ class FindingInline(admin.TabularInline):
         "source_record_id",
         "contributor",
         "quote",
+        "public_reason",
+        "minor_edit",
     ]
     readonly_fields = ["significance"]
     autocomplete_fields = ["compound", "goal", "comparator_compound"]
@@ -650,6 +743,8 @@ class SourceAdmin(EvidenceAdmin):
 
 @admin.register(Finding)
 class FindingAdmin(EvidenceAdmin):
+    form = PublicChangeNoteForm
+    history_list_display = PUBLIC_NOTE_COLUMNS
     list_display = [
         "outcome",
         "compound",
@@ -720,6 +815,46 @@ class ArticleAdmin(EvidenceAdmin):
     search_fields = ["title", "body"]
     autocomplete_fields = ["compound", "goal"]
     prepopulated_fields = {"slug": ["title"]}
+
+
+# Visitors' error reports
+
+
+@admin.register(ErrorReport)
+class ErrorReportAdmin(admin.ModelAdmin):
+    """Reports sent with "Report an error" (evidence.reports), for editors to work through:
+    the report as sent is read-only; the editor sets its state and a private note. Not content:
+    no history, and a change here retires no cached page."""
+
+    list_display = ["created_at", "state", "page_link", "compound", "finding", "message_start"]
+    list_display_links = ["created_at"]
+    list_editable = ["state"]
+    list_filter = ["state", "created_at"]
+    list_select_related = ["compound", "finding"]
+    search_fields = ["message", "page", "compound__name", "editor_note"]
+    ordering = ["-created_at"]
+    fields = [
+        "created_at",
+        "page_link",
+        "compound",
+        "goal",
+        "finding",
+        "message",
+        "state",
+        "editor_note",
+    ]
+    readonly_fields = ["created_at", "page_link", "compound", "goal", "finding", "message"]
+
+    def has_add_permission(self, request):
+        return False  # reports come from visitors
+
+    @admin.display(description="Page", ordering="page")
+    def page_link(self, report):
+        return format_html('<a href="{}">{}</a>', report.page, report.page)
+
+    @admin.display(description="Message")
+    def message_start(self, report):
+        return Truncator(report.message).chars(120)
 
 
 # Vendors and their offers

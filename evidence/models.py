@@ -25,6 +25,28 @@ from evidence import stats
 https_only = RegexValidator(r"^https://[^\s/$.?#][^\s]*$", "Enter a well-formed https:// URL.")
 
 
+class PublicChangeNote(models.Model):
+    """What the public change log (evidence.changelog) reads from a history record besides the
+    change itself: the editor's public reason, and whether the edit was a minor chore.
+
+    The history records of ratings, findings and compounds carry these two fields (their
+    `HistoricalRecords(bases=...)`). The admin's forms set `_public_reason` and `_minor_edit` on
+    the object they save; evidence.signals copies them onto the history record that save
+    writes. simple-history's own `history_change_reason` stays internal (a migration wrote
+    "Recorded when history began" into it): only `public_reason` is ever shown to visitors.
+    """
+
+    public_reason = models.TextField(
+        blank=True, default="", help_text="The editor's reason, shown on the public change log."
+    )
+    minor_edit = models.BooleanField(
+        default=False, help_text="An editorial chore (typo, whitespace), hidden by default."
+    )
+
+    class Meta:
+        abstract = True
+
+
 class Goal(models.Model):
     """A health goal a visitor can pick, e.g. Liver health."""
 
@@ -129,7 +151,7 @@ class Compound(models.Model):
 
     objects = CompoundQuerySet.as_manager()
     # Each history row carries its own date; updated_at would only repeat it.
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[PublicChangeNote])
 
     # No Meta.ordering: the table is large and hot; each query orders as it needs.
 
@@ -597,7 +619,7 @@ class Rating(models.Model):
     limitations = models.TextField(blank=True)
     last_reviewed = models.DateField(null=True, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[PublicChangeNote])
 
     class Meta:
         constraints = [
@@ -617,6 +639,41 @@ class Rating(models.Model):
 
     def get_absolute_url(self):
         return reverse("evidence_detail", args=[self.compound.slug, self.goal.slug])
+
+    def tiers_named_in_bottom_line(self) -> set[int]:
+        """The tier numbers the bottom line names ("Tier 3", "tier 3", "Tier-3")."""
+        return {int(number) for number in TIER_NAMED.findall(self.bottom_line or "")}
+
+    def clean(self):
+        # The one rule that keeps tier and bottom line together: a bottom line may name its
+        # own tier, or none, but never another (the site once showed "Tier 1 · Established
+        # efficacy" above a bottom line starting "Tier 3 (probable efficacy): ...").
+        if self.tier_id is None:
+            return
+        others = sorted(self.tiers_named_in_bottom_line() - {self.tier.number})
+        if others:
+            named = " and ".join(f"Tier {number}" for number in others)
+            raise ValidationError(
+                {
+                    "bottom_line": (
+                        f"The bottom line names {named}, but this rating is Tier "
+                        f"{self.tier.number}. Rewrite the bottom line for Tier "
+                        f"{self.tier.number} (or leave the tier out of it), or choose the tier "
+                        "it names."
+                    )
+                }
+            )
+
+    def changes_tier(self, tier: "Tier") -> bool:
+        """Saving this rating with `tier` would change the tier stored now (False for a rating
+        not stored yet: a first tier is no change)."""
+        if self.pk is None:
+            return False
+        return Rating.objects.filter(pk=self.pk).exclude(tier=tier).exists()
+
+
+# "Tier 3", "tier 3", "Tier-3", "TIER 3" in a rating's text.
+TIER_NAMED = re.compile(r"\btier[\s\-\u00a0]*(\d+)\b", re.IGNORECASE)
 
 
 # Provenance -----------------------------------------------------------------------------------
@@ -971,7 +1028,20 @@ class Finding(models.Model):
         help_text="Why an import flagged this finding (e.g. its grade and p-value disagree).",
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[PublicChangeNote])
+
+    # The finding's numbers: a change to any of them is public (evidence.changelog).
+    FIGURE_FIELDS = (
+        "measure",
+        "value",
+        "comparator_value",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_value_is_bound",
+        "stated_significance",
+        "direction",
+    )
 
     class Meta:
         constraints = [
@@ -1635,6 +1705,57 @@ class VendorAccount(models.Model):
 
     def __str__(self):
         return f"{self.user} for {self.vendor}"
+
+
+class ErrorReport(models.Model):
+    """A visitor's report of an error on a compound or evidence page, kept for the editors.
+
+    Not content: neither exported nor kept in the history, and a report retires no cached
+    page. Only the page, the finding it names and the message are stored; nothing about the
+    visitor (the rate limit, evidence.reports, keys on a daily-salted hash held only in the
+    cache)."""
+
+    class State(models.TextChoices):
+        NEW = "new", "New"
+        IN_PROGRESS = "in_progress", "In progress"
+        FIXED = "fixed", "Fixed"
+        DECLINED = "declined", "Declined"
+
+    page = models.CharField(max_length=300, help_text="The address of the page reported.")
+    # SET_NULL: a report outlives the compound, goal or finding it names (its page says which).
+    compound = models.ForeignKey(
+        Compound, on_delete=models.SET_NULL, null=True, related_name="error_reports"
+    )
+    goal = models.ForeignKey(
+        Goal, on_delete=models.SET_NULL, null=True, blank=True, related_name="error_reports"
+    )
+    finding = models.ForeignKey(
+        Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="error_reports"
+    )
+    MESSAGE_MAX_LENGTH = 2000
+    message = models.TextField(max_length=MESSAGE_MAX_LENGTH)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.NEW)
+    editor_note = models.TextField(
+        blank=True, help_text="For editors only: what was done, or why not. Never shown publicly."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["new", "in_progress", "fixed", "declined"]),
+                name="error_report_state_known",
+                violation_error_message=("The state must be new, in progress, fixed or declined."),
+            ),
+        ]
+        indexes = [
+            # The admin's list: reports in one state, newest first.
+            models.Index(fields=["state", "-created_at"], name="error_report_state_idx"),
+        ]
+
+    def __str__(self):
+        return f"Error report on {self.page} ({self.get_state_display().lower()})"
 
 
 class ContentVersion(models.Model):

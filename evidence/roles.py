@@ -33,6 +33,8 @@ GROUP_PERMISSIONS = {
         **{model: ["view", "add", "change", "delete"] for model in EVIDENCE_MODELS},
         "vendor": ["view"],
         "offer": ["view"],
+        # Visitors' error reports: editors work through them; only visitors add them.
+        "errorreport": ["view", "change", "delete"],
     },
     VENDOR_MANAGERS: {
         **{model: ["view", "add", "change", "delete"] for model in VENDOR_MODELS},

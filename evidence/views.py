@@ -10,6 +10,8 @@ from itertools import groupby
 
 from django import forms
 from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.core.paginator import InvalidPage, Paginator
 from django.db import DatabaseError, connection
 from django.db.models import Count, F, Prefetch, Q
 from django.http import (
@@ -21,15 +23,19 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control, never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from evidence import charts
 from evidence.cache import cache_page_until_content_changes, cache_status, form_params
+from evidence.changelog import ChangeLog, recent_changes
 from evidence.clicks import counts_as_click
 from evidence.formatting import format_dose, format_effect, format_favours
-from evidence.htmx import HtmxHttpRequest, render_page
+from evidence.htmx import HtmxHttpRequest, render_page, wants_fragment
 from evidence.markdown import render_markdown
 from evidence.models import (
     AntiDopingStatus,
@@ -50,6 +56,7 @@ from evidence.models import (
     Vendor,
 )
 from evidence.pooling import METHOD_NAME as POOLING_METHOD
+from evidence.reports import ErrorReportForm, may_report
 from evidence.synthesis import synthesise
 
 # The compound index -----------------------------------------------------------------------
@@ -207,6 +214,8 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "interactions": interactions,
         "comparator_in": comparator_in,
         "offers": compound.visible_offers,
+        "recent_changes": recent_changes(compound),
+        "report_form": ErrorReportForm.for_page(request.path),
     }
     return render(request, "evidence/compound_detail.html", context)
 
@@ -365,6 +374,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
             if not charts.is_plottable(row)
         ],
         "attributions": sorted(attributions.values(), key=lambda source: source.name),
+        "report_form": ErrorReportForm.for_page(request.path, findings),
         "article": article,
         "article_html": mark_safe(
             render_markdown(article.body, heading_offset=1)
@@ -373,6 +383,143 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         else "",
     }
     return render(request, "evidence/evidence_detail.html", context)
+
+
+# The public change log ------------------------------------------------------------------------
+
+CHANGES_PER_PAGE = 30
+FEED_ITEMS = 50
+
+
+class ChangesForm(forms.Form):
+    compound = forms.SlugField(required=False, max_length=160)
+    minor = forms.ChoiceField(choices=[("1", "show"), ("0", "hide")], required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=1_000_000)
+
+
+@require_safe
+@cache_page_until_content_changes(*form_params(ChangesForm, minor="0", page="1"))
+def changes(request: HtmxHttpRequest) -> HttpResponse:
+    """Every public change newest first (evidence.changelog), or one compound's; minor edits
+    only when asked for (`minor=1`)."""
+    form = ChangesForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest(
+            "Unknown values: compound is a compound's slug, minor is 1 or 0, page a number."
+        )
+    compound = None
+    if slug := form.cleaned_data["compound"]:
+        compound = get_object_or_404(Compound.objects.published(), slug=slug)
+    include_minor = form.cleaned_data["minor"] == "1"
+    paginator = Paginator(ChangeLog(compound, include_minor), CHANGES_PER_PAGE)
+    try:
+        page = paginator.page(form.cleaned_data["page"] or 1)
+    except InvalidPage:
+        raise Http404("No such page of changes.") from None
+    context = {
+        "compound": compound,
+        "include_minor": include_minor,
+        "page": page,
+        "changes": page.object_list,
+    }
+    return render_page(request, "evidence/changes.html", context)
+
+
+class ChangesFeed(Feed):
+    """The site-wide change log as an Atom feed (minor edits left out)."""
+
+    feed_type = Atom1Feed
+    author_name = "Evidence Stack Builder editors"
+
+    def title(self, compound=None):
+        name = f"{compound.name}: " if compound else ""
+        return f"{name}What changed · Evidence Stack Builder"
+
+    def subtitle(self, compound=None):
+        return (
+            "Changes of tiers, bottom lines, findings' figures and publication, newest first. "
+            "Educational purposes only, not medical advice."
+        )
+
+    def link(self, compound=None):
+        url = reverse("changes")
+        return f"{url}?compound={compound.slug}" if compound else url
+
+    def items(self, compound=None):
+        return ChangeLog(compound)[:FEED_ITEMS]
+
+    def item_title(self, change):
+        return f"{change.compound.name}: {change.text}"
+
+    def item_description(self, change):
+        text = change.text
+        if change.reason:
+            text += f" Reason: {change.reason}"
+        return escape(text)  # Atom's summary is HTML; our text is plain
+
+    def item_link(self, change):
+        return change.url
+
+    def item_guid(self, change):
+        return f"tag:evidence-stack-builder,2026:change/{change.key}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, change):
+        return change.when
+
+    def item_updateddate(self, change):
+        return change.when
+
+
+class CompoundChangesFeed(ChangesFeed):
+    """One published compound's changes as an Atom feed."""
+
+    def get_object(self, request, slug):
+        return get_object_or_404(Compound.objects.published(), slug=slug)
+
+
+changes_feed = require_safe(cache_page_until_content_changes()(ChangesFeed()))
+compound_changes_feed = require_safe(cache_page_until_content_changes()(CompoundChangesFeed()))
+
+
+# Visitors' error reports -------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def report_error(request: HtmxHttpRequest) -> HttpResponse:
+    """A visitor's error report on a compound or evidence page (evidence.reports): the form
+    posted from the page (or shown here for `?page=<its address>`), stored for the editors.
+    Errors re-show the form (400); past the rate limit, 429."""
+    if request.method == "POST":
+        form = ErrorReportForm(request.POST)
+        if not form.is_valid():
+            return _report_page(request, form, status=400)
+        if not may_report(request):
+            return _report_page(request, form, status=429, limited=True)
+        form.save()
+        return _report_page(request, form, sent=True)
+    form = ErrorReportForm(initial={"page": request.GET.get("page", "")})
+    if form.subject is None:
+        return HttpResponseBadRequest(
+            "Errors are reported from a compound or evidence page of this site: "
+            "?page= names its address."
+        )
+    return _report_page(request, form)
+
+
+def _report_page(request, form, status=200, **flags) -> HttpResponse:
+    template = "evidence/report_error.html"
+    if wants_fragment(request):
+        template += "#report"
+    context = {
+        "report_form": form,
+        "page": form.data.get("page") if form.is_bound else form.initial.get("page"),
+        "subject": form.subject,
+        **flags,
+    }
+    return render(request, template, context, status=status)
 
 
 # Vendors and the outbound redirect ----------------------------------------------------------
@@ -447,6 +594,14 @@ def methodology(request: HttpRequest) -> HttpResponse:
         body = mark_safe(render_markdown(text, heading_offset=1))  # sanitised by nh3
     context = {"body": body, "tiers": Tier.objects.order_by("number")}
     return render(request, "evidence/methodology.html", context)
+
+
+@require_safe
+@cache_page_until_content_changes()
+def disclosure(request: HttpRequest) -> HttpResponse:
+    """How we make money: whether links earn money (they do not) and that rankings never
+    depend on vendors. Linked from the footer and beside every list of offer links."""
+    return render(request, "evidence/disclosure.html")
 
 
 @never_cache

@@ -264,6 +264,7 @@ def test_a_parsed_and_changed_rating_form_saves_through_the_admin(catalogue):
     path = f"/admin/evidence/rating/{rating.pk}/change/"
     fields = webclient.parse_form(client.get(path).content.decode(), "rating_form")
     fields = webclient.set_field(fields, "tier", str(tier(1).pk))
+    fields = webclient.set_field(fields, "public_reason", "Synthetic reason.")
     assert post_form(client, path, fields) == 302
     assert Rating.objects.get(pk=rating.pk).tier.number == 1
 

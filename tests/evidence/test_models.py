@@ -20,6 +20,7 @@ from evidence.models import (
     ContentVersion,
     Contraindication,
     Dosing,
+    ErrorReport,
     Finding,
     Goal,
     Interaction,
@@ -1252,6 +1253,12 @@ STR_EXAMPLES = {
         ),
         "synthetic-seller for Synthetic Peptides Ltd",
     ),
+    ErrorReport: (
+        lambda: ErrorReport.objects.create(
+            page="/compounds/synthetic/", message="Synthetic report.", compound=thymosin()
+        ),
+        "Error report on /compounds/synthetic/ (new)",
+    ),
 }
 
 
@@ -1394,3 +1401,42 @@ def test_an_alias_may_await_review_with_its_reason():
         review_note="Another compound in the source has it too.",
     )
     assert not alias.reviewed
+
+
+# A rating's bottom line never names another tier (issue 14, finding 5)
+
+
+def test_a_bottom_line_naming_another_tier_is_refused_in_plain_words():
+    rating = make_rating(tier_number=1, bottom_line="Synthetic: strong evidence.")
+    rating.bottom_line = "Tier 3 (probable efficacy): synthetic bottom line."
+    with pytest.raises(ValidationError) as refused:
+        rating.full_clean()
+    assert refused.value.message_dict["bottom_line"] == [
+        "The bottom line names Tier 3, but this rating is Tier 1. Rewrite the bottom line for "
+        "Tier 1 (or leave the tier out of it), or choose the tier it names."
+    ]
+
+
+@pytest.mark.parametrize(
+    "bottom_line",
+    ["Tier 2 (likely efficacy): synthetic.", "Synthetic, as tier-2 evidence.", "Synthetic."],
+)
+def test_a_bottom_line_may_name_its_own_tier_or_none(bottom_line):
+    make_rating(tier_number=2, bottom_line=bottom_line).full_clean()
+
+
+def test_a_tier_named_in_any_spelling_counts():
+    rating = make_rating(tier_number=1, bottom_line="Synthetic: see TIER-4 and tier 5.")
+    assert rating.tiers_named_in_bottom_line() == {4, 5}
+    with pytest.raises(ValidationError, match="names Tier 4 and Tier 5"):
+        rating.full_clean()
+
+
+# Visitors' error reports
+
+
+def test_an_error_report_has_a_known_state():
+    with refused_by("error_report_state_known"):
+        ErrorReport.objects.create(
+            page="/compounds/synthetic/", message="Synthetic report.", state="lost"
+        )

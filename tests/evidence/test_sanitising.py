@@ -10,6 +10,7 @@ from django.db import models
 from evidence.models import (
     Article,
     CompoundAlias,
+    ErrorReport,
     Interaction,
     Study,
 )
@@ -112,7 +113,10 @@ def poisoned():
     interaction = Interaction.objects.create(
         compound_a=compound, compound_b=other, severity="major", note="n"
     )
+    # The reason given with the rating's next save shows on the public change log.
+    rating._public_reason = PAYLOAD
     rows = [
+        ErrorReport.objects.create(page="/", message="m", compound=compound),
         goal,
         compound,
         other,
@@ -170,6 +174,11 @@ def test_every_page_renders_every_poisoned_field_inert(client, poisoned):
         "/vendors/",
         f"/vendors/{vendor.slug}/",
         "/methodology/",
+        "/changes/",
+        "/changes/?minor=1",
+        f"/changes/?compound={compound.slug}",
+        "/how-we-make-money/",
+        f"/report/?page=/compounds/{compound.slug}/evidence/{goal.slug}/",
     ]
     for url in urls:
         for headers in ({}, {"HX-Request": "true"}):

@@ -39,7 +39,7 @@ EVIDENCE_MODELS = [
     m
     for m in apps.get_app_config("evidence").get_models()
     if not hasattr(m, "instance_type")
-    and m._meta.model_name not in {"vendoraccount", "contentversion", "offerclicks"}
+    and m._meta.model_name not in {"vendoraccount", "contentversion", "offerclicks", "errorreport"}
 ]
 _seq = count(1)
 

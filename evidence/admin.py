@@ -10,6 +10,8 @@ Every content model keeps its history (django-simple-history): each admin's Hist
 who changed what and when, and reverts to an earlier version.
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -70,8 +72,22 @@ def significance_label(finding: Finding) -> str:
     return "-" if finding.pk is None else format_significance(finding.significant)
 
 
+class PlainDecimalField(forms.DecimalField):
+    """A decimal shown as an editor wrote it: "1.6", not the column's "1.6000"."""
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal) and value.is_finite():
+            return f"{value.normalize():f}"
+        return super().prepare_value(value)
+
+
+# Numbers without the trailing zeros of their column's decimal places, on every admin form.
+PLAIN_DECIMALS = {models.DecimalField: {"form_class": PlainDecimalField}}
 # Long text in a tabular row stays two lines high; the full text is on the row's own page.
-SHORT_TEXT = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
+SHORT_TEXT = {
+    models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})},
+    **PLAIN_DECIMALS,
+}
 
 
 def is_autocomplete(request, source: tuple[str, str] | None = None) -> bool:
@@ -104,12 +120,16 @@ def same_as_stored(obj: models.Model) -> bool:
 class HistoryAdmin(SimpleHistoryAdmin):
     """Adds the History page: who changed what and when, each version viewable and revertible.
 
+    Every model admin shows decimals without trailing zeros (PLAIN_DECIMALS).
+
     simple-history checks only the permission to view the historical version before showing
     or saving it. Reverting is a change of the object as it stands now, so it also needs the
     permission to change the current object's history (its change permission, unless an admin
     narrows it), and an object outside the user's queryset (another vendor's) is refused even
     where an old version of it was once in scope.
     """
+
+    formfield_overrides = PLAIN_DECIMALS
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         current = self.get_object(request, unquote(object_id))
@@ -263,7 +283,7 @@ class CompoundAliasInline(admin.TabularInline):
 class RatingInline(admin.TabularInline):
     model = Rating
     fields = ["goal", "tier", "bottom_line", "last_reviewed"]
-    autocomplete_fields = ["goal", "tier"]
+    autocomplete_fields = ["goal"]  # the tier: a plain select of the six rungs
     formfield_overrides = SHORT_TEXT
     show_change_link = True
     extra = 0
@@ -284,6 +304,7 @@ class DosingInline(admin.TabularInline):
         "duration",
     ]
     autocomplete_fields = ["goal"]
+    formfield_overrides = PLAIN_DECIMALS
     show_change_link = True
     extra = 0
 
@@ -462,39 +483,46 @@ class RatingAdmin(EvidenceAdmin):
     list_filter = ["tier", "goal"]
     list_select_related = ["compound", "goal", "tier"]
     search_fields = ["compound__name", "compound__aliases__name"]
-    autocomplete_fields = ["compound", "goal", "tier"]
+    autocomplete_fields = ["compound", "goal"]  # the tier: a plain select of the six rungs
 
 
 # Studies and their findings
 
 
-class FindingInline(admin.TabularInline):
+class FindingInline(admin.StackedInline):
+    """Findings one below another, each in three groups, so the study page fits a 1,280 px
+    screen and every field's help text is shown under it (a table of 19 columns did not)."""
+
     model = Finding
     # Every field a database constraint reads is on the form, so the form validates the
     # constraint instead of the database refusing the row with an error page.
-    fields = [
-        "compound",
-        "goal",
-        "outcome",
-        "comparator",
-        "comparator_compound",
-        "measure",
-        "value",
-        "comparator_value",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "p_value_is_bound",
-        "stated_significance",
-        "higher_is_better",
-        "direction",
-        "significance",
-        "source_record_id",
-        "contributor",
-        "quote",
+    fieldsets = [
+        (
+            "What was compared",
+            {"fields": [("compound", "goal"), "outcome", ("comparator", "comparator_compound")]},
+        ),
+        (
+            "The result",
+            {
+                "fields": [
+                    "measure",
+                    ("value", "comparator_value"),
+                    ("ci_low", "ci_high"),
+                    ("p_value", "p_value_is_bound"),
+                    "stated_significance",
+                    ("higher_is_better", "direction"),
+                    "significance",
+                ]
+            },
+        ),
+        (
+            "Provenance (for findings taken from a source)",
+            {"classes": ["collapse"], "fields": ["source_record_id", "contributor", "quote"]},
+        ),
     ]
     readonly_fields = ["significance"]
     autocomplete_fields = ["compound", "goal", "comparator_compound"]
+    formfield_overrides = PLAIN_DECIMALS
     show_change_link = True
     extra = 0
 
@@ -638,6 +666,7 @@ class OfferInline(admin.TabularInline):
     ]
     autocomplete_fields = ["compound"]
     prepopulated_fields = {"key": ["product_name"]}
+    formfield_overrides = PLAIN_DECIMALS
     show_change_link = True
     extra = 0
 

@@ -662,7 +662,15 @@ class Source(models.Model):
     """A dataset or publication that evidence was taken from, with the licence it came under."""
 
     name = models.CharField(max_length=200, unique=True)
-    slug = models.SlugField(max_length=160, unique=True, help_text="Stable key for imports.")
+    slug = models.SlugField(
+        max_length=160,
+        unique=True,
+        help_text=(
+            "The source's permanent short name in addresses, imports and exports: lower-case "
+            'letters, digits and hyphens, e.g. "example-trials-registry". Filled in from the '
+            "name; change it only to correct it, as imports find the source by it."
+        ),
+    )
     publisher = models.CharField(max_length=200, blank=True)
     url = models.URLField(
         max_length=500, blank=True, validators=[https_only], help_text="The source's home page."
@@ -719,7 +727,15 @@ class Study(models.Model):
         IN_VITRO = "in_vitro", "In vitro"
         NOT_REPORTED = "not_reported", "Design not reported"
 
-    slug = models.SlugField(max_length=160, unique=True, help_text="Stable key for imports.")
+    slug = models.SlugField(
+        max_length=160,
+        unique=True,
+        help_text=(
+            "The study's permanent short name in imports and exports: lower-case letters, "
+            'digits and hyphens, e.g. "smith-2019-hepatitis-b-trial". Filled in from the title; '
+            "change it only to correct it, as imports find the study by it."
+        ),
+    )
     title = models.CharField(
         max_length=300, blank=True, help_text="Leave empty when the source does not report it."
     )

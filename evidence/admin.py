@@ -10,6 +10,7 @@ Every content model keeps its history (django-simple-history): each admin's Hist
 who changed what and when, and reverts to an earlier version.
 """
 
+from contextlib import suppress
 from decimal import Decimal
 
 from django import forms
@@ -21,8 +22,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from evidence.formatting import format_significance, plain
 from evidence.models import (
@@ -81,12 +84,29 @@ class PlainDecimalField(forms.DecimalField):
         return super().prepare_value(value)
 
 
-# Numbers without the trailing zeros of their column's decimal places, on every admin form.
-PLAIN_DECIMALS = {models.DecimalField: {"form_class": PlainDecimalField}}
+class PlainTextField(forms.CharField):
+    """Text with the line endings it was written with: browsers send a textarea's lines
+    ended by CR LF, so without this a save (or a revert, which posts the old version through
+    a textarea) would record a change of every line break that nobody made."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
+# On every admin form: numbers without the trailing zeros of their column's decimal places,
+# and long text with plain line endings.
+PLAIN_DECIMALS = {
+    models.DecimalField: {"form_class": PlainDecimalField},
+    models.TextField: {"form_class": PlainTextField},
+}
 # Long text in a tabular row stays two lines high; the full text is on the row's own page.
 SHORT_TEXT = {
-    models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})},
     **PLAIN_DECIMALS,
+    models.TextField: {
+        "form_class": PlainTextField,
+        "widget": forms.Textarea(attrs={"rows": 2, "cols": 40}),
+    },
 }
 
 
@@ -120,7 +140,9 @@ def same_as_stored(obj: models.Model) -> bool:
 class HistoryAdmin(SimpleHistoryAdmin):
     """Adds the History page: who changed what and when, each version viewable and revertible.
 
-    Every model admin shows decimals without trailing zeros (PLAIN_DECIMALS).
+    Every model admin shows decimals without trailing zeros and keeps plain line endings in
+    long text (PLAIN_DECIMALS); the History page never prints "None" for an empty reason or a
+    change made by no one (a script, an import).
 
     simple-history checks only the permission to view the historical version before showing
     or saving it. Reverting is a change of the object as it stands now, so it also needs the
@@ -130,6 +152,7 @@ class HistoryAdmin(SimpleHistoryAdmin):
     """
 
     formfield_overrides = PLAIN_DECIMALS
+    object_history_list_template = "admin/evidence/object_history_list.html"
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         current = self.get_object(request, unquote(object_id))
@@ -277,6 +300,7 @@ class TierAdmin(EvidenceAdmin):
 
 class CompoundAliasInline(admin.TabularInline):
     model = CompoundAlias
+    formfield_overrides = PLAIN_DECIMALS
     extra = 1
 
 
@@ -334,13 +358,86 @@ class RegulatoryStatusInline(admin.TabularInline):
         "source_url",
         "verified_on",
     ]
+    formfield_overrides = PLAIN_DECIMALS
     extra = 0
 
 
 class AntiDopingStatusInline(admin.TabularInline):
     model = AntiDopingStatus
     fields = ["list_name", "list_class", "status", "source_url", "verified_on"]
+    formfield_overrides = PLAIN_DECIMALS
     extra = 0
+
+
+# The rows edited on a compound's page (its inlines) and its findings: the compound's History
+# page shows their latest changes too, so a tier changed on the compound page is found there.
+COMPOUND_PARTS = [
+    CompoundAlias,
+    Rating,
+    Dosing,
+    SideEffect,
+    Contraindication,
+    RegulatoryStatus,
+    AntiDopingStatus,
+    Finding,
+]
+PART_CHANGES_SHOWN = 50
+
+
+def changes_to_parts(compound_id) -> list:
+    """The latest changes to the compound's parts (COMPOUND_PARTS), newest first: historical
+    records, each with `part_label`, `part_history_url` and `history_delta_changes` (what
+    changed since the version before, when that version is among those read). One query
+    per kind of part, each reading at most PART_CHANGES_SHOWN versions."""
+    try:
+        compound_id = int(compound_id)
+    except (TypeError, ValueError):
+        return []
+    changes = []
+    for model in COMPOUND_PARTS:
+        history = model.history.model
+        related = [f.name for f in history.tracked_fields if isinstance(f, models.ForeignKey)]
+        records = list(
+            model.history.filter(compound_id=compound_id)
+            .select_related("history_user", *related)
+            .order_by("-history_date", "-history_id")[:PART_CHANGES_SHOWN]
+        )
+        older: dict[int, object] = {}
+        for record in reversed(records):  # oldest first, so each meets its previous version
+            previous = older.get(record.id)
+            record.history_delta_changes = []
+            if previous is not None and record.history_type == "~":
+                delta = record.diff_against(previous, foreign_keys_are_objs=True)
+                helper = HistoricalRecordContextHelper(model, record)
+                record.history_delta_changes = helper.context_for_delta_changes(delta)
+            record.part_label = _part_label(model, record)
+            record.part_history_url = reverse(
+                f"admin:evidence_{model._meta.model_name}_history", args=[record.id]
+            )
+            older[record.id] = record
+        changes += records
+    changes.sort(key=lambda record: record.history_date, reverse=True)
+    return changes[:PART_CHANGES_SHOWN]
+
+
+def _part_label(model, record) -> str:
+    """E.g. "Rating for Liver health", "Finding: Overall survival", "Alias: Zadaxin"."""
+    label = str(model._meta.verbose_name).capitalize()
+    for attribute in ("outcome", "name", "jurisdiction", "list_name"):
+        if detail := getattr(record, attribute, ""):
+            label = f"{label}: {detail}"
+            break
+    else:
+        if hasattr(record, "get_condition_display"):
+            label = f"{label}: {record.get_condition_display()}"
+    goal_id = getattr(record, "goal_id", None)
+    if goal_id is not None:
+        goal = None
+        with suppress(Goal.DoesNotExist):  # the goal may have been deleted since
+            goal = record.goal
+        if goal is not None:
+            label = f"{label} for {goal.name}"
+    return label
 
 
 @admin.register(Compound)
@@ -363,6 +460,11 @@ class CompoundAdmin(EvidenceAdmin):
         AntiDopingStatusInline,
     ]
     actions = ["publish", "unpublish"]
+    object_history_template = "admin/evidence/compound/object_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        context = {"part_changes": changes_to_parts(unquote(object_id)), **(extra_context or {})}
+        return super().history_view(request, object_id, extra_context=context)
 
     def get_queryset(self, request):
         if is_vendor_account(request.user):  # only ever the offer form's autocomplete

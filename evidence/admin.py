@@ -10,6 +10,9 @@ Every content model keeps its history (django-simple-history): each admin's Hist
 who changed what and when, and reverts to an earlier version.
 """
 
+from contextlib import suppress
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -24,6 +27,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from evidence.formatting import format_significance, plain
 from evidence.models import (
@@ -75,8 +79,39 @@ def significance_label(finding: Finding) -> str:
     return "-" if finding.pk is None else format_significance(finding.significant)
 
 
+class PlainDecimalField(forms.DecimalField):
+    """A decimal shown as an editor wrote it: "1.6", not the column's "1.6000"."""
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal) and value.is_finite():
+            return f"{value.normalize():f}"
+        return super().prepare_value(value)
+
+
+class PlainTextField(forms.CharField):
+    """Text with the line endings it was written with: browsers send a textarea's lines
+    ended by CR LF, so without this a save (or a revert, which posts the old version through
+    a textarea) would record a change of every line break that nobody made."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
+# On every admin form: numbers without the trailing zeros of their column's decimal places,
+# and long text with plain line endings.
+PLAIN_DECIMALS = {
+    models.DecimalField: {"form_class": PlainDecimalField},
+    models.TextField: {"form_class": PlainTextField},
+}
 # Long text in a tabular row stays two lines high; the full text is on the row's own page.
-SHORT_TEXT = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
+SHORT_TEXT = {
+    **PLAIN_DECIMALS,
+    models.TextField: {
+        "form_class": PlainTextField,
+        "widget": forms.Textarea(attrs={"rows": 2, "cols": 40}),
+    },
+}
 
 
 def is_autocomplete(request, source: tuple[str, str] | None = None) -> bool:
@@ -109,12 +144,19 @@ def same_as_stored(obj: models.Model) -> bool:
 class HistoryAdmin(SimpleHistoryAdmin):
     """Adds the History page: who changed what and when, each version viewable and revertible.
 
+    Every model admin shows decimals without trailing zeros and keeps plain line endings in
+    long text (PLAIN_DECIMALS); the History page never prints "None" for an empty reason or a
+    change made by no one (a script, an import).
+
     simple-history checks only the permission to view the historical version before showing
     or saving it. Reverting is a change of the object as it stands now, so it also needs the
     permission to change the current object's history (its change permission, unless an admin
     narrows it), and an object outside the user's queryset (another vendor's) is refused even
     where an old version of it was once in scope.
     """
+
+    formfield_overrides = PLAIN_DECIMALS
+    object_history_list_template = "admin/evidence/object_history_list.html"
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         current = self.get_object(request, unquote(object_id))
@@ -336,6 +378,7 @@ class TierAdmin(EvidenceAdmin):
 
 class CompoundAliasInline(admin.TabularInline):
     model = CompoundAlias
+    formfield_overrides = PLAIN_DECIMALS
     extra = 1
 
 
@@ -343,7 +386,7 @@ class RatingInline(admin.TabularInline):
     model = Rating
     form = RatingForm
     fields = ["goal", "tier", "bottom_line", "last_reviewed", "public_reason", "minor_edit"]
-    autocomplete_fields = ["goal", "tier"]
+    autocomplete_fields = ["goal"]  # the tier: a plain select of the six rungs
     formfield_overrides = SHORT_TEXT
     show_change_link = True
     extra = 0
@@ -364,6 +407,7 @@ class DosingInline(admin.TabularInline):
         "duration",
     ]
     autocomplete_fields = ["goal"]
+    formfield_overrides = PLAIN_DECIMALS
     show_change_link = True
     extra = 0
 
@@ -393,13 +437,86 @@ class RegulatoryStatusInline(admin.TabularInline):
         "source_url",
         "verified_on",
     ]
+    formfield_overrides = PLAIN_DECIMALS
     extra = 0
 
 
 class AntiDopingStatusInline(admin.TabularInline):
     model = AntiDopingStatus
     fields = ["list_name", "list_class", "status", "source_url", "verified_on"]
+    formfield_overrides = PLAIN_DECIMALS
     extra = 0
+
+
+# The rows edited on a compound's page (its inlines) and its findings: the compound's History
+# page shows their latest changes too, so a tier changed on the compound page is found there.
+COMPOUND_PARTS = [
+    CompoundAlias,
+    Rating,
+    Dosing,
+    SideEffect,
+    Contraindication,
+    RegulatoryStatus,
+    AntiDopingStatus,
+    Finding,
+]
+PART_CHANGES_SHOWN = 50
+
+
+def changes_to_parts(compound_id) -> list:
+    """The latest changes to the compound's parts (COMPOUND_PARTS), newest first: historical
+    records, each with `part_label`, `part_history_url` and `history_delta_changes` (what
+    changed since the version before, when that version is among those read). One query
+    per kind of part, each reading at most PART_CHANGES_SHOWN versions."""
+    try:
+        compound_id = int(compound_id)
+    except (TypeError, ValueError):
+        return []
+    changes = []
+    for model in COMPOUND_PARTS:
+        history = model.history.model
+        related = [f.name for f in history.tracked_fields if isinstance(f, models.ForeignKey)]
+        records = list(
+            model.history.filter(compound_id=compound_id)
+            .select_related("history_user", *related)
+            .order_by("-history_date", "-history_id")[:PART_CHANGES_SHOWN]
+        )
+        older: dict[int, object] = {}
+        for record in reversed(records):  # oldest first, so each meets its previous version
+            previous = older.get(record.id)
+            record.history_delta_changes = []
+            if previous is not None and record.history_type == "~":
+                delta = record.diff_against(previous, foreign_keys_are_objs=True)
+                helper = HistoricalRecordContextHelper(model, record)
+                record.history_delta_changes = helper.context_for_delta_changes(delta)
+            record.part_label = _part_label(model, record)
+            record.part_history_url = reverse(
+                f"admin:evidence_{model._meta.model_name}_history", args=[record.id]
+            )
+            older[record.id] = record
+        changes += records
+    changes.sort(key=lambda record: record.history_date, reverse=True)
+    return changes[:PART_CHANGES_SHOWN]
+
+
+def _part_label(model, record) -> str:
+    """E.g. "Rating for Liver health", "Finding: Overall survival", "Alias: Zadaxin"."""
+    label = str(model._meta.verbose_name).capitalize()
+    for attribute in ("outcome", "name", "jurisdiction", "list_name"):
+        if detail := getattr(record, attribute, ""):
+            label = f"{label}: {detail}"
+            break
+    else:
+        if hasattr(record, "get_condition_display"):
+            label = f"{label}: {record.get_condition_display()}"
+    goal_id = getattr(record, "goal_id", None)
+    if goal_id is not None:
+        goal = None
+        with suppress(Goal.DoesNotExist):  # the goal may have been deleted since
+            goal = record.goal
+        if goal is not None:
+            label = f"{label} for {goal.name}"
+    return label
 
 
 @admin.register(Compound)
@@ -424,6 +541,11 @@ class CompoundAdmin(EvidenceAdmin):
         AntiDopingStatusInline,
     ]
     actions = ["publish", "unpublish"]
+    object_history_template = "admin/evidence/compound/object_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        context = {"part_changes": changes_to_parts(unquote(object_id)), **(extra_context or {})}
+        return super().history_view(request, object_id, extra_context=context)
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
@@ -595,7 +717,7 @@ class RatingAdmin(EvidenceAdmin):
     list_filter = ["tier", "goal"]
     list_select_related = ["compound", "goal", "tier"]
     search_fields = ["compound__name", "compound__aliases__name"]
-    autocomplete_fields = ["compound", "goal", "tier"]
+    autocomplete_fields = ["compound", "goal"]  # the tier: a plain select of the six rungs
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -605,36 +727,66 @@ class RatingAdmin(EvidenceAdmin):
 # Studies and their findings
 
 
-class FindingInline(admin.TabularInline):
+class FindingInline(admin.StackedInline):
+    """Findings one below another, each in three groups, so the study page fits a 1,280 px
+    screen and every field's help text is shown under it (a table of 19 columns did not)."""
+
     model = Finding
     form = PublicChangeNoteForm
     # Every field a database constraint reads is on the form, so the form validates the
     # constraint instead of the database refusing the row with an error page.
-    fields = [
-        "compound",
-        "goal",
-        "outcome",
-        "comparator",
-        "comparator_compound",
-        "measure",
-        "value",
-        "comparator_value",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "p_value_is_bound",
-        "stated_significance",
-        "higher_is_better",
-        "direction",
-        "significance",
-        "source_record_id",
-        "contributor",
-        "quote",
-        "public_reason",
-        "minor_edit",
+    fieldsets = [
+        (
+            "What was compared",
+            {
+                "fields": [
+                    ("compound", "goal"),
+                    ("outcome", "outcome_kind"),
+                    ("comparator", "comparator_compound"),
+                ]
+            },
+        ),
+        (
+            "The result",
+            {
+                "fields": [
+                    "measure",
+                    ("value", "value_unit"),
+                    "comparator_value",
+                    ("ci_low", "ci_high"),
+                    ("p_value", "p_value_is_bound"),
+                    "stated_significance",
+                    ("higher_is_better", "direction"),
+                    "significance",
+                ]
+            },
+        ),
+        (
+            "Dose studied",
+            {
+                "classes": ["collapse"],
+                "fields": [("dose", "dose_max"), ("dose_unit", "dose_per_kg"), "dose_timing"],
+            },
+        ),
+        (
+            "Provenance (for findings taken from a source)",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "source_record_id",
+                    "contributor",
+                    "quote",
+                    "source_direction",
+                    ("source_grade", "source_grade_scale"),
+                    ("reviewed", "review_note"),
+                ],
+            },
+        ),
+        ("Public note for the change log", {"fields": ["public_reason", "minor_edit"]}),
     ]
     readonly_fields = ["significance"]
     autocomplete_fields = ["compound", "goal", "comparator_compound"]
+    formfield_overrides = PLAIN_DECIMALS
     show_change_link = True
     extra = 0
 
@@ -878,6 +1030,7 @@ class OfferInline(admin.TabularInline):
     ]
     autocomplete_fields = ["compound"]
     prepopulated_fields = {"key": ["product_name"]}
+    formfield_overrides = PLAIN_DECIMALS
     show_change_link = True
     extra = 0
 

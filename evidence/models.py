@@ -7,6 +7,7 @@ bad import or a careless admin edit cannot leave half-true evidence behind.
 
 import re
 import statistics
+from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -20,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from evidence import stats
+from evidence import search, stats
 
 https_only = RegexValidator(r"^https://[^\s/$.?#][^\s]*$", "Enter a well-formed https:// URL.")
 
@@ -103,6 +104,17 @@ class Tier(models.Model):
         return f"Tier {self.number}: {self.label}"
 
 
+@dataclass(frozen=True)
+class Found:
+    """What a search found, best match first: compound ids and goals (only their id, name and
+    slug loaded), and the corrected query ("did you mean") when they were found only after
+    correcting a typo."""
+
+    compound_ids: tuple[int, ...] = ()
+    goals: tuple["Goal", ...] = ()
+    corrected: str = ""
+
+
 class CompoundQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published=True)
@@ -115,13 +127,63 @@ class CompoundQuerySet(models.QuerySet):
         )
 
     def search(self, text: str):
-        """Compounds whose name or any alias contains the text, case-insensitively. An alias
-        may name several compounds: every compound it names is found."""
-        text = text.strip()
-        if not text:
+        """These compounds, narrowed to those `find` finds by name or alias (unordered)."""
+        if not search.normalise(text):
             return self
-        matching_alias = CompoundAlias.objects.matching(text).values("compound_id")
-        return self.filter(Q(name__icontains=text) | Q(pk__in=matching_alias))
+        return self.filter(pk__in=self.find(text).compound_ids)
+
+    def find(self, text: str) -> Found:
+        """The compounds among these whose name or an alias matches the text, and the goals
+        whose name does, by the forgiving rules of evidence.search (word order, hyphens and
+        spaces, Greek letters, accents, a small typo). An alias may name several compounds:
+        every compound it names is found. One query reads every name it compares."""
+        query = search.normalise(text)
+        if not query:
+            return Found()
+        text_field = models.CharField()
+        compound, goal = Value("compound", text_field), Value("goal", text_field)
+        names = list(
+            self.order_by()
+            .values_list("pk", "name", Value("", text_field), compound)
+            .union(
+                CompoundAlias.objects.filter(compound__in=self.values("pk"))
+                .order_by()
+                .values_list("compound_id", "name", Value("", text_field), compound),
+                Goal.objects.order_by().values_list("pk", "name", "slug", goal),
+                all=True,
+            )
+        )
+        corrected = ""
+        found = _best_first(query, names)
+        if not found and search.correctable(query):
+            words = search.vocabulary(row[1] for row in names)
+            corrected = search.did_you_mean(query, words)
+            found = _best_first(corrected, names) if corrected else []
+        return Found(
+            compound_ids=tuple(pk for pk, _, _, kind in found if kind == "compound"),
+            goals=tuple(
+                Goal(pk=pk, name=name, slug=slug)
+                for pk, name, slug, kind in found
+                if kind == "goal"
+            ),
+            corrected=corrected,
+        )
+
+
+def _best_first(query: str, names: list[tuple[int, str, str, str]]) -> list[tuple]:
+    """The rows (id, name, slug of a goal, kind) of the compounds and goals whose names match the
+    normalised query, one per compound or goal (its best-matching name), best match first."""
+    best: dict[tuple[str, int], tuple[int, str, tuple]] = {}
+    rank = search.matcher(query)
+    for row in names:
+        pk, name, _, kind = row
+        found = rank(name)
+        if found is not None:
+            candidate = (found, name.casefold(), row)
+            key = (kind, pk)
+            if key not in best or candidate[:2] < best[key][:2]:
+                best[key] = candidate
+    return [row for _, _, row in sorted(best.values(), key=lambda each: each[:2])]
 
 
 class Compound(models.Model):
@@ -162,12 +224,6 @@ class Compound(models.Model):
         return reverse("compound_detail", args=[self.slug])
 
 
-class CompoundAliasQuerySet(models.QuerySet):
-    def matching(self, text: str):
-        """Aliases containing the text, case-insensitively (the compound search's rule)."""
-        return self.filter(name__icontains=text.strip())
-
-
 class CompoundAlias(models.Model):
     """Another name the compound is known by (brand, INN, abbreviation). One alias may name
     several compounds ("vitamin b3": niacin and nicotinamide); search then offers the choice."""
@@ -184,7 +240,6 @@ class CompoundAlias(models.Model):
         help_text="Why an import flagged this alias (e.g. another compound has it too).",
     )
 
-    objects = CompoundAliasQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -206,14 +261,15 @@ class CompoundAlias(models.Model):
 
     @staticmethod
     def shared_among(compounds, text: str) -> list[tuple[str, list[Compound]]]:
-        """The aliases containing the text that name more than one of the compounds (their
-        aliases prefetched), each with the compounds it names: the choice search offers."""
-        text = text.strip().lower()
+        """The aliases matching the text (evidence.search's rules; `text` as the search ran,
+        corrected if it was) that name more than one of the compounds (their aliases
+        prefetched), each with the compounds it names: the choice search offers."""
+        query = search.normalise(text)
         named: dict[str, tuple[str, list[Compound]]] = {}
         for compound in compounds:
             for alias in compound.aliases.all():
                 key = alias.name.lower()
-                if text in key:
+                if search.rank(query, alias.name) is not None:
                     spelling, those = named.setdefault(key, (alias.name, []))
                     if compound not in those:
                         those.append(compound)
@@ -683,7 +739,15 @@ class Source(models.Model):
     """A dataset or publication that evidence was taken from, with the licence it came under."""
 
     name = models.CharField(max_length=200, unique=True)
-    slug = models.SlugField(max_length=160, unique=True, help_text="Stable key for imports.")
+    slug = models.SlugField(
+        max_length=160,
+        unique=True,
+        help_text=(
+            "The source's permanent short name in addresses, imports and exports: lower-case "
+            'letters, digits and hyphens, e.g. "example-trials-registry". Filled in from the '
+            "name; change it only to correct it, as imports find the source by it."
+        ),
+    )
     publisher = models.CharField(max_length=200, blank=True)
     url = models.URLField(
         max_length=500, blank=True, validators=[https_only], help_text="The source's home page."
@@ -740,7 +804,15 @@ class Study(models.Model):
         IN_VITRO = "in_vitro", "In vitro"
         NOT_REPORTED = "not_reported", "Design not reported"
 
-    slug = models.SlugField(max_length=160, unique=True, help_text="Stable key for imports.")
+    slug = models.SlugField(
+        max_length=160,
+        unique=True,
+        help_text=(
+            "The study's permanent short name in imports and exports: lower-case letters, "
+            'digits and hyphens, e.g. "smith-2019-hepatitis-b-trial". Filled in from the title; '
+            "change it only to correct it, as imports find the study by it."
+        ),
+    )
     title = models.CharField(
         max_length=300, blank=True, help_text="Leave empty when the source does not report it."
     )

@@ -96,24 +96,34 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
         .with_evidence_recorded()
         .prefetch_related(_aliases_in_order(), Prefetch("ratings", queryset=_ratings_by_tier()))
     )
-    query = ""
-    if form.is_valid():
-        query = form.cleaned_data["q"]
-        compounds = compounds.search(query)
-    compounds = sorted(
-        compounds.order_by("name"), key=lambda c: (_index_letter(c.name), c.name.casefold())
-    )
-    groups = [
-        (letter, list(items))
-        for letter, items in groupby(compounds, key=lambda c: _index_letter(c.name))
-    ]
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    found = Compound.objects.published().find(query) if query else None
+    goals = []
+    if found is None:  # the A-Z index
+        compounds = sorted(
+            compounds.order_by("name"), key=lambda c: (_index_letter(c.name), c.name.casefold())
+        )
+        groups = [
+            (letter, list(items))
+            for letter, items in groupby(compounds, key=lambda c: _index_letter(c.name))
+        ]
+    else:  # search results, best match first
+        by_id = {c.pk: c for c in compounds.filter(pk__in=found.compound_ids)}
+        compounds = [by_id[pk] for pk in found.compound_ids]
+        groups = []
+        goals = found.goals
     # An alias naming several of the compounds found: the page says so and lists the choice.
-    shared_aliases = CompoundAlias.shared_among(compounds, query) if query else []
+    shared_aliases = (
+        CompoundAlias.shared_among(compounds, found.corrected or query) if found else []
+    )
     context = {
         "form": form,
         "query": query,
+        "corrected": found.corrected if found else "",
         "shared_aliases": shared_aliases,
         "groups": groups,
+        "found": compounds if found else [],
+        "goals": goals,
         "result_count": len(compounds),
     }
     status = 200 if form.is_valid() else 400

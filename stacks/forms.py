@@ -79,6 +79,13 @@ class ConstraintsForm(forms.Form):
             return self.cleaned_data.get("limit") or DEFAULT_LIMIT
         return DEFAULT_LIMIT
 
+    def active_filter_count(self) -> int:
+        """How many filters the visitor has set (a currency alone filters nothing)."""
+        if not (self.is_bound and self.is_valid()):
+            return 0
+        filters = ("condition", "no_injections", "exclude_kind", "min_tier", "in_stock", "budget")
+        return sum(self.cleaned_data.get(name) not in (None, False, [], "") for name in filters)
+
     def more_query(self) -> str:
         """The same choices, showing DEFAULT_LIMIT more entries per list."""
         query = self.data.copy() if isinstance(self.data, QueryDict) else QueryDict(mutable=True)

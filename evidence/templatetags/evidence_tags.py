@@ -9,14 +9,18 @@
     {{ offer.price|money:offer.currency }}  "$40.00"
     {{ offer.price_per_mg|per_mg:offer.currency }}  "$8.00/mg"
     {{ dosing.amount|plain_number }}        1.6000 -> "1.6"
+    {{ rating.limitations|markdown }}       an editor's Markdown (lists, emphasis) as safe HTML,
+                                            its headings below the section's <h2>
 
 The formatting itself lives in evidence.formatting (plain functions, shared with the admin).
 """
 
 from django import template
+from django.utils.safestring import mark_safe
 
 from evidence.cache import csrf_token_for_page
 from evidence.formatting import format_effect, format_money, format_significance, plain
+from evidence.markdown import render_markdown
 
 register = template.Library()
 
@@ -71,3 +75,10 @@ def per_mg(value, currency="USD") -> str:
 @register.filter
 def plain_number(value) -> str:
     return "" if value is None else plain(value)
+
+
+@register.filter
+def markdown(text) -> str:
+    """Short Markdown written by editors (a rating's sections), rendered and sanitised by
+    evidence.markdown; its headings start at <h3>, under the section's own <h2>."""
+    return mark_safe(render_markdown(text or "", heading_offset=2))  # sanitised by nh3

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LIVER, OTHER, TA1
+from tests.browser.conftest import LIVER, OTHER, PHONE, TA1
 
 pytestmark = pytest.mark.browser
 
@@ -128,3 +128,46 @@ def test_builder_works_without_javascript(new_page, demo):
     expect(page.get_by_role("checkbox", name="Liver health")).to_be_checked()
     expect(ranked(page)).to_have_text([OTHER])
     expect(excluded(page)).to_contain_text(f"{TA1}: Contraindicated: Pregnancy")
+
+
+def in_viewport(page: Page, selector: str) -> bool:
+    box = page.locator(selector).bounding_box()
+    viewport = page.viewport_size
+    return bool(box) and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
+
+
+def test_on_a_phone_a_tapped_goal_shows_the_updated_summary_without_scrolling(new_page, demo):
+    page = new_page(**PHONE)
+    page.goto("/")
+    expect(page.locator("#stack-summary")).to_have_text("No goal picked yet.")
+
+    page.get_by_role("group", name="Your goals").get_by_text("Liver health", exact=True).tap()
+
+    expect(page.locator("#stack-summary")).to_contain_text("1 goal · 2 compounds in your stack")
+    assert page.evaluate("window.scrollY") == 0, "the page moved under the visitor's finger"
+    assert in_viewport(page, "#stack-summary")
+    assert in_viewport(page, ".jump-to-results a")
+    # The summary sits in a live region, so a screen reader announces the change.
+    expect(page.locator(".results-bar")).to_have_attribute("aria-live", "polite")
+
+    page.get_by_role("link", name="See your results").tap()
+    expect(page.get_by_role("heading", name="Your recommended stack")).to_be_in_viewport()
+
+
+def test_on_a_phone_a_shared_link_opens_at_the_results(new_page, demo):
+    page = new_page(**PHONE)
+    page.goto(f"/?goals={LIVER}")
+    expect(page.get_by_role("heading", name="Your recommended stack")).to_be_in_viewport()
+    expect(page.locator(".stack-pick__name").first).to_be_in_viewport()
+
+
+def test_on_a_desktop_the_builder_keeps_its_two_columns_and_does_not_scroll(page, demo):
+    page.goto(f"/?goals={LIVER}")
+    expect(page.get_by_role("heading", name="Your recommended stack")).to_be_visible()
+    assert page.evaluate("window.scrollY") == 0
+    form = page.locator(".builder-form").bounding_box()
+    results = page.locator("#results").bounding_box()
+    assert form and results and form["x"] + form["width"] <= results["x"], "side by side"
+    expect(page.locator(".jump-to-results")).to_be_hidden()
+    # The summary is not a bar on a wide screen: it stays inside the form's flow.
+    assert page.locator(".results-bar").evaluate("el => getComputedStyle(el).position") == "static"

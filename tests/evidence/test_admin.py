@@ -1,11 +1,13 @@
 """The staff admin: every page opens, each role reaches exactly what its group allows."""
 
+import re
 from decimal import Decimal as D
 
 import pytest
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils.html import escape
 from pytest_django.asserts import assertContains
 
 from evidence.models import (
@@ -313,7 +315,7 @@ def test_study_page_shows_each_findings_significance():
     study = make_study()
     make_finding(make_compound(), make_goal(), study=study)
     response = logged_in(superuser()).get(admin_url(Study, "change", study.pk))
-    assertContains(response, '<td class="field-significance"><p>Yes</p></td>', html=True)
+    assertContains(response, '<div class="readonly">Yes</div>', html=True)
 
 
 @pytest.mark.parametrize(
@@ -391,3 +393,92 @@ def test_changelist_queries_stay_bounded_as_rows_grow(model, rows, django_assert
     with django_assert_max_num_queries(MAX_CHANGELIST_QUERIES):
         response = client.get(admin_url(model, "changelist"))
     assert response.context["cl"].result_count >= rows
+
+
+# The study page in an editor's language (issue 14, items 3 and 4)
+
+# Each rule the walk-through met as a bare constraint name, broken through the study page's
+# findings inline: the page must say the rule in a sentence, never the constraint's name.
+BROKEN_FINDINGS = {
+    "finding_ci_complete_and_ordered": {"ci_low": "2.0", "ci_high": "1.0"},
+    "finding_effect_inside_ci": {"value": "3.0", "ci_low": "1.2", "ci_high": "1.9"},
+    "finding_p_value_in_range": {"p_value": "1.5"},
+    "finding_ratio_positive": {"value": "-0.5", "ci_low": "", "ci_high": ""},
+    "finding_proportion_is_percent": {
+        "measure": "proportion",
+        "value": "140",
+        "ci_low": "",
+        "ci_high": "",
+    },
+}
+
+
+@pytest.mark.parametrize("constraint", BROKEN_FINDINGS)
+def test_a_broken_finding_rule_is_shown_as_a_sentence_on_the_study_page(constraint):
+    study = example(Study)
+    client = logged_in(evidence_editor())
+    page = client.get(admin_url(Study, "change", study.pk))
+    changes = {f"findings-0-{name}": value for name, value in BROKEN_FINDINGS[constraint].items()}
+
+    response = client.post(admin_url(Study, "change", study.pk), form_data(page, **changes))
+
+    assert response.status_code == 200, "the form is shown again with the error"
+    rule = next(c for c in Finding._meta.constraints if c.name == constraint)
+    assert escape(rule.get_violation_error_message()) in response.text
+    assert constraint not in response.text
+    assert "is violated" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("n", "sentence"),
+    [("-3", "greater than or equal to 0"), ("0", "The sample size must be at least 1")],
+)
+def test_a_sample_size_below_one_is_shown_as_a_sentence_on_the_study_page(n, sentence):
+    study = example(Study)
+    client = logged_in(evidence_editor())
+    page = client.get(admin_url(Study, "change", study.pk))
+    response = client.post(admin_url(Study, "change", study.pk), form_data(page, n=n))
+    assert response.status_code == 200
+    assert "is violated" not in response.text
+    assert sentence in response.text
+
+
+def test_every_constraint_carries_a_sentence_of_its_own():
+    from django.apps import apps
+
+    for model in apps.get_app_config("evidence").get_models():
+        for constraint in model._meta.constraints:
+            message = constraint.get_violation_error_message()
+            assert constraint.name not in message, (model, constraint.name)
+            assert message.endswith("."), (model, constraint.name, message)
+
+
+def test_the_study_page_shows_findings_in_groups_with_visible_help_and_plain_numbers():
+    study = make_study()
+    make_finding(
+        make_compound(), make_goal(), study=study, value=D("1.6"), ci_low=D("1.2"), ci_high=D("2")
+    )
+    html = logged_in(evidence_editor()).get(admin_url(Study, "change", study.pk)).text
+    for heading in ("What was compared", "The result", "Provenance"):
+        assert heading in html
+    assert 'name="findings-0-value" value="1.6"' in html
+    assert 'name="findings-0-ci_high" value="2"' in html
+    assert "1.6000" not in html
+    # Help text is printed under its field, not hidden in a hover title.
+    assert '<div class="help" id="id_findings-0-higher_is_better_helptext">' in html
+    assert "permanent short name in imports and exports" in html
+
+
+def test_a_rating_s_tier_is_a_plain_select():
+    rating = make_rating(tier_number=3)
+    client = logged_in(evidence_editor())
+    for url, name in (
+        (admin_url(Rating, "change", rating.pk), "tier"),
+        (admin_url(Compound, "change", rating.compound.pk), "ratings-0-tier"),
+    ):
+        html = client.get(url).text
+        tag = re.search(rf'<select name="{name}"[^>]*>', html)
+        assert tag, url
+        assert "admin-autocomplete" not in tag.group()
+        options = html[tag.end() : html.index("</select>", tag.end())]
+        assert "Tier 3: Probable efficacy</option>" in options

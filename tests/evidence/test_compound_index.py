@@ -1,5 +1,7 @@
 """The compound index (/compounds/): letters, search, its HTMX fragment, query count."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -92,15 +94,18 @@ def test_a_search_with_no_match_says_so(client):
 
 
 # The page also reads the content version once, for its cache key (evidence.cache); these
-# counts are for a cold cache.
+# counts are for a cold cache. The index: the version, the compounds, their aliases and
+# ratings. A search reads one more: every name it compares (Compound.objects.find).
 @pytest.mark.parametrize("size", [1, 10])
 def test_compound_index_query_count_is_constant(client, django_assert_max_num_queries, size):
     build_catalogue(size)
     with django_assert_max_num_queries(4):
         response = client.get(reverse("compound_index"))
     assert response.status_code == 200
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         client.get(reverse("compound_index"), {"q": "Alias"}, headers=HTMX)
+    with django_assert_max_num_queries(5):  # a typo: corrected in Python, no further query
+        client.get(reverse("compound_index"), {"q": "Aliax"}, headers=HTMX)
 
 
 # An alias naming several compounds
@@ -166,3 +171,59 @@ def test_a_compound_without_findings_says_no_evidence_recorded_yet(client):
     studied_card = html[html.index("Synthetic Studied") :]
     card = studied_card[: studied_card.index("</article>")]
     assert "Studies recorded, not rated for any goal yet." in card
+
+
+# Forgiving search (evidence.search): the same tests run on SQLite and PostgreSQL.
+
+
+def make_thymosin_and_neighbours():
+    ta1, liver, _, _ = make_thymosin()  # also Interferon-alpha, a comparator
+    make_compound("Synthetic thymosin beta-4", slug="synthetic-thymosin-beta-4")
+    make_compound("Synthetic alpha-lipoic acid", slug="synthetic-alpha-lipoic-acid")
+    make_compound("Zinc", slug="zinc")
+    return ta1, liver
+
+
+def compound_names(html: str) -> list[str]:
+    return re.findall(r'<h3><a href="/compounds/[^"]+/">([^<]+)</a></h3>', html)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["thymosin alpha 1", "Thymosin Alpha1", "alpha-1 thymosin", "TA1", "tα1", "thymosn", "zadaxn"],
+)
+def test_forgiving_search_finds_thymosin_alpha_1_first(client, text):
+    make_thymosin_and_neighbours()
+    html = full_page(client.get(reverse("compound_index"), {"q": text}))
+    names = compound_names(html)
+    assert names and names[0] == "Thymosin alpha-1", names
+    assert "Zinc" not in names
+
+
+def test_a_typo_says_what_it_was_corrected_to(client):
+    make_thymosin_and_neighbours()
+    html = full_page(client.get(reverse("compound_index"), {"q": "zadaxn"}))
+    assert "Nothing matches “zadaxn”. Did you mean" in html
+    assert '<a href="?q=zadaxin">zadaxin</a>?' in html
+    assert "1 compound matching “zadaxin”." in html
+
+
+def test_a_goal_name_offers_the_goal(client):
+    _, liver = make_thymosin_and_neighbours()
+    html = full_page(client.get(reverse("compound_index"), {"q": "liver"}))
+    assert "Looking for a goal?" in html
+    assert f'<a href="{liver.get_absolute_url()}">Liver health</a>' in html
+
+
+def test_search_lists_the_best_match_first_then_by_name(client):
+    make_thymosin_and_neighbours()
+    html = full_page(client.get(reverse("compound_index"), {"q": "thymosin"}))
+    # A name that starts with the query before one that only holds it.
+    assert compound_names(html) == ["Thymosin alpha-1", "Synthetic thymosin beta-4"]
+    html = full_page(client.get(reverse("compound_index"), {"q": "alpha"}))
+    # Each of the three only holds the query: by name.
+    assert compound_names(html) == [
+        "Interferon-alpha",
+        "Synthetic alpha-lipoic acid",
+        "Thymosin alpha-1",
+    ]

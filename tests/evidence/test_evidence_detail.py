@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from evidence.models import Article, Finding, Study
+from evidence.models import Article, Finding, Rating, Study
 from tests.factories import make_compound, make_finding, make_goal, make_rating, make_study
 from tests.factories.pages import DISCLAIMER, build_evidence, full_page, make_thymosin
 
@@ -58,8 +58,10 @@ def test_evidence_page_shows_rating_counts_studies_plot_and_article(client):
     assert re.search(r'stat-value">4<.*?stud', html, re.S)
     assert re.search(r'stat-value">3<.*?randomised', html, re.S)
     assert 'stat-value">1673<' in html
-    # The disclaimer sits above the article.
-    assert html.index(DISCLAIMER, html.index('id="article-title"')) < html.index("<strong>immune")
+    # The disclaimer: once in the page, above the article, and once in the footer.
+    main = html[html.index('<main id="main"') : html.index("</main>")]
+    assert main.count(DISCLAIMER) == 1
+    assert main.index(DISCLAIMER) < main.index('id="article-title"')
 
 
 def test_an_unpublished_comparator_is_neither_linked_nor_named_from_its_record(client):
@@ -180,3 +182,34 @@ def test_the_page_shows_the_certainty_of_benefit_with_every_step_and_by_outcome(
     assert "Risk of bias: the only study has a serious limitation (design not reported)" in html
     assert "Indirectness: surrogate outcomes (biomarkers) only" in html
     assert "not yet reviewed by an editor" in html
+
+
+def test_the_rating_s_sections_render_their_markdown_lists_as_lists(client):
+    ta1, liver, _, _ = make_thymosin()
+    Rating.objects.filter(compound=ta1, goal=liver).update(
+        data_suggests="1. Synthetic first point\n2. Synthetic second point",
+        limitations="- Synthetic small trials\n- Synthetic <script>alert('x')</script> bias",
+    )
+    html = full_page(client.get(reverse("evidence_detail", args=[ta1.slug, liver.slug])))
+    suggests = html[html.index('id="data-suggests"') : html.index('id="limitations"')]
+    assert "<ol>\n<li>Synthetic first point</li>" in suggests
+    limitations = html[html.index('id="limitations"') : html.index('id="studies"')]
+    assert "<ul>\n<li>Synthetic small trials</li>" in limitations
+    assert "<script>" not in limitations and "- Synthetic" not in limitations
+
+
+def test_the_research_deep_dive_is_collapsed_below_the_evidence(client):
+    ta1, liver, _, _ = make_thymosin()
+    Article.objects.create(
+        compound=ta1,
+        goal=liver,
+        slug="synthetic-deep-dive",
+        title="Synthetic deep dive",
+        body="Synthetic body.",
+        published=True,
+    )
+    html = full_page(client.get(reverse("evidence_detail", args=[ta1.slug, liver.slug])))
+    article = html[html.index('id="article-title"') :]
+    assert article.index('<details class="collapsible">') < article.index('class="article-body"')
+    assert "<summary>Read the research deep dive</summary>" in article
+    assert html.index('id="forest"') < html.index('id="article-title"')

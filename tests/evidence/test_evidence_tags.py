@@ -81,3 +81,12 @@ def test_effects_are_written_as_papers_write_them(fields, expected):
         "p_value_is_bound": False,
     }
     assert format_effect(Finding(**{**defaults, **fields})) == expected
+
+
+def test_markdown_renders_an_editor_s_lists_and_demotes_headings_below_the_section():
+    from evidence.templatetags.evidence_tags import markdown
+
+    html = markdown("# Synthetic heading\n\n- one\n- two <script>x</script>")
+    assert html.startswith("<h3>Synthetic heading</h3>")
+    assert "<ul>\n<li>one</li>" in html and "<script>" not in html
+    assert markdown(None) == ""

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evidence.interchange import export_document
-from evidence.models import Compound, Offer, Tier, Vendor
-from tests.factories import make_compound, make_offer, make_vendor
+from evidence.models import Compound, Offer, Rating, Tier, Vendor
+from tests.factories import make_compound, make_offer, make_rating, make_vendor, tier
 from tests.factories.admin import EVIDENCE_MODELS, admin_url, assert_saved, example, form_data
 from tests.factories.personas import (
     evidence_editor,
@@ -293,3 +293,82 @@ def test_a_vendor_accounts_real_change_is_still_recorded_and_retires_the_cache()
     assert offer.history.count() == rows + 1
     assert offer.history.first().price == 39
     assert content_version() != version
+
+
+# History and revert an editor can follow (issue 14 item 6)
+
+
+def test_a_tier_changed_on_the_compound_page_shows_its_diff_in_the_compound_s_history():
+    rating = make_rating(tier_number=3)
+    compound = rating.compound
+    client = logged_in(evidence_editor())
+    edit_in_admin(client, compound, **{"ratings-0-tier": str(tier(1).pk)})
+    assert Rating.objects.get(pk=rating.pk).tier.number == 1
+
+    response = client.get(history_url(compound))
+
+    part = response.text[response.text.index('id="part-changes"') :]
+    assert f"Rating for {rating.goal.name}" in part
+    assert "Tier 3: Probable efficacy" in part and "Tier 1: " in part
+    assert admin_url(Rating, "history", rating.pk) in part
+    assert ">editor<" in part or "editor</td>" in part
+
+
+def test_the_compound_history_page_reads_a_bounded_number_of_queries(
+    django_assert_max_num_queries,
+):
+    rating = make_rating()
+    client = logged_in(evidence_editor())
+    for number in (1, 2, 4, 3, 1):
+        edit_in_admin(client, rating.compound, **{"ratings-0-tier": str(tier(number).pk)})
+    with django_assert_max_num_queries(25):
+        assert client.get(history_url(rating.compound)).status_code == 200
+
+
+TEXT = "Synthetic first line.\n- a list item\n- another item\n\nA last paragraph."
+
+
+def as_browser_sends(data: dict) -> dict:
+    """Browsers end a textarea's lines with CR LF."""
+    return {k: v.replace("\n", "\r\n") if isinstance(v, str) else v for k, v in data.items()}
+
+
+def test_an_edit_from_a_browser_keeps_plain_line_endings():
+    compound = make_compound(summary="Synthetic.")
+    client = logged_in(evidence_editor())
+    page = client.get(admin_url(Compound, "change", compound.pk))
+    data = as_browser_sends(form_data(page, summary=TEXT))
+    assert_saved(client.post(page.request["PATH_INFO"], data))
+    compound.refresh_from_db()
+    assert compound.summary == TEXT
+
+
+def test_a_revert_restores_exactly_what_was_there_line_endings_included():
+    rating = make_rating(data_suggests=TEXT, limitations=TEXT, bottom_line="Synthetic line.")
+    client = logged_in(evidence_editor())
+    original = rating.history.latest()
+    page = client.get(admin_url(Rating, "change", rating.pk))
+    assert_saved(
+        client.post(page.request["PATH_INFO"], as_browser_sends(form_data(page, bottom_line="X")))
+    )
+
+    page = client.get(history_url(rating, original))
+    response = client.post(page.request["PATH_INFO"], as_browser_sends(revert_data(page)))
+
+    assert response.status_code == 302
+    rating.refresh_from_db()
+    for field in Rating._meta.concrete_fields:
+        assert getattr(rating, field.attname) == getattr(original, field.attname), field.name
+    revert = rating.history.latest()
+    assert revert.diff_against(revert.prev_record).changed_fields == ["bottom_line"]
+
+
+def test_the_history_page_never_says_none():
+    compound = make_compound(summary="Synthetic original summary.")  # made by no one
+    client = logged_in(evidence_editor())
+    edit_in_admin(client, compound, summary="Synthetic edited summary.")
+    html = client.get(history_url(compound)).text
+    start = html.index('id="change-history"')
+    table = html[start : html.index("</table>", start)]
+    assert "None" not in table
+    assert "Not recorded (an import or a script)" in table

@@ -157,3 +157,21 @@ def test_the_fragment_reads_only_the_goals_it_was_asked_for(client, no_cache):
     response = client.get(builder_url(goals), headers={"HX-Request": "true"})
     assert [g.slug for g in response.context["goals"]] == [goals[0].slug]
     assert b"<html" not in response.content
+
+
+def test_the_summary_is_announced_and_the_disclaimer_follows_the_stack(client):
+    goal = make_goal()
+    make_rated_compound(goal, name="Synthetic Gamma")
+    html = client.get(f"/?goals={goal.slug}").content.decode()
+    bar = html[html.index('class="results-bar"') :]
+    assert bar.startswith('class="results-bar" role="status" aria-live="polite">')
+    assert bar.index('id="stack-summary"') < bar.index("</div>")
+    # A shared link opens on a phone at the results (static/js/site.js reads the marker).
+    assert 'id="results" class="results" aria-label="Your results" data-scroll-into-view-on' in html
+    main = html[html.index('id="results"') : html.index('class="site-footer"')]
+    assert main.count("Educational purposes only") == 1
+    assert main.index("Your recommended stack") < main.index("Educational purposes only")
+
+
+def test_the_builder_without_goals_does_not_scroll_anywhere(client):
+    assert "data-scroll-into-view-on-phone" not in client.get("/").content.decode()

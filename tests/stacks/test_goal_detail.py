@@ -55,3 +55,37 @@ def test_goal_page_query_count_is_bounded(client, scale, django_assert_max_num_q
     with django_assert_max_num_queries(11):
         response = client.get(f"/goals/{goal.slug}/")
     assert response.status_code == 200
+
+
+def test_the_ranking_comes_before_the_disclaimer_and_the_filters_are_a_disclosure(client):
+    goal = make_goal()
+    compound = make_rated_compound(goal, name="Synthetic Ranked")
+    html = client.get(f"/goals/{goal.slug}/").content.decode()
+    assert '<details class="filters-disclosure" data-open-when-wide>' in html
+    main = html[html.index('id="results"') : html.index('class="site-footer"')]
+    # The disclaimer appears once in the page (and once in the footer), below the ranking.
+    assert main.count("Educational purposes only") == 1
+    assert main.index(compound.name) < main.index("Educational purposes only")
+
+
+def test_the_filters_disclosure_is_open_when_a_filter_could_not_be_used(client):
+    goal = make_goal()
+    html = client.get(f"/goals/{goal.slug}/?min_tier=99").content.decode()
+    assert '<details class="filters-disclosure" data-open-when-wide open>' in html
+
+
+def test_the_status_line_and_filter_count_follow_the_filters_out_of_band(client):
+    goal = make_goal()
+    make_rated_compound(goal)
+    page = client.get(f"/goals/{goal.slug}/").content.decode()
+    assert '<div role="status" aria-live="polite">' in page
+    assert "1 compound ranked</p>" in page
+
+    fragment = client.get(
+        f"/goals/{goal.slug}/?in_stock=on&no_injections=on&currency=EUR", headers=HTMX
+    ).content.decode()
+    assert 'id="ranking-status" class="stack-summary" hx-swap-oob="true"' in fragment
+    assert "0 compounds ranked · 1 excluded by your filters" in fragment
+    assert 'id="filter-count" class="filters-disclosure__count" hx-swap-oob="true">(2 in use)' in (
+        fragment
+    )

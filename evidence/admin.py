@@ -1027,7 +1027,9 @@ class OfferInline(admin.TabularInline):
         "form",
         "in_stock",
         "last_checked",
+        "review",
     ]
+    readonly_fields = ["review"]  # approved on the offers' list (OfferAdmin.approve_offers)
     autocomplete_fields = ["compound"]
     prepopulated_fields = {"key": ["product_name"]}
     formfield_overrides = PLAIN_DECIMALS
@@ -1035,8 +1037,16 @@ class OfferInline(admin.TabularInline):
     extra = 0
 
 
-# Fields only staff set: the trust signals the site vouches for, and the vendor's public address.
-VENDOR_FIELDS_STAFF_SET = ["slug", "third_party_tested", "certificate_of_analysis", "active"]
+# Fields only staff set: the trust signals the site vouches for, the vendor's public address,
+# and where its offers may link (its website's host and the hosts staff allowed).
+VENDOR_FIELDS_STAFF_SET = [
+    "slug",
+    "website",
+    "offer_hosts",
+    "third_party_tested",
+    "certificate_of_analysis",
+    "active",
+]
 
 
 @admin.register(Vendor)
@@ -1089,9 +1099,10 @@ class OfferAdmin(VendorScopedAdmin):
         "currency",
         "in_stock",
         "last_checked",
+        "review",
         "clicks",
     ]
-    list_filter = ["vendor", "in_stock", "currency", "form"]
+    list_filter = ["review", "vendor", "in_stock", "currency", "form"]
     list_select_related = ["vendor", "compound"]
     search_fields = [
         "product_name",
@@ -1102,10 +1113,26 @@ class OfferAdmin(VendorScopedAdmin):
     ]
     autocomplete_fields = ["vendor", "compound"]
     prepopulated_fields = {"key": ["product_name"]}
-    readonly_fields = ["clicks"]
+    # The review is the model's (Offer.save holds an implausible price) and staff's to lift.
+    readonly_fields = ["clicks", "review", "review_note"]
+    actions = ["approve_offers"]
 
     def vendor_id_of(self, offer):
         return offer.vendor_id
+
+    def has_approve_permission(self, request):
+        return not is_vendor_account(request.user) and self.has_change_permission(request)
+
+    @admin.action(description="Approve the selected held offers", permissions=["approve"])
+    def approve_offers(self, request, queryset):
+        held = list(queryset.filter(review=Offer.Review.HELD))
+        for offer in held:
+            offer.approve()  # one save each: its history row, and the cache retired
+        self.message_user(
+            request,
+            ngettext("%d offer approved.", "%d offers approved.", len(held)) % len(held),
+            messages.SUCCESS,
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_click_total()
@@ -1134,6 +1161,12 @@ class OfferAdmin(VendorScopedAdmin):
         if not vendor_scope(request.user).allows(obj.vendor_id):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
+        if obj.review == Offer.Review.HELD:
+            self.message_user(
+                request,
+                f"Held for staff review, not shown to visitors: {obj.review_note}",
+                messages.WARNING,
+            )
 
 
 # Vendor accounts: which login speaks for which vendor, set by superusers on the user's page

@@ -302,7 +302,11 @@ def test_a_tier_changed_on_the_compound_page_shows_its_diff_in_the_compound_s_hi
     rating = make_rating(tier_number=3)
     compound = rating.compound
     client = logged_in(evidence_editor())
-    edit_in_admin(client, compound, **{"ratings-0-tier": str(tier(1).pk)})
+    edit_in_admin(
+        client,
+        compound,
+        **{"ratings-0-tier": str(tier(1).pk), "ratings-0-public_reason": "Synthetic reason."},
+    )
     assert Rating.objects.get(pk=rating.pk).tier.number == 1
 
     response = client.get(history_url(compound))
@@ -320,7 +324,14 @@ def test_the_compound_history_page_reads_a_bounded_number_of_queries(
     rating = make_rating()
     client = logged_in(evidence_editor())
     for number in (1, 2, 4, 3, 1):
-        edit_in_admin(client, rating.compound, **{"ratings-0-tier": str(tier(number).pk)})
+        edit_in_admin(
+            client,
+            rating.compound,
+            **{
+                "ratings-0-tier": str(tier(number).pk),
+                "ratings-0-public_reason": "Synthetic reason.",
+            },
+        )
     with django_assert_max_num_queries(25):
         assert client.get(history_url(rating.compound)).status_code == 200
 

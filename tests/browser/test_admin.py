@@ -41,7 +41,7 @@ def test_the_study_page_fits_a_1280_px_screen_with_help_text_shown(editor_page, 
     assert horizontal_overflow(page) == 0
     finding = page.locator(".inline-related").first
     expect(finding.get_by_text("What was compared")).to_be_visible()
-    expect(finding.get_by_text("Untick for outcomes where lower is better")).to_be_visible()
+    expect(finding.get_by_text("No for outcomes where lower is better")).to_be_visible()
     values = [v.input_value() for v in finding.locator("input[type=number]").all()]
     decimals = [value for value in values if "." in value]
     assert decimals and not [value for value in decimals if value.endswith("0")], values

@@ -22,6 +22,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from evidence import search, stats
+from evidence.formatting import format_amount
 
 https_only = RegexValidator(r"^https://[^\s/$.?#][^\s]*$", "Enter a well-formed https:// URL.")
 
@@ -413,11 +414,8 @@ class Dosing(models.Model):
         return ", ".join(part for part in (dose, route, self.timing) if part)
 
     def dose_text(self) -> str:
-        """The amount or range with its unit: "1.6 mg", "1–3 g per kg"."""
-        amount = "" if self.amount is None else f"{self.amount.normalize():f}"
-        if self.amount_max is not None and self.amount_max != self.amount:
-            amount += f"\u2013{self.amount_max.normalize():f}"
-        return f"{amount} {self.unit}{' per kg' if self.per_kg else ''}"
+        """The amount or range with its unit (`evidence.formatting.format_amount`)."""
+        return format_amount(self.amount, self.amount_max, self.unit, self.per_kg)
 
     @property
     def milligrams_per_month(self) -> Decimal | None:

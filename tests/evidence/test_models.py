@@ -1287,7 +1287,7 @@ def test_a_dose_range_per_kg_with_timing_reads_well():
     )
     assert (
         str(Dosing.objects.get(pk=dosing.pk))
-        == "Synthetic creatine: 1–3 g per kg, oral, at bedtime"
+        == "Synthetic creatine: 1–3 g per kg of body weight, oral, at bedtime"
     )
 
 

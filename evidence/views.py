@@ -62,6 +62,9 @@ from evidence.synthesis import synthesise
 # The compound index -----------------------------------------------------------------------
 
 
+COMPOUNDS_PER_PAGE = 100
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(
         label="Search compounds",
@@ -69,6 +72,17 @@ class SearchForm(forms.Form):
         required=False,
         strip=True,
         error_messages={"max_length": "Search text can be at most 100 characters long."},
+    )
+    page = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        error_messages={
+            **dict.fromkeys(
+                ("invalid", "min_value"), "The page must be a whole number, 1 or more."
+            ),
+            "max_value": "There are not that many pages.",
+        },
     )
 
 
@@ -88,30 +102,41 @@ def _ratings_by_tier():
 
 
 @require_safe
-@cache_page_until_content_changes(*form_params(SearchForm))
+@cache_page_until_content_changes(*form_params(SearchForm, page="1"))
 def compound_index(request: HtmxHttpRequest) -> HttpResponse:
+    """The A-Z index, or search results best match first; either a page of
+    COMPOUNDS_PER_PAGE at a time, so the page stays small whatever the catalogue's size."""
     form = SearchForm(request.GET)
-    compounds = (
+    valid = form.is_valid()
+    query = form.cleaned_data["q"] if valid else ""
+    found = Compound.objects.published().find(query) if query else None
+    if found is None:  # the A-Z index: names only to order and page, then one page in full
+        names = Compound.objects.published().values_list("pk", "name")
+        in_order = sorted(names, key=lambda row: (_index_letter(row[1]), row[1].casefold()))
+        letters = [_index_letter(name) for _, name in in_order]
+        ids = [pk for pk, _ in in_order]
+    else:
+        ids, letters = list(found.compound_ids), []
+    paginator = Paginator(ids, COMPOUNDS_PER_PAGE)
+    try:
+        page = paginator.page((form.cleaned_data["page"] if valid else None) or 1)
+    except InvalidPage:
+        raise Http404("No such page of compounds.") from None
+    by_id = (
         Compound.objects.published()
         .with_evidence_recorded()
         .prefetch_related(_aliases_in_order(), Prefetch("ratings", queryset=_ratings_by_tier()))
+        .in_bulk(page.object_list)
     )
-    query = form.cleaned_data["q"] if form.is_valid() else ""
-    found = Compound.objects.published().find(query) if query else None
-    goals = []
-    if found is None:  # the A-Z index
-        compounds = sorted(
-            compounds.order_by("name"), key=lambda c: (_index_letter(c.name), c.name.casefold())
-        )
+    compounds = [by_id[pk] for pk in page.object_list if pk in by_id]
+    groups, letter_pages = [], {}
+    if found is None:
         groups = [
             (letter, list(items))
             for letter, items in groupby(compounds, key=lambda c: _index_letter(c.name))
         ]
-    else:  # search results, best match first
-        by_id = {c.pk: c for c in compounds.filter(pk__in=found.compound_ids)}
-        compounds = [by_id[pk] for pk in found.compound_ids]
-        groups = []
-        goals = found.goals
+        for position, letter in enumerate(letters):  # where each letter's first entry is
+            letter_pages.setdefault(letter, position // COMPOUNDS_PER_PAGE + 1)
     # An alias naming several of the compounds found: the page says so and lists the choice.
     shared_aliases = (
         CompoundAlias.shared_among(compounds, found.corrected or query) if found else []
@@ -122,12 +147,13 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
         "corrected": found.corrected if found else "",
         "shared_aliases": shared_aliases,
         "groups": groups,
+        "letter_pages": letter_pages.items(),
+        "page": page,
         "found": compounds if found else [],
-        "goals": goals,
-        "result_count": len(compounds),
+        "goals": found.goals if found else [],
+        "result_count": paginator.count,
     }
-    status = 200 if form.is_valid() else 400
-    return render_page(request, "evidence/compound_index.html", context, status)
+    return render_page(request, "evidence/compound_index.html", context, 200 if valid else 400)
 
 
 # One compound -------------------------------------------------------------------------------

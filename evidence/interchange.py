@@ -232,7 +232,15 @@ OFFER_FIELDS = (
 # Not exported: live data, not content (clicks live in their own table, never exported).
 # Nor an offer's review: an imported offer is checked like any save (Offer.save) and held
 # again if its price is implausible.
-EXCLUDED_FIELDS = {(Compound, "updated_at"), (Offer, "review"), (Offer, "review_note")}
+EXCLUDED_FIELDS = {
+    (Compound, "updated_at"),
+    (Offer, "review"),
+    (Offer, "review_note"),
+    # Derived from the name on every save (Searchable), never carried by a file.
+    (Compound, "search_key"),
+    (CompoundAlias, "search_key"),
+    (Goal, "search_key"),
+}
 
 SECTIONS = (
     "goals",

@@ -79,9 +79,6 @@ a saved run again.
 """
 
 import argparse
-import base64
-import hashlib
-import hmac
 import http.client
 import itertools
 import json
@@ -112,24 +109,30 @@ from common import (
     app_env,
     env_int,
     fetch,
+    free_port,
     manage,
     say,
     stop_on_signals,
 )
+from hostile import JunkUrls, VendorSaver, junk_client, new_sent
 from psycopg import sql
+from redisserver import RedisServer, page_keys_by_version
 from webclient import (
     Client,
     Response,
     add_inline_row,
+    admin_login,
     error_text,
     get_field,
     inline_row_with,
     parse_form,
     set_field,
+    totp_secret,
     without_template_rows,
 )
 
 EDITOR_USERNAME = "loadtest-editor"
+VENDOR_USERNAME = "loadtest-vendor"
 EDITORS_GROUP = "Evidence editors"  # evidence/roles.py
 # Production's worker timeout (config/gunicorn.py): a request the app cannot answer in time
 # is killed and shows up as an error, as it would in production.
@@ -157,6 +160,9 @@ class Settings:
     pg: str
     database: str
     quiet_wait: int  # seconds to wait for other processes to go quiet before the load
+    outage: int  # seconds of the phase with Redis stopped
+    junk_clients: int
+    redis_mb: int  # the test's Redis: maxmemory in MB
 
     @classmethod
     def from_env(cls, quick: bool) -> "Settings":
@@ -168,7 +174,7 @@ class Settings:
             )
         pg = os.environ.get("LOADTEST_PG") or os.environ.get("BENCH_PG")
         return cls(
-            duration=env_int("LOADTEST_DURATION", 10 if quick else 60),
+            duration=env_int("LOADTEST_DURATION", 10 if quick else 45),
             visitors=env_int("LOADTEST_VISITORS", 24),
             clickers=env_int("LOADTEST_CLICKERS", 4),
             offers=env_int("LOADTEST_OFFERS", 8),
@@ -179,6 +185,9 @@ class Settings:
             pg=(pg or "postgres://postgres@127.0.0.1:5432").rstrip("/"),
             database=database,
             quiet_wait=env_int("LOADTEST_QUIET_WAIT", 60, minimum=0),
+            outage=env_int("LOADTEST_OUTAGE_DURATION", 8 if quick else 20),
+            junk_clients=env_int("LOADTEST_JUNK_CLIENTS", 2),
+            redis_mb=env_int("LOADTEST_REDIS_MB", 256, minimum=8),
         )
 
     @property
@@ -199,6 +208,9 @@ class Settings:
             "quick": self.quick,
             "database": self.database,
             "quiet_wait": self.quiet_wait,
+            "outage": self.outage,
+            "junk_clients": self.junk_clients,
+            "redis_mb": self.redis_mb,
         }
 
 
@@ -215,6 +227,41 @@ user = get_user_model().objects.create_user(
 )
 user.groups.add(Group.objects.get(name=os.environ["LOADTEST_EDITORS_GROUP"]))
 """
+
+
+CREATE_VENDOR = """
+import json, os
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from evidence.models import Offer, VendorAccount
+from evidence.roles import VENDOR_ACCOUNTS
+# The first of the clicked offers the admin's form would save as it stands (its address on
+# the vendor's own host, its amounts plausible): the vendor account re-saves it in a loop.
+for offer_id in json.loads(os.environ["LT_OFFERS"]):
+    offer = Offer.objects.select_related("vendor").get(pk=offer_id)
+    try:
+        offer.full_clean()
+    except ValidationError:
+        continue
+    break
+else:
+    raise SystemExit("no clicked offer passes the admin form's validation")
+user = get_user_model().objects.create_user(
+    os.environ["LT_USERNAME"], password=os.environ["LT_PASSWORD"], is_staff=True
+)
+user.groups.add(Group.objects.get(name=VENDOR_ACCOUNTS))
+VendorAccount.objects.create(user=user, vendor=offer.vendor)
+print("LOADTEST_JSON " + json.dumps({"offer_id": offer.pk, "vendor": offer.vendor.slug}))
+"""
+
+
+def create_vendor_account(settings: Settings, plan: dict, password: str) -> dict:
+    """A vendor account (staff, "Vendor accounts", linked to its vendor) for the vendor of
+    one of the offers the click loops follow; returns that offer's id and the vendor."""
+    offers = json.dumps([offer["id"] for offer in plan["offers"]])
+    env = {"LT_OFFERS": offers, "LT_USERNAME": VENDOR_USERNAME, "LT_PASSWORD": password}
+    return json_line(django_shell(CREATE_VENDOR, settings.url, env))
 
 
 def django_shell(code: str, database_url: str, extra_env: dict[str, str] | None = None) -> str:
@@ -298,26 +345,10 @@ def enrol_two_factor(settings: Settings, username: str) -> str:
     uri = next((ln for ln in done.stdout.splitlines() if ln.startswith("otpauth://")), None)
     if done.returncode != 0 or uri is None:
         raise BenchError(f"enrol_two_factor {username} failed:\n{done.stderr[-2000:]}")
-    return totp_secret(uri)
-
-
-def totp_secret(uri: str) -> str:
-    """The base32 secret of an otpauth:// URI."""
-    match = re.search(r"[?&]secret=([A-Z2-7]+)", uri)
-    if match is None:
-        raise BenchError("the otpauth URI holds no secret")
-    return match.group(1)
-
-
-def totp_code(secret: str, at: float | None = None) -> str:
-    """The six-digit code an authenticator app shows for the secret at `at` (now): RFC 6238,
-    HMAC-SHA1 over 30-second steps, as django-otp's TOTP devices expect by default."""
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    step = int((time.time() if at is None else at) // 30)
-    digest = hmac.new(key, step.to_bytes(8, "big"), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
-    return f"{value % 1_000_000:06d}"
+    try:
+        return totp_secret(uri)
+    except ValueError as exc:
+        raise BenchError(f"enrol_two_factor {username}: {exc}") from exc
 
 
 def plan_from_data(url: str, settings: Settings) -> dict:
@@ -610,7 +641,14 @@ def visitor(port: int, plan: dict, settings: Settings, index: int, stop, rec: Re
 
 
 def clicker(
-    port: int, plan: dict, settings: Settings, index: int, stop, rec: Recorder, sent: Counter
+    port: int,
+    plan: dict,
+    settings: Settings,
+    index: int,
+    stop,
+    rec: Recorder,
+    sent: Counter,
+    phase: int = 0,
 ) -> None:
     """Clicks outbound links; `sent[offer_id]` counts the clicks answered with their 302.
 
@@ -625,7 +663,7 @@ def clicker(
         offer = rng.choice(plan["offers"])
         path = f"/go/{offer['id']}/"
         # Each click from a visitor of its own: the site counts one visitor's repeats once.
-        agent = {"User-Agent": f"loadtest-clicker {index}.{n}"}
+        agent = {"User-Agent": f"loadtest-clicker {phase}.{index}.{n}"}
         response = rec.call(
             "outbound click", lambda p=path, h=agent: client.get(p, h), path, expect=302
         )
@@ -664,6 +702,7 @@ class Editor:
         self.last_tier: int | None = None
         self.last_tier_score: float | None = None
         self.cycles = 0
+        self.logged_in = False
         # Tiers to cycle through, never the starting one: the last edit always shows.
         self.tiers = [t for t in plan["tiers"] if t["number"] != self.target["initial_tier"]]
 
@@ -700,20 +739,16 @@ class Editor:
         raise EditorFailed(f"{what}: POST {path}: {detail}")
 
     def login(self) -> None:
-        path = "/admin/login/?next=/admin/"
-        fields = parse_form(self.get("admin page (GET)", path).text, "login-form")
-        fields = set_field(fields, "username", EDITOR_USERNAME)
-        fields = set_field(fields, "password", self.password)
-        fields = set_field(fields, "otp_token", totp_code(self.totp_secret))
-        response = self.rec.call(
-            "admin form (POST)",
-            lambda: self.client.post_form(path, fields, referer=path),
-            path,
-            expect=302,
-        )
-        if response is None or response.status != 302 or "sessionid" not in self.client.cookies:
-            status = None if response is None else response.status
-            raise EditorFailed(f"login failed: answered {status}")
+        """Through the admin's two-factor login form, once (a session lasts every phase)."""
+        if self.logged_in:
+            return
+        try:
+            admin_login(
+                self.client, EDITOR_USERNAME, self.password, self.totp_secret, self.rec.call
+            )
+        except ValueError as exc:
+            raise EditorFailed(str(exc)) from exc
+        self.logged_in = True
 
     # The edits.
 
@@ -761,8 +796,12 @@ class Editor:
         if not finding_id:
             raise EditorFailed(f"the study's inline has no finding {outcome!r}")
         path = f"/admin/evidence/finding/{finding_id}/change/"
-        # Lower is better after all: the same result now favours the comparator.
-        fields = set_field(self.form(path, "finding_form"), "higher_is_better", None)
+        # The desirable direction turned round ("a rise is the desirable direction": Yes to
+        # No, or back), so the same result now favours the other arm: a real change, which
+        # writes a history row (a save that changes nothing writes none).
+        fields = self.form(path, "finding_form")
+        flipped = "false" if get_field(fields, "higher_is_better") == "true" else "true"
+        fields = set_field(fields, "higher_is_better", flipped)
         self.save("finding edited", path, fields)
 
     def delete_finding(self, outcome: str) -> None:
@@ -874,6 +913,10 @@ target = fresh.get((goal, compound))
 editor = os.environ["LT_EDITOR"]
 def by_editor(model, kind):
     return model.history.filter(history_user__username=editor, history_type=kind).count()
+from evidence.models import Offer
+vendor_changes = Offer.history.filter(
+    history_user__username=os.environ["LT_VENDOR"], history_type="~"
+).count()
 history = {
     "rating changed": by_editor(Rating, "~"),
     "finding added": by_editor(Finding, "+"),
@@ -887,6 +930,7 @@ print("LOADTEST_JSON " + json.dumps({
     "difference_count": len(differences),
     "target": target and {k: target[k] for k in ("group", "score", "tier_number", "tier_label")},
     "history": history,
+    "vendor_history": vendor_changes,
 }))
 """
 
@@ -902,6 +946,7 @@ def fresh_check(settings: Settings, plan: dict) -> dict:
                 "LT_GOAL": str(target["goal_id"]),
                 "LT_COMPOUND": str(target["compound_id"]),
                 "LT_EDITOR": EDITOR_USERNAME,
+                "LT_VENDOR": VENDOR_USERNAME,
             },
         )
     )
@@ -972,12 +1017,60 @@ def machine(settings: Settings) -> dict:
     }
 
 
-def run_load(server: Server, plan: dict, settings: Settings, login: tuple[str, str]) -> dict:
+PHASES = ("baseline", "hostile", "redis stopped")
+JUNK_PROBE_REQUESTS = 300
+
+
+def healthz_probe(port: int, timeout: float) -> dict:
+    """One GET /healthz: its status and JSON body (None when it sent none)."""
+    try:
+        status, body, seconds = fetch(port, "/healthz", timeout=timeout)
+    except OSError as exc:
+        return {"status": None, "body": None, "error": type(exc).__name__}
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    return {"status": status, "body": data, "ms": round(seconds * 1000, 1)}
+
+
+def prober(port: int, timeout: float, stop: threading.Event, probes: list) -> None:
+    """/healthz every 2 s while a phase runs, as a load balancer would ask."""
+    while not stop.wait(2):
+        probes.append(healthz_probe(port, timeout))
+
+
+@dataclass
+class Actors:
+    """Who takes part in more than one phase; the editor and the vendor keep their sessions."""
+
+    editor: "Editor"
+    vendor: VendorSaver
+    junk: JunkUrls
+
+
+def run_phase(
+    name: str,
+    server: Server,
+    redis_server: RedisServer,
+    plan: dict,
+    settings: Settings,
+    actors: Actors,
+    seconds: int,
+    hostile: bool,
+) -> dict:
+    """One phase of the load: the normal visitors, click loops and editor, and with
+    `hostile` the junk-parameter clients and the vendor-saving client beside them. Every
+    phase's visitors draw the same sequence of requests (the same seeds), so the phases
+    differ only in who else is there and in the cache."""
     stop = threading.Event()
-    recorders: list[Recorder] = []
-    sent: list[Counter] = []
-    threads = []
+    threads: list[threading.Thread] = []
     crashes: list[str] = []
+    visitor_recs: list[Recorder] = []
+    other_recs: list[Recorder] = []
+    sent: list[Counter] = []
+    junk_sent = new_sent()
+    probes: list[dict] = []
 
     def guarded(target, *args) -> None:
         """A bug in the harness must show in the report, not end a thread silently."""
@@ -986,70 +1079,207 @@ def run_load(server: Server, plan: dict, settings: Settings, login: tuple[str, s
         except Exception:  # noqa: BLE001 - reported as a failed check
             crashes.append(traceback.format_exc(limit=8))
 
-    def start(target, *args) -> Recorder:
-        rec = Recorder()
-        recorders.append(rec)
-        thread = threading.Thread(target=guarded, args=(target, *args, rec), daemon=True)
-        threads.append(thread)
+    def thread(target, *args) -> None:
+        threads.append(threading.Thread(target=guarded, args=(target, *args), daemon=True))
+
+    def recorder(group: list[Recorder]) -> Recorder:
+        group.append(rec := Recorder())
         return rec
 
+    tag = PHASES.index(name)
     for i in range(settings.visitors):
-        start(lambda rec, i=i: visitor(server.port, plan, settings, i, stop, rec))
+        thread(visitor, server.port, plan, settings, i, stop, recorder(visitor_recs))
     for i in range(settings.clickers):
         sent.append(counter := Counter())
-        start(lambda rec, i=i, c=counter: clicker(server.port, plan, settings, i, stop, rec, c))
-    editor_rec = Recorder()
-    recorders.append(editor_rec)
-    editor = Editor(server.port, plan, settings, login, editor_rec)
-    threads.append(threading.Thread(target=guarded, args=(editor.run, stop), daemon=True))
+        rec = recorder(other_recs)
+        thread(clicker, server.port, plan, settings, i, stop, rec, counter, tag)
+    editor, vendor = actors.editor, actors.vendor
+    editor.rec = recorder(other_recs)
+    thread(editor.run, stop)
+    if hostile:
+        for _ in range(settings.junk_clients):
+            rec = recorder(other_recs)
+            thread(junk_client, server.port, actors.junk, settings.timeout, stop, rec, junk_sent)
+        vendor.rec = recorder(other_recs)
+        thread(vendor.run, stop)
+    thread(prober, server.port, settings.timeout, stop, probes)
 
-    say(
-        f"== load: {settings.visitors} visitors, {settings.clickers} click loops and one "
-        f"editor for {settings.duration} s"
-    )
-    waited = server.wait_quiet(settings.quiet_wait)
+    clients = f"{settings.visitors} visitors, {settings.clickers} click loops, one editor"
+    if hostile:
+        clients += f", {settings.junk_clients} junk-parameter clients, one vendor re-saving"
+    say(f"== phase {name}: {clients} for {seconds} s")
+    waited = server.wait_quiet(settings.quiet_wait if tag == 0 else min(settings.quiet_wait, 20))
     if waited > 1.5:
         say(f"   waited {waited:.0f} s for other processes to go quiet")
+    redis_before = redis_server.stats() if redis_server.running else None
+    keys_before = redis_server.keys() if redis_server.running else set()
+    editor_before, vendor_before = editor.public()["saves_made"], vendor.saves["made"]
     mark = server.cpu_mark()
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
+    for t in threads:
+        t.start()
     try:
-        while (left := started + settings.duration - time.monotonic()) > 0:
+        while (left := started + seconds - time.monotonic()) > 0:
             stop.wait(min(left, 10))
             if left > 10:
-                done = sum(len(r.samples) for r in recorders)
+                done = sum(len(r.samples) for r in visitor_recs + other_recs)
                 say(f"   {time.monotonic() - started:4.0f} s: {done:,} requests")
     finally:
         stop.set()
     deadline = time.monotonic() + settings.timeout + 30
-    for thread in threads:
-        thread.join(timeout=max(0.1, deadline - time.monotonic()))
-    stragglers = sum(thread.is_alive() for thread in threads)
+    for t in threads:
+        t.join(timeout=max(0.1, deadline - time.monotonic()))
     elapsed = time.monotonic() - started
     cpu = server.cpu_since(mark)
+    redis_after = redis_server.stats() if redis_server.running else None
+    new_keys = redis_server.keys() - keys_before if redis_server.running else set()
+    old_versions = set(page_keys_by_version(keys_before))
+    new_versions = set(page_keys_by_version(new_keys)) - old_versions
     clicks = sum(sent, Counter())
-    samples = [s for r in recorders for s in r.samples]
-    surprises = [s for r in recorders for s in r.surprises]
-    say(f"== load done: {len(samples):,} requests in {elapsed:.1f} s")
+    samples = [s for r in visitor_recs + other_recs for s in r.samples]
+    by_type = loadreport.summarize(samples)
+    visitors_summary = loadreport.summarize([s for r in visitor_recs for s in r.samples])
+    say(f"== phase {name} done: {len(samples):,} requests in {elapsed:.1f} s")
     return {
         "seconds": round(elapsed, 1),
+        "hostile": hostile,
+        "redis_running": redis_server.running,
         "quiet_wait_seconds": waited,
-        "stragglers": stragglers,
+        "stragglers": sum(t.is_alive() for t in threads),
         "crashes": crashes[:5],
-        "by_type": loadreport.summarize(samples),
-        "surprises": surprises[:20],
+        "by_type": by_type,
+        "samples": samples,  # dropped before saving; run_load adds up every phase's
+        "visitors": visitors_summary[loadreport.TOTAL],
+        "surprises": [s for r in visitor_recs + other_recs for s in r.surprises][:20],
         "clicks_sent": {str(k): clicks[k] for k in sorted(k for k in clicks if isinstance(k, int))},
         "clicks_unanswered": clicks["unanswered"],
         "clicks_wrong_location": clicks["wrong_location"],
-        "editor": editor.public(),
-        "cpu": {
-            "app_and_db": cpu["app_and_db"],
-            "harness": cpu["harness"],
-            "other": cpu["other"],
-            "idle": cpu["idle"],
+        "editor_saves": editor.public()["saves_made"] - editor_before,
+        "vendor_saves": vendor.saves["made"] - vendor_before,
+        "junk": {
+            "requests": by_type.get("junk-parameter page", {}).get("requests", 0),
+            "distinct_urls": len(junk_sent["urls"]),
+            "pages": len(junk_sent["pages"]),
         },
+        "redis_before": redis_before,
+        "redis_after": redis_after,
+        "new_content_versions": len(new_versions),
+        "new_cache_entries": sum(page_keys_by_version(new_keys).values()),
+        "healthz": probes,
+        "cpu": cpu,
     }
+
+
+def junk_probe(server: Server, redis_server: RedisServer, urls: JunkUrls, settings: Settings):
+    """With every other client stopped: JUNK_PROBE_REQUESTS junk URLs, each new, over the
+    junk client's few pages. The entries they add, counted per content version (a vendor's
+    deferred retirement may fall due meanwhile), may be at most one per page."""
+    say(f"== junk probe: {JUNK_PROBE_REQUESTS} junk URLs, nothing else running")
+    rec = Recorder()
+    sent = new_sent()
+    client = Client(server.port, settings.timeout, {**PROXY_HEADERS, "User-Agent": "loadtest-junk"})
+    keys_before, stats_before = redis_server.keys(), redis_server.stats()
+    for _ in range(JUNK_PROBE_REQUESTS):
+        url, base = urls.next()
+        sent["urls"].add(url)
+        sent["pages"].add(base)
+        rec.call("junk-parameter page", lambda u=url: client.get(u), url, 200)
+    stats_after = redis_server.stats()
+    added = page_keys_by_version(redis_server.keys() - keys_before)
+    summary = loadreport.summarize(rec.samples)[loadreport.TOTAL]
+    return {
+        "requests": len(rec.samples),
+        "answered_200": summary["2xx"],
+        "distinct_urls": len(sent["urls"]),
+        "pages": len(sent["pages"]),
+        "new_entries": sum(added.values()),
+        "versions": len(added),
+        "most_entries_per_version": max(added.values(), default=0),
+        "used_memory_before": stats_before["used_memory"],
+        "used_memory_after": stats_after["used_memory"],
+        "dbsize_before": stats_before["dbsize"],
+        "dbsize_after": stats_after["dbsize"],
+        "surprises": rec.surprises[:5],
+    }
+
+
+def run_load(
+    server: Server,
+    redis_server: RedisServer,
+    plan: dict,
+    settings: Settings,
+    login: tuple[str, str],
+    vendor_login: tuple[str, str, str],
+) -> dict:
+    """The phases in order: baseline (normal clients only), hostile (the same plus the junk
+    and vendor clients), a junk probe alone, then Redis stopped (normal clients only) and
+    started again. Returns every phase and their sum, which the checks read."""
+    actors = Actors(
+        editor=Editor(server.port, plan, settings, login, Recorder()),
+        vendor=VendorSaver(server.port, plan["vendor"]["offer_id"], settings.timeout, vendor_login),
+        junk=JunkUrls(plan, random.Random(settings.seed * 7919)),
+    )
+    phases: dict[str, dict] = {}
+    mark = server.cpu_mark()
+    started = time.monotonic()
+    for name, hostile in (("baseline", False), ("hostile", True)):
+        phases[name] = run_phase(
+            name, server, redis_server, plan, settings, actors, settings.duration, hostile
+        )
+    probe = junk_probe(server, redis_server, actors.junk, settings)
+
+    say("== Redis stopped mid-run (the test's own redis-server)")
+    healthz_before_stop = healthz_probe(server.port, settings.timeout)
+    redis_server.stop()
+    phases["redis stopped"] = run_phase(
+        "redis stopped", server, redis_server, plan, settings, actors, settings.outage, False
+    )
+    say("== Redis started again")
+    redis_server.start()
+    recovery = []
+    for _ in range(20):  # the app reconnects on its next cache call
+        recovery.append(healthz_probe(server.port, settings.timeout))
+        if (recovery[-1].get("body") or {}).get("cache") == "ok":
+            break
+        time.sleep(0.5)
+
+    elapsed = time.monotonic() - started
+    cpu = server.cpu_since(mark)
+    samples = [s for phase in phases.values() for s in phase.pop("samples")]
+    clicks: Counter = Counter()
+    for phase in phases.values():
+        clicks.update({int(k): v for k, v in phase["clicks_sent"].items()})
+    return {
+        "seconds": round(elapsed, 1),
+        "phases": phases,
+        "junk_probe": probe,
+        "healthz_before_redis_stop": healthz_before_stop,
+        "healthz_after_redis_restart": recovery,
+        "stragglers": sum(p["stragglers"] for p in phases.values()),
+        "crashes": [c for p in phases.values() for c in p["crashes"]][:5],
+        "by_type": loadreport.summarize(samples),
+        "surprises": [s for p in phases.values() for s in p["surprises"]][:20],
+        "clicks_sent": {str(k): clicks[k] for k in sorted(clicks)},
+        "clicks_unanswered": sum(p["clicks_unanswered"] for p in phases.values()),
+        "clicks_wrong_location": sum(p["clicks_wrong_location"] for p in phases.values()),
+        "editor": actors.editor.public(),
+        "vendor": actors.vendor.public(),
+        "cpu": {k: cpu[k] for k in ("app_and_db", "harness", "other", "idle")},
+    }
+
+
+def database_down_check(settings: Settings) -> dict:
+    """A second gunicorn, same settings, whose DATABASE_URL names a loopback port nothing
+    listens on (PostgreSQL unreachable; the machine's own server is never touched): /healthz
+    must answer 503 and say so."""
+    closed = free_port()  # bound and released: nothing listens there now
+    dataset = {"database": "loadtest_nodb", "url": f"postgres://postgres@127.0.0.1:{closed}/x"}
+    say(f"== PostgreSQL unreachable: gunicorn with DATABASE_URL on closed port {closed}")
+    with Server(
+        dataset, workers=1, timeout=WORKER_TIMEOUT, extra_args=["--config=config/gunicorn.py"]
+    ) as server:
+        probe = healthz_probe(server.port, settings.timeout)
+    return {"database_port": closed, **probe}
 
 
 def save(results: dict) -> Path:
@@ -1081,21 +1311,33 @@ def main(argv: list[str]) -> int:
         except psycopg.OperationalError as exc:
             raise BenchError(f"PostgreSQL does not answer at {settings.pg}: {exc}") from exc
         results["dataset"] = prepare_database(settings, password)
-        say(f"== two-factor enrolment of {EDITOR_USERNAME} (enrol_two_factor)")
-        login = (password, enrol_two_factor(settings, EDITOR_USERNAME))
         results["plan"] = plan = plan_from_data(settings.url, settings)
+        vendor_password = secrets.token_urlsafe(18)
+        say(f"== vendor account {VENDOR_USERNAME} (Vendor accounts, its own offer only)")
+        plan["vendor"] = create_vendor_account(settings, plan, vendor_password)
+        say(f"== two-factor enrolment of {EDITOR_USERNAME} and {VENDOR_USERNAME}")
+        login = (password, enrol_two_factor(settings, EDITOR_USERNAME))
+        vendor_login = (
+            VENDOR_USERNAME,
+            vendor_password,
+            enrol_two_factor(settings, VENDOR_USERNAME),
+        )
         say("== collectstatic")
         manage("collectstatic", "--no-input", "-v0", database_url=settings.url)
         offer_ids = [o["id"] for o in plan["offers"]]
         before = click_counts(settings.url, offer_ids)
         dataset = {"database": settings.database, "url": settings.url}
-        with Server(
-            dataset,
-            workers=settings.workers,
-            timeout=WORKER_TIMEOUT,
-            extra_args=["--config=config/gunicorn.py"],
-        ) as server:
-            results["load"] = run_load(server, plan, settings, login)
+        with (
+            RedisServer(settings.redis_mb) as redis_server,
+            Server(
+                dataset,
+                workers=settings.workers,
+                timeout=WORKER_TIMEOUT,
+                extra_args=["--config=config/gunicorn.py"],
+                env={"REDIS_URL": redis_server.url},
+            ) as server,
+        ):
+            results["load"] = run_load(server, redis_server, plan, settings, login, vendor_login)
             after = click_counts(settings.url, offer_ids)
             results["ranking_after"] = final_ranking(server.port, settings, plan)
             results["memory"] = {
@@ -1103,6 +1345,7 @@ def main(argv: list[str]) -> int:
             }
             log_path = server.log_path
         results["clicks_counted"] = {str(i): after[i] - before[i] for i in offer_ids}
+        results["database_down"] = database_down_check(settings)
         results["fresh"] = fresh_check(settings, plan)
         results["gunicorn"] = log_problems(log_path)
     except KeyboardInterrupt:

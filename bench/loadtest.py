@@ -1,7 +1,7 @@
 """`make loadtest`: the site under mixed load on loopback, with nothing lost; one table.
 
-    .venv/bin/python bench/loadtest.py            # 60 s of load (LOADTEST_DURATION)
-    .venv/bin/python bench/loadtest.py --quick    # 10 s: a smoke run
+    .venv/bin/python bench/loadtest.py            # 45 + 45 + 20 s of load, in three phases
+    .venv/bin/python bench/loadtest.py --quick    # 10 + 10 + 8 s: a smoke run
 
 What it does:
 
@@ -10,16 +10,21 @@ What it does:
    LOADTEST_PG or BENCH_PG overrides the server) is dropped and created fresh, migrated, and
    filled with the demo data (`manage.py load_demo`) and the small synthetic preset
    (`bench/synthetic.py --preset small`). A staff user in the "Evidence editors"
-   group (not a superuser) is created through `manage.py shell -c`, with a random password
-   the script keeps for the run, and enrolled for two-factor login with `manage.py
-   enrol_two_factor` (production settings require a TOTP code from staff): the script keeps
-   the secret from the printed otpauth URI and computes the codes as an authenticator app.
-2. The server: `collectstatic`, then gunicorn with the production config (config/gunicorn.py:
+   group (not a superuser) and a vendor account ("Vendor accounts", linked to the vendor of
+   one of the offers the click loops follow) are created through `manage.py shell -c`, each
+   with a random password the script keeps for the run, and enrolled for two-factor login
+   with `manage.py enrol_two_factor` (production settings require a TOTP code from staff):
+   the script keeps the secret from the printed otpauth URI and computes the codes with
+   django-otp's own TOTP (django_otp.oath), as an authenticator app would.
+2. The servers: its own redis-server on a free loopback port (bench/redisserver.py:
+   LOADTEST_REDIS_MB, 256, with allkeys-lru as README's Deploy section says; no
+   persistence), `collectstatic`, then gunicorn with REDIS_URL pointing at that Redis, the
+   production config (config/gunicorn.py:
    access log, worker recycling after max_requests, 30 s worker timeout) and production
    settings (DJANGO_DEBUG=false, DJANGO_BEHIND_TLS_PROXY=true; every request carries
    X-Forwarded-Proto: https as the TLS proxy would add), LOADTEST_WORKERS sync workers (2) on a
    free port of 127.0.0.1. Shared with `make bench` through bench/common.py.
-3. The load, all at once for LOADTEST_DURATION seconds (60; --quick 10):
+3. The load, in phases. In every phase, all at once:
    * LOADTEST_VISITORS visitors (24), each a loop of page views without pause, mixing every
      public page type with parameters drawn from the data: the builder with 1-3 goals and
      constraints, goal pages, compound index and searches that match, compound pages,
@@ -37,7 +42,21 @@ What it does:
      study through the study's findings inline; that finding edited on its own change page;
      the finding deleted through the inline again. After each save it reads the public side
      back: the ranking API must show the new tier, the evidence page must show (or no longer
-     show) the finding. The editor finishes its current cycle after the deadline.
+     show) the finding. The editor finishes its current cycle after the deadline, and keeps
+     its session from phase to phase.
+
+   The phases, one after another on the same server:
+   * baseline, LOADTEST_DURATION seconds (45; --quick 10): the clients above only;
+   * hostile, as long, with the same visitors (the same seeds: the same requests) and beside
+     them LOADTEST_JUNK_CLIENTS junk-parameter clients (2) and one vendor re-saving its own
+     offer through the admin in a loop, a real change each time (bench/hostile.py);
+   * a junk probe with nothing else running: 300 junk URLs, every one new, over the junk
+     clients' 9 pages; the cache entries they add are counted per content version;
+   * Redis stopped (the harness stops its own redis-server), LOADTEST_OUTAGE_DURATION
+     seconds (20; --quick 8) of the normal clients; then Redis is started again.
+   /healthz is asked every 2 s during each phase, and once more after Redis is back. Last, a
+   second gunicorn whose DATABASE_URL names a closed loopback port (PostgreSQL unreachable;
+   the machine's own server is never touched) is asked for /healthz.
 4. The checks, from the database and a fresh computation after the load:
    * no 5xx, no other unexpected status (visitors expect 200, clicks 302), no timeouts or
      connection errors; the gunicorn log holds no traceback and no worker timeout;
@@ -47,7 +66,17 @@ What it does:
      one row per save (the audit trail lost nothing either);
    * rankings reflect the edits: the ranking API shows the demo compound with the tier the
      editor set last and the score `stacks.refresh.score_rows` computes fresh, and the whole
-     precomputed GoalScore table equals that fresh computation.
+     precomputed GoalScore table equals that fresh computation;
+   * the hostile clients (loadreport.hardening_checks): normal visitors' p95 beside them at
+     most 2x the baseline's; the junk probe's entries per content version at most one per
+     page; Redis' peak used_memory within its maxmemory; the hostile phase's cache
+     retirements (new content versions among the keys) at most the editor's saves plus the
+     vendor's one a minute; every vendor save made, with its history row; the vendor's offer
+     lost no click;
+   * outages: with Redis stopped every visitor request answered 200 and /healthz 200 with
+     {"database": "ok", "cache": "degraded"}; with Redis running and again after its
+     restart, "cache": "ok"; with PostgreSQL unreachable /healthz 503, "database":
+     "unavailable".
 
 Why a thread pool of http.client rather than locust: locust's gevent monkey-patches the whole
 process, while the editor's flow (parse the admin page, post the form, read back) is easiest
@@ -65,17 +94,19 @@ Before the load starts, the harness waits (up to LOADTEST_QUIET_WAIT s, 60) for 
 processes to go quiet, as `make bench` does, and the report shows their share of the CPU
 during the load: on a shared machine the latencies are the machine's, not the app's alone.
 
-Environment: LOADTEST_DURATION (seconds of load, 60; 10 with --quick), LOADTEST_VISITORS (24),
+Environment: LOADTEST_DURATION (seconds of the baseline and of the hostile phase, 45; 10 with
+--quick), LOADTEST_OUTAGE_DURATION (20; 8), LOADTEST_JUNK_CLIENTS (2), LOADTEST_REDIS_MB
+(256), LOADTEST_VISITORS (24),
 LOADTEST_CLICKERS (4), LOADTEST_OFFERS (8), LOADTEST_WORKERS (2), LOADTEST_TIMEOUT (the
 client's per-request timeout, 60 s), LOADTEST_SEED (1: the same mix of requests each run),
 LOADTEST_QUIET_WAIT (60), LOADTEST_DB (loadtest), LOADTEST_PG or BENCH_PG
 (postgres://postgres@127.0.0.1:5432).
 
 Output: the table on stdout, the same as JSON in bench-results/loadtest-<UTC time>.json,
-gunicorn's log in bench-results/gunicorn-<db>.log. Exit status 0 only when every check
-passes; 1 when one fails; 2 when the harness itself could not run; 130 on Ctrl-C. gunicorn
-and the load threads are stopped on every path. `python bench/loadreport.py <json>` renders
-a saved run again.
+gunicorn's log in bench-results/gunicorn-<db>.log, Redis' in bench-results/redis-loadtest.log.
+Exit status 0 only when every check passes; 1 when one fails; 2 when the harness itself could
+not run; 130 on Ctrl-C. gunicorn, redis-server and the load threads are stopped on every path.
+`python bench/loadreport.py <json>` renders a saved run again.
 """
 
 import argparse

@@ -194,6 +194,7 @@ class Settings:
     outage: int  # seconds of the phase with Redis stopped
     junk_clients: int
     redis_mb: int  # the test's Redis: maxmemory in MB
+    slices: int  # the baseline and the hostile phase alternate in this many slices each
 
     @classmethod
     def from_env(cls, quick: bool) -> "Settings":
@@ -219,6 +220,7 @@ class Settings:
             outage=env_int("LOADTEST_OUTAGE_DURATION", 8 if quick else 20),
             junk_clients=env_int("LOADTEST_JUNK_CLIENTS", 2),
             redis_mb=env_int("LOADTEST_REDIS_MB", 256, minimum=8),
+            slices=env_int("LOADTEST_SLICES", 1 if quick else 3),
         )
 
     @property
@@ -242,6 +244,7 @@ class Settings:
             "outage": self.outage,
             "junk_clients": self.junk_clients,
             "redis_mb": self.redis_mb,
+            "slices": self.slices,
         }
 
 
@@ -663,8 +666,12 @@ class Recorder:
             )
 
 
-def visitor(port: int, plan: dict, settings: Settings, index: int, stop, rec: Recorder) -> None:
-    mix = Mix(plan, random.Random(settings.seed * 1000 + index))
+def visitor(
+    port: int, plan: dict, settings: Settings, index: int, stop, rec: Recorder, stream: str = ""
+) -> None:
+    """Page views without pause; `stream` names the slice, so each slice draws requests of
+    its own (the same ones every run)."""
+    mix = Mix(plan, random.Random(f"{settings.seed}:{stream}:{index}"))
     client = Client(port, settings.timeout, {**PROXY_HEADERS, "User-Agent": "loadtest-visitor"})
     while not stop.is_set():
         kind, path, headers = mix.next()
@@ -679,7 +686,7 @@ def clicker(
     stop,
     rec: Recorder,
     sent: Counter,
-    phase: int = 0,
+    phase: str = "",
 ) -> None:
     """Clicks outbound links; `sent[offer_id]` counts the clicks answered with their 302.
 
@@ -1048,7 +1055,6 @@ def machine(settings: Settings) -> dict:
     }
 
 
-PHASES = ("baseline", "hostile", "redis stopped")
 JUNK_PROBE_REQUESTS = 300
 
 
@@ -1082,6 +1088,7 @@ class Actors:
 
 def run_phase(
     name: str,
+    stream: str,
     server: Server,
     redis_server: RedisServer,
     plan: dict,
@@ -1090,10 +1097,10 @@ def run_phase(
     seconds: int,
     hostile: bool,
 ) -> dict:
-    """One phase of the load: the normal visitors, click loops and editor, and with
-    `hostile` the junk-parameter clients and the vendor-saving client beside them. Every
-    phase's visitors draw the same sequence of requests (the same seeds), so the phases
-    differ only in who else is there and in the cache."""
+    """One phase (or one slice of one) of the load: the normal visitors, click loops and
+    editor, and with `hostile` the junk-parameter clients and the vendor-saving client beside
+    them. `stream` names the slice: its visitors' requests and its clicks' user agents are
+    its own."""
     stop = threading.Event()
     threads: list[threading.Thread] = []
     crashes: list[str] = []
@@ -1117,13 +1124,12 @@ def run_phase(
         group.append(rec := Recorder())
         return rec
 
-    tag = PHASES.index(name)
     for i in range(settings.visitors):
-        thread(visitor, server.port, plan, settings, i, stop, recorder(visitor_recs))
+        thread(visitor, server.port, plan, settings, i, stop, recorder(visitor_recs), stream)
     for i in range(settings.clickers):
         sent.append(counter := Counter())
         rec = recorder(other_recs)
-        thread(clicker, server.port, plan, settings, i, stop, rec, counter, tag)
+        thread(clicker, server.port, plan, settings, i, stop, rec, counter, stream)
     editor, vendor = actors.editor, actors.vendor
     editor.rec = recorder(other_recs)
     thread(editor.run, stop)
@@ -1138,8 +1144,10 @@ def run_phase(
     clients = f"{settings.visitors} visitors, {settings.clickers} click loops, one editor"
     if hostile:
         clients += f", {settings.junk_clients} junk-parameter clients, one vendor re-saving"
-    say(f"== phase {name}: {clients} for {seconds} s")
-    waited = server.wait_quiet(settings.quiet_wait if tag == 0 else min(settings.quiet_wait, 20))
+    say(f"== {stream}: {clients} for {seconds} s")
+    # Only before the first slice: between slices, waiting would let the machine's other
+    # work fall on one kind of slice more than on the other.
+    waited = server.wait_quiet(settings.quiet_wait) if stream == "baseline 1" else 0.0
     if waited > 1.5:
         say(f"   waited {waited:.0f} s for other processes to go quiet")
     redis_before = redis_server.stats() if redis_server.running else None
@@ -1170,8 +1178,12 @@ def run_phase(
     samples = [s for r in visitor_recs + other_recs for s in r.samples]
     by_type = loadreport.summarize(samples)
     visitors_summary = loadreport.summarize([s for r in visitor_recs for s in r.samples])
-    say(f"== phase {name} done: {len(samples):,} requests in {elapsed:.1f} s")
+    say(f"== {stream} done: {len(samples):,} requests in {elapsed:.1f} s")
     return {
+        "name": name,
+        "slice": stream,
+        "started_at": started,
+        "ended_at": started + elapsed,
         "seconds": round(elapsed, 1),
         "hostile": hostile,
         "redis_running": redis_server.running,
@@ -1179,7 +1191,9 @@ def run_phase(
         "stragglers": sum(t.is_alive() for t in threads),
         "crashes": crashes[:5],
         "by_type": by_type,
-        "samples": samples,  # dropped before saving; run_load adds up every phase's
+        "samples": samples,  # dropped before saving; merge_slices adds them up
+        "visitor_samples": [s for r in visitor_recs for s in r.samples],
+        "junk_sent": junk_sent,
         "visitors": visitors_summary[loadreport.TOTAL],
         "surprises": [s for r in visitor_recs + other_recs for s in r.surprises][:20],
         "clicks_sent": {str(k): clicks[k] for k in sorted(k for k in clicks if isinstance(k, int))},
@@ -1234,6 +1248,61 @@ def junk_probe(server: Server, redis_server: RedisServer, urls: JunkUrls, settin
     }
 
 
+def merge_slices(parts: list[dict]) -> dict:
+    """One phase from its slices: requests, clicks, saves and probes added up, percentiles
+    over every request of every slice, Redis as before the first and after the last."""
+    samples = [s for part in parts for s in part.pop("samples")]
+    visitor_samples = [s for part in parts for s in part.pop("visitor_samples")]
+    urls = set().union(*(part["junk_sent"]["urls"] for part in parts))
+    pages = set().union(*(part["junk_sent"]["pages"] for part in parts))
+    for part in parts:
+        del part["junk_sent"]
+    clicks: Counter = Counter()
+    for part in parts:
+        clicks.update({int(k): v for k, v in part["clicks_sent"].items()})
+    seconds = sum(part["seconds"] for part in parts)
+    by_type = loadreport.summarize(samples)
+
+    def total(key: str):
+        return sum(part[key] for part in parts)
+
+    return {
+        "seconds": round(seconds, 1),
+        "slices": len(parts),
+        "span_seconds": round(parts[-1]["ended_at"] - parts[0]["started_at"], 1),
+        "hostile": parts[0]["hostile"],
+        "redis_running": all(part["redis_running"] for part in parts),
+        "quiet_wait_seconds": total("quiet_wait_seconds"),
+        "stragglers": total("stragglers"),
+        "crashes": [c for part in parts for c in part["crashes"]][:5],
+        "by_type": by_type,
+        "samples": samples,
+        "visitors": loadreport.summarize(visitor_samples)[loadreport.TOTAL],
+        "surprises": [s for part in parts for s in part["surprises"]][:20],
+        "clicks_sent": {str(k): clicks[k] for k in sorted(clicks)},
+        "clicks_unanswered": total("clicks_unanswered"),
+        "clicks_wrong_location": total("clicks_wrong_location"),
+        "editor_saves": total("editor_saves"),
+        "vendor_saves": total("vendor_saves"),
+        "junk": {
+            "requests": by_type.get("junk-parameter page", {}).get("requests", 0),
+            "distinct_urls": len(urls),
+            "pages": len(pages),
+        },
+        "redis_before": parts[0]["redis_before"],
+        "redis_after": parts[-1]["redis_after"],
+        "new_content_versions": total("new_content_versions"),
+        "new_cache_entries": total("new_cache_entries"),
+        "healthz": [p for part in parts for p in part["healthz"]],
+        "cpu": {
+            key: round(sum(part["cpu"][key] * part["seconds"] for part in parts) / seconds, 3)
+            for key in ("app_and_db", "harness", "other", "idle")
+        }
+        if seconds
+        else {},
+    }
+
+
 def run_load(
     server: Server,
     redis_server: RedisServer,
@@ -1242,29 +1311,52 @@ def run_load(
     login: tuple[str, str],
     vendor_login: tuple[str, str, str],
 ) -> dict:
-    """The phases in order: baseline (normal clients only), hostile (the same plus the junk
-    and vendor clients), a junk probe alone, then Redis stopped (normal clients only) and
-    started again. Returns every phase and their sum, which the checks read."""
+    """The phases in order: baseline (normal clients only) and hostile (the same plus the
+    junk and vendor clients) in alternating slices, so the machine's other work falls on
+    both alike; a junk probe alone; then Redis stopped (normal clients only) and started
+    again. Returns every slice, every phase and their sum, which the checks read."""
     actors = Actors(
         editor=Editor(server.port, plan, settings, login, Recorder()),
         vendor=VendorSaver(server.port, plan["vendor"]["offer_id"], settings.timeout, vendor_login),
         junk=JunkUrls(plan, random.Random(settings.seed * 7919)),
     )
-    phases: dict[str, dict] = {}
     mark = server.cpu_mark()
     started = time.monotonic()
-    for name, hostile in (("baseline", False), ("hostile", True)):
-        phases[name] = run_phase(
-            name, server, redis_server, plan, settings, actors, settings.duration, hostile
-        )
+    parts: dict[str, list[dict]] = {"baseline": [], "hostile": []}
+    seconds = max(1, round(settings.duration / settings.slices))
+    for n in range(1, settings.slices + 1):
+        for name in ("baseline", "hostile"):
+            parts[name].append(
+                run_phase(
+                    name,
+                    f"{name} {n}",
+                    server,
+                    redis_server,
+                    plan,
+                    settings,
+                    actors,
+                    seconds,
+                    hostile=name == "hostile",
+                )
+            )
     probe = junk_probe(server, redis_server, actors.junk, settings)
 
     say("== Redis stopped mid-run (the test's own redis-server)")
     healthz_before_stop = healthz_probe(server.port, settings.timeout)
     redis_server.stop()
-    phases["redis stopped"] = run_phase(
-        "redis stopped", server, redis_server, plan, settings, actors, settings.outage, False
-    )
+    parts["redis stopped"] = [
+        run_phase(
+            "redis stopped",
+            "redis stopped",
+            server,
+            redis_server,
+            plan,
+            settings,
+            actors,
+            settings.outage,
+            hostile=False,
+        )
+    ]
     say("== Redis started again")
     redis_server.start()
     recovery = []
@@ -1276,12 +1368,21 @@ def run_load(
 
     elapsed = time.monotonic() - started
     cpu = server.cpu_since(mark)
+    slices = [
+        {k: v for k, v in part.items() if k not in ("samples", "visitor_samples", "junk_sent")}
+        | {"by_type": {loadreport.TOTAL: part["by_type"][loadreport.TOTAL]}}
+        for name in ("baseline", "hostile", "redis stopped")
+        for part in parts[name]
+    ]
+    slices.sort(key=lambda part: part["started_at"])
+    phases = {name: merge_slices(group) for name, group in parts.items()}
     samples = [s for phase in phases.values() for s in phase.pop("samples")]
     clicks: Counter = Counter()
     for phase in phases.values():
         clicks.update({int(k): v for k, v in phase["clicks_sent"].items()})
     return {
         "seconds": round(elapsed, 1),
+        "slices": slices,
         "phases": phases,
         "junk_probe": probe,
         "healthz_before_redis_stop": healthz_before_stop,

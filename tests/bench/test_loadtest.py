@@ -320,6 +320,58 @@ def test_a_missing_phase_fails_rather_than_passes():
     assert "Redis stopped: visitors' answers 200 / sent (p95)" in failed_checks(results)
 
 
+def slice_result(visitor_ms: list[float], hostile: bool, started: float) -> dict:
+    visitor_samples = [("page", 200, ms, None, 200) for ms in visitor_ms]
+    samples = [*visitor_samples, ("outbound click", 302, 1.0, None, 302)]
+    junk = (
+        {"urls": {f"/?x={started}"}, "pages": {"/"}} if hostile else {"urls": set(), "pages": set()}
+    )
+    return {
+        "seconds": 10.0,
+        "started_at": started,
+        "ended_at": started + 10,
+        "hostile": hostile,
+        "redis_running": True,
+        "quiet_wait_seconds": 0.0,
+        "stragglers": 0,
+        "crashes": [],
+        "by_type": loadreport.summarize(samples),
+        "samples": samples,
+        "visitor_samples": visitor_samples,
+        "junk_sent": junk,
+        "surprises": [],
+        "clicks_sent": {"1": 1},
+        "clicks_unanswered": 0,
+        "clicks_wrong_location": 0,
+        "editor_saves": 4,
+        "vendor_saves": 3 if hostile else 0,
+        "redis_before": {"dbsize": int(started)},
+        "redis_after": {"dbsize": int(started) + 5},
+        "new_content_versions": 2,
+        "new_cache_entries": 5,
+        "healthz": [{"status": 200}],
+        "cpu": {"app_and_db": 0.5, "harness": 0.1, "other": 0.2 if started else 0.4, "idle": 0.2},
+    }
+
+
+def test_slices_of_a_phase_add_up_with_percentiles_over_all_their_requests():
+    first = slice_result([float(ms) for ms in range(1, 51)], hostile=True, started=0)
+    second = slice_result([float(ms) for ms in range(51, 101)], hostile=True, started=20)
+    phase = loadtest.merge_slices([first, second])
+    assert phase["visitors"]["requests"] == 100
+    assert phase["visitors"]["latency_ms"]["p95"] == 95  # not either slice's own p95
+    assert phase["clicks_sent"] == {"1": 2}
+    assert (phase["editor_saves"], phase["vendor_saves"], phase["new_content_versions"]) == (
+        8,
+        6,
+        4,
+    )
+    assert phase["junk"]["distinct_urls"] == 2
+    assert phase["span_seconds"] == 30  # the vendor's allowance runs on the clock
+    assert phase["redis_before"] == {"dbsize": 0} and phase["redis_after"] == {"dbsize": 25}
+    assert phase["cpu"]["other"] == 0.3
+
+
 # Against the app: what the visitors and the editor send is what the app expects.
 
 

@@ -314,14 +314,18 @@ def hardening_checks(results: dict) -> list[dict]:
     )
 
     visitors = stopped.get("visitors") or {}
+    outage_probe = load.get("outage_probe") or {}
     checks.append(
         _check(
-            "Redis stopped: visitors' answers 200 / sent (p95)",
+            "Redis stopped: visitors' answers 200 / sent (p95); one client alone",
             f"{visitors.get('2xx', 0):,} / {visitors.get('requests', 0):,} "
-            f"({_number(_p95(stopped))} ms)",
+            f"({_number(_p95(stopped))} ms); "
+            f"{outage_probe.get('answered_200', 0)} / {outage_probe.get('requests', 0)}",
             not stopped.get("redis_running", True)
             and visitors.get("requests", 0) > 0
-            and visitors["2xx"] == visitors["requests"],
+            and visitors["2xx"] == visitors["requests"]
+            and outage_probe.get("requests", 0) > 0
+            and outage_probe["answered_200"] == outage_probe["requests"],
         )
     )
 
@@ -535,6 +539,16 @@ def render(results: dict) -> str:
                 f"{probe['versions']} content version(s); Redis used_memory "
                 f"{_mb(probe['used_memory_before'])} -> {_mb(probe['used_memory_after'])}, "
                 f"DBSIZE {probe['dbsize_before']:,} -> {probe['dbsize_after']:,}"
+            )
+        outage = load.get("outage_probe") or {}
+        if probe and outage:
+            cached, rendered = probe.get("latency_ms") or {}, outage.get("latency_ms") or {}
+            out.append(
+                f"One client alone over those pages, one request at a time: p50 "
+                f"{_number(cached.get('p50'))} ms, p95 {_number(cached.get('p95'))} ms with "
+                f"Redis ({probe['requests']} requests, cached but for the first of each page); "
+                f"p50 {_number(rendered.get('p50'))} ms, p95 {_number(rendered.get('p95'))} ms "
+                f"with Redis stopped ({outage['requests']} requests, every one rendered)"
             )
         database = results.get("database_down") or {}
         if database:

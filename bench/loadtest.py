@@ -1056,6 +1056,8 @@ def machine(settings: Settings) -> dict:
 
 
 JUNK_PROBE_REQUESTS = 300
+# The same probe with Redis stopped: every request rendered, so fewer of them.
+OUTAGE_PROBE_REQUESTS = 40
 
 
 def healthz_probe(port: int, timeout: float) -> dict:
@@ -1215,35 +1217,46 @@ def run_phase(
     }
 
 
-def junk_probe(server: Server, redis_server: RedisServer, urls: JunkUrls, settings: Settings):
-    """With every other client stopped: JUNK_PROBE_REQUESTS junk URLs, each new, over the
-    junk client's few pages. The entries they add, counted per content version (a vendor's
-    deferred retirement may fall due meanwhile), may be at most one per page."""
-    say(f"== junk probe: {JUNK_PROBE_REQUESTS} junk URLs, nothing else running")
+def junk_probe(
+    server: Server,
+    redis_server: RedisServer,
+    urls: JunkUrls,
+    settings: Settings,
+    requests: int = JUNK_PROBE_REQUESTS,
+) -> dict:
+    """With every other client stopped: `requests` junk URLs, each new, over the junk
+    client's few pages, one at a time. The entries they add, counted per content version (a
+    vendor's deferred retirement may fall due meanwhile), may be at most one per page. With
+    Redis stopped the same requests show what a page costs when every one is rendered."""
+    say(f"== junk probe: {requests} junk URLs, nothing else running")
     rec = Recorder()
     sent = new_sent()
     client = Client(server.port, settings.timeout, {**PROXY_HEADERS, "User-Agent": "loadtest-junk"})
-    keys_before, stats_before = redis_server.keys(), redis_server.stats()
-    for _ in range(JUNK_PROBE_REQUESTS):
+    running = redis_server.running
+    keys_before = redis_server.keys() if running else set()
+    stats_before = redis_server.stats() if running else {}
+    for _ in range(requests):
         url, base = urls.next()
         sent["urls"].add(url)
         sent["pages"].add(base)
         rec.call("junk-parameter page", lambda u=url: client.get(u), url, 200)
-    stats_after = redis_server.stats()
-    added = page_keys_by_version(redis_server.keys() - keys_before)
+    stats_after = redis_server.stats() if running else {}
+    added = page_keys_by_version(redis_server.keys() - keys_before) if running else Counter()
     summary = loadreport.summarize(rec.samples)[loadreport.TOTAL]
     return {
+        "redis_running": running,
         "requests": len(rec.samples),
         "answered_200": summary["2xx"],
+        "latency_ms": summary["latency_ms"],
         "distinct_urls": len(sent["urls"]),
         "pages": len(sent["pages"]),
         "new_entries": sum(added.values()),
         "versions": len(added),
         "most_entries_per_version": max(added.values(), default=0),
-        "used_memory_before": stats_before["used_memory"],
-        "used_memory_after": stats_after["used_memory"],
-        "dbsize_before": stats_before["dbsize"],
-        "dbsize_after": stats_after["dbsize"],
+        "used_memory_before": stats_before.get("used_memory"),
+        "used_memory_after": stats_after.get("used_memory"),
+        "dbsize_before": stats_before.get("dbsize"),
+        "dbsize_after": stats_after.get("dbsize"),
         "surprises": rec.surprises[:5],
     }
 
@@ -1344,6 +1357,9 @@ def run_load(
     say("== Redis stopped mid-run (the test's own redis-server)")
     healthz_before_stop = healthz_probe(server.port, settings.timeout)
     redis_server.stop()
+    outage_probe = junk_probe(
+        server, redis_server, actors.junk, settings, requests=OUTAGE_PROBE_REQUESTS
+    )
     parts["redis stopped"] = [
         run_phase(
             "redis stopped",
@@ -1385,6 +1401,7 @@ def run_load(
         "slices": slices,
         "phases": phases,
         "junk_probe": probe,
+        "outage_probe": outage_probe,
         "healthz_before_redis_stop": healthz_before_stop,
         "healthz_after_redis_restart": recovery,
         "stragglers": sum(p["stragglers"] for p in phases.values()),

@@ -45,15 +45,19 @@ What it does:
      show) the finding. The editor finishes its current cycle after the deadline, and keeps
      its session from phase to phase.
 
-   The phases, one after another on the same server:
+   The phases, on the same server:
    * baseline, LOADTEST_DURATION seconds (45; --quick 10): the clients above only;
-   * hostile, as long, with the same visitors (the same seeds: the same requests) and beside
-     them LOADTEST_JUNK_CLIENTS junk-parameter clients (2) and one vendor re-saving its own
-     offer through the admin in a loop, a real change each time (bench/hostile.py);
+   * hostile, as long: the same clients, and beside them LOADTEST_JUNK_CLIENTS
+     junk-parameter clients (2) and one vendor re-saving its own offer through the admin in
+     a loop, a real change each time (bench/hostile.py);
+     the two alternate in LOADTEST_SLICES slices each (3; --quick 1: baseline 1, hostile 1,
+     baseline 2...), so the machine's other work falls on both alike; each slice's visitors
+     draw requests of their own from fixed seeds;
    * a junk probe with nothing else running: 300 junk URLs, every one new, over the junk
      clients' 9 pages; the cache entries they add are counted per content version;
-   * Redis stopped (the harness stops its own redis-server), LOADTEST_OUTAGE_DURATION
-     seconds (20; --quick 8) of the normal clients; then Redis is started again.
+   * Redis stopped (the harness stops its own redis-server): the junk probe again, 40 URLs
+     (every one rendered now), then LOADTEST_OUTAGE_DURATION seconds (20; --quick 8) of the
+     normal clients; then Redis is started again.
    /healthz is asked every 2 s during each phase, and once more after Redis is back. Last, a
    second gunicorn whose DATABASE_URL names a closed loopback port (PostgreSQL unreachable;
    the machine's own server is never touched) is asked for /healthz.
@@ -96,7 +100,7 @@ during the load: on a shared machine the latencies are the machine's, not the ap
 
 Environment: LOADTEST_DURATION (seconds of the baseline and of the hostile phase, 45; 10 with
 --quick), LOADTEST_OUTAGE_DURATION (20; 8), LOADTEST_JUNK_CLIENTS (2), LOADTEST_REDIS_MB
-(256), LOADTEST_VISITORS (24),
+(256), LOADTEST_SLICES (3; 1 with --quick), LOADTEST_VISITORS (24),
 LOADTEST_CLICKERS (4), LOADTEST_OFFERS (8), LOADTEST_WORKERS (2), LOADTEST_TIMEOUT (the
 client's per-request timeout, 60 s), LOADTEST_SEED (1: the same mix of requests each run),
 LOADTEST_QUIET_WAIT (60), LOADTEST_DB (loadtest), LOADTEST_PG or BENCH_PG

@@ -61,8 +61,9 @@ audit: setup
 bench: setup
 	$(BIN)/python bench/run.py
 
-# The load test (bench/loadtest.py): 60 s of visitors, outbound clicks and an admin editor at
-# once on gunicorn + PostgreSQL; nothing may be lost. LOADTEST_ARGS=--quick for a 10 s smoke run.
+# The load test (bench/loadtest.py): visitors, outbound clicks and an admin editor at once on
+# gunicorn + PostgreSQL + its own Redis, then beside junk-parameter and vendor-saving clients,
+# then with Redis stopped; nothing may be lost. LOADTEST_ARGS=--quick for a short smoke run.
 .PHONY: loadtest
 loadtest: setup
 	$(BIN)/python bench/loadtest.py $(LOADTEST_ARGS)

@@ -170,7 +170,8 @@ class Server:
 
     `dataset` names the database ("database") and its URL ("url"); bench/run.py uses the
     defaults, bench/loadtest.py asks for production's worker timeout and config file
-    (`extra_args`; gunicorn lets the command line override the file).
+    (`extra_args`; gunicorn lets the command line override the file) and its own Redis
+    (`env`: REDIS_URL).
     """
 
     def __init__(
@@ -180,8 +181,10 @@ class Server:
         worker_class: str = WORKER_CLASS,
         timeout: int = GUNICORN_TIMEOUT,
         extra_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
     ):
         self.dataset = dataset
+        self.env = dict(env or {})
         self.extra_args = list(extra_args)
         self.workers = workers
         self.worker_class = worker_class
@@ -225,7 +228,7 @@ class Server:
                 *self.extra_args,
             ],
             cwd=ROOT,
-            env=app_env(self.dataset["url"]),
+            env={**app_env(self.dataset["url"]), **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us, and we stop it in order

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from evidence.models import Goal
-from tests.browser.conftest import LIVER, PHONE, SCREENSHOTS, TA1, TA1_SLUG
+from tests.browser.conftest import DESKTOP, LIVER, PHONE, SCREENSHOTS, TA1, TA1_SLUG
 from tests.factories import SYNTHETIC_POOLED_OUTCOME, make_compound, make_pooled_trials
 
 pytestmark = pytest.mark.browser
@@ -86,3 +86,18 @@ def test_a_pooled_diamond_is_drawn_inside_its_axis_on_a_phone(new_page, demo):
     )
     assert_axes_and_favours_fit(page)
     save_figure(page, "forest-plot-pooled-phone")
+
+
+def test_on_a_desktop_each_row_reads_label_marks_effect_from_left_to_right(new_page, demo):
+    page = new_page(**DESKTOP)
+    page.goto(f"/compounds/{TA1_SLUG}/evidence/{LIVER}/", timeout=30_000)
+    row = page.locator(".forest-group", has_text="Overall survival").locator("li.forest-row")
+    label, track, effect = (
+        row.locator(part).bounding_box()
+        for part in (".forest-label", "svg.forest-track", ".forest-effect")
+    )
+    assert label["x"] + label["width"] <= track["x"] < track["x"] + track["width"] <= effect["x"]
+    axis = page.locator(".forest-group", has_text="Overall survival").locator("svg.forest-axis")
+    box = axis.bounding_box()
+    assert box["x"] == track["x"] and box["width"] == track["width"], "the axis is under the marks"
+    save_figure(page, "forest-plot-desktop")

@@ -7,28 +7,42 @@ rely on, by comparing each row with the one before it for the same object (a SQL
 
 * ratings: a tier given, changed or removed, and a bottom line rewritten;
 * findings: a finding added or removed, and any change of its numbers (Finding.FIGURE_FIELDS);
-* compounds: published, or withdrawn and published again.
+* compounds: published, or withdrawn and published again;
+* computed certainty: a change of the certainty of benefit of a compound for a goal
+  (evidence.models.CertaintyChange, written by the rescore that computes it: certainty is
+  computed, never edited, so that table is its history).
 
 Only changes of compounds published now are listed: an unpublished compound, and everything
 about it, never appears. The editor's public reason (evidence.models.PublicChangeNote, set in
 the admin, required for a tier change) is shown; the editor's name never is. Edits the
 editor marked minor are left out unless `include_minor`.
 
-Extension point: computed certainty (issue 11) is not built yet. When it is, its changes
-become one more `LogSource` in SOURCES (a query of its history rows that are changes, and a
-function describing one row as a `Change`); the pages and feeds need no other change.
+Each source is a `LogSource` in SOURCES (a query of its rows that are changes, and a function
+describing one row as a `Change`); the pages and feeds need no other change for a new one.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When, Window
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    F,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Lag
 from django.urls import reverse
 
+from evidence.certainty import Level
 from evidence.formatting import format_effect
-from evidence.models import Compound, Finding, Goal, Rating, Study, Tier
+from evidence.models import CertaintyChange, Compound, Finding, Goal, Rating, Study, Tier
 
 
 @dataclass(frozen=True)
@@ -201,12 +215,53 @@ def describe_compound(row: dict, lookups: "Lookups") -> Change:
     return _change("compound", row, lookups, text, None)
 
 
+# Computed certainty --------------------------------------------------------------------------
+
+
+def certainty_rows(compound: Compound | None, include_minor: bool) -> QuerySet:
+    rows = CertaintyChange.objects.all()
+    if compound is not None:
+        rows = rows.filter(compound_id=compound.pk)
+    else:
+        rows = rows.filter(compound_id__in=Compound.objects.published().values("pk"))
+    # A computed change has no editor: no reason, never minor.
+    return (
+        rows.annotate(history_id=F("pk"), history_date=F("changed_at"))
+        .order_by(*NEWEST_FIRST)
+        .values(
+            "history_id",
+            "history_date",
+            "compound_id",
+            "goal_id",
+            "previous",
+            "certainty",
+            history_type=Value("~", output_field=CharField()),
+            public_reason=Value("", output_field=TextField()),
+            minor_edit=Value(False, output_field=BooleanField()),
+        )
+    )
+
+
+def _level(level: int | None) -> str:
+    return Level(level).label if level else "not assessable"
+
+
+def describe_certainty(row: dict, lookups: "Lookups") -> Change:
+    goal = lookups.goal(row["goal_id"])
+    text = (
+        f"Computed certainty of benefit for {goal.name} changed from "
+        f"{_level(row['previous'])} to {_level(row['certainty'])}."
+    )
+    return _change("certainty", row, lookups, text, goal)
+
+
 # The log -------------------------------------------------------------------------------------
 
 SOURCES = (
     LogSource("rating", rating_rows, describe_rating),
     LogSource("finding", finding_rows, describe_finding),
     LogSource("compound", compound_rows, describe_compound),
+    LogSource("certainty", certainty_rows, describe_certainty),
 )
 
 

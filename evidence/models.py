@@ -1829,6 +1829,42 @@ class VendorAccount(models.Model):
         return f"{self.user} for {self.vendor}"
 
 
+class CertaintyChange(models.Model):
+    """A change of the computed certainty of benefit of a compound for a goal
+    (evidence.certainty), for the public change log (evidence.changelog).
+
+    Certainty is computed, never edited, so no edited row's history holds it: the rescore that
+    computes it (stacks.refresh) writes one of these when a pair that was scored before gets a
+    different certainty. A pair's first assessment is not written: it comes with the finding
+    added, which the log lists already. Levels are 1 (very low) to 4 (high); empty is "not
+    assessable" (no finding in the compound's favour).
+    """
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="+")
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="+")
+    previous = models.PositiveSmallIntegerField(null=True, blank=True)
+    certainty = models.PositiveSmallIntegerField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(previous__isnull=True) & Q(certainty__isnull=False))
+                | (Q(previous__isnull=False) & Q(certainty__isnull=True))
+                | ~Q(previous=F("certainty")),
+                name="certainty_change_is_a_change",
+                violation_error_message="A certainty change needs a certainty that changed.",
+            ),
+        ]
+        indexes = [
+            # A compound's "What changed" reads its newest changes.
+            models.Index(fields=["compound", "-changed_at"], name="certainty_change_compound_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.compound} for {self.goal}: certainty {self.previous} -> {self.certainty}"
+
+
 class ErrorReport(models.Model):
     """A visitor's report of an error on a compound or evidence page, kept for the editors.
 

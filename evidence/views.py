@@ -34,7 +34,7 @@ from evidence import charts
 from evidence.cache import cache_page_until_content_changes, cache_status, form_params
 from evidence.changelog import ChangeLog, recent_changes
 from evidence.clicks import counts_as_click
-from evidence.formatting import format_dose, format_effect, format_favours
+from evidence.formatting import format_dose, format_effect, format_favours, plain
 from evidence.htmx import HtmxHttpRequest, render_page, wants_fragment
 from evidence.markdown import render_markdown
 from evidence.models import (
@@ -56,6 +56,7 @@ from evidence.models import (
     Vendor,
 )
 from evidence.pooling import METHOD_NAME as POOLING_METHOD
+from evidence.pooling import Pooled
 from evidence.reports import ErrorReportForm, may_report
 from evidence.synthesis import synthesise
 
@@ -286,10 +287,55 @@ def _comparator_side(finding: Finding) -> str:
     return finding.get_comparator_display().lower()
 
 
-def _forest_kind(finding: Finding) -> str:
-    if not finding.is_comparative:
-        return charts.NOT_COMPARATIVE
-    return charts.RATIO if finding.is_ratio else charts.DIFFERENCE
+def _forest_row(finding: Finding, study: Study, effect_text: str) -> charts.ForestRow:
+    """The finding as the forest plot draws it: a comparison on its measure's own scale."""
+    if finding.measure == Finding.Measure.QUALITATIVE:
+        kind = charts.NO_FIGURES
+    elif not finding.is_comparative:
+        kind = charts.NOT_COMPARATIVE
+    else:
+        kind = charts.RATIO if finding.is_ratio else charts.DIFFERENCE
+    if finding.measure == Finding.Measure.PROPORTION:
+        scale_label = "Difference in percentage points"
+        if finding.comparator_value is not None and finding.ci_low is None:
+            effect_text += f", a difference of {plain(finding.effect)} points"
+    elif finding.value_unit:
+        scale_label = f"{finding.get_measure_display()} ({finding.value_unit})"
+    else:
+        scale_label = finding.get_measure_display()
+    if kind in (charts.RATIO, charts.DIFFERENCE) and finding.ci_low is None:
+        effect_text += " (95% CI not reported)"
+    return charts.ForestRow(
+        label=f"{study.display_title} ({study.year})" if study.year else study.display_title,
+        outcome=finding.outcome,
+        kind=kind,
+        value=finding.effect,
+        ci_low=finding.ci_low,
+        ci_high=finding.ci_high,
+        significant=finding.significant,
+        higher_is_better=finding.higher_is_better,
+        comparator=_comparator_side(finding),
+        measure=finding.measure,
+        unit=finding.value_unit,
+        scale_label=scale_label,
+        effect_text=effect_text,
+    )
+
+
+def _forest_pooled(pooled: Pooled) -> charts.PooledEstimate:
+    return charts.PooledEstimate(
+        outcome=pooled.outcome,
+        measure=pooled.measure,
+        unit=pooled.unit,
+        estimate=pooled.estimate,
+        ci_low=pooled.ci_low,
+        ci_high=pooled.ci_high,
+        study_count=pooled.study_count,
+        text=(
+            f"{pooled.abbreviation} {pooled.estimate:.3f} (95% CI {pooled.ci_low:.3f}–"
+            f"{pooled.ci_high:.3f}), I² {pooled.i2 * 100:.0f}%"
+        ).strip(),
+    )
 
 
 # Beyond this many rows a forest plot is unreadable (and a page heavy on a phone); the
@@ -353,19 +399,11 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
     )
     # The plot lists the findings in the same order as the table.
     forest_rows = [
-        charts.ForestRow(
-            label=f"{row['finding'].outcome} ({entry['study'].display_title})",
-            kind=_forest_kind(row["finding"]),
-            value=row["finding"].effect,
-            ci_low=row["finding"].ci_low,
-            ci_high=row["finding"].ci_high,
-            significant=row["significant"],
-            favours=row["favours"],
-            effect_text=row["effect"],
-        )
+        _forest_row(row["finding"], entry["study"], row["effect"])
         for entry in study_entries
         for row in entry["findings"]
     ]
+    synthesis = synthesise(findings)
     sample_sizes = [e["study"].n for e in study_entries]
     # Every source named on the page whose licence asks for attribution: credited once each.
     attributions = {
@@ -373,7 +411,6 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         for e in study_entries
         if e["study"].source and e["study"].source.attribution_required
     }
-    plottable = [row for row in forest_rows if charts.is_plottable(row)]
     article = (
         Article.objects.published()
         .filter(compound=compound, goal=goal)
@@ -384,7 +421,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         "compound": compound,
         "goal": goal,
         "rating": rating,
-        "synthesis": synthesise(findings),
+        "synthesis": synthesis,
         "pooling_method": POOLING_METHOD,
         "studies": study_entries if show_all else study_entries[:STUDIES_SHOWN],
         "studies_hidden": 0 if show_all else max(0, len(study_entries) - STUDIES_SHOWN),
@@ -395,20 +432,11 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         "finding_count": len(findings),
         "forest_cut": len(forest_rows) > FOREST_MAX_ROWS,
         "forest_max_rows": FOREST_MAX_ROWS,
-        "forest_svg": mark_safe(  # forest_plot escapes every text it draws
-            charts.forest_plot(
-                forest_rows[:FOREST_MAX_ROWS],
-                chart_id="forest",
-                title=f"Forest plot: {compound.name} for {goal.name}",
-            )
-        )
-        if plottable
-        else "",
-        "not_plottable": [
-            (row.label, charts.not_plottable_reason(row))
-            for row in forest_rows
-            if not charts.is_plottable(row)
-        ],
+        "forest": charts.forest_layout(
+            forest_rows[:FOREST_MAX_ROWS],
+            compound=compound.name,
+            pooled=[_forest_pooled(o.pooled) for o in synthesis.outcomes if o.pooled],
+        ),
         "attributions": sorted(attributions.values(), key=lambda source: source.name),
         "report_form": ErrorReportForm.for_page(request.path, findings),
         "article": article,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.urls import get_resolver
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from evidence.models import Compound, Condition, Goal
@@ -56,6 +57,9 @@ OTHER = "Synthetic liver support"  # rated for liver health, no contraindication
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(CHROMIUM_MISSING)
+    # The live server runs in this process: import every view (and statsmodels behind the
+    # evidence page, seconds on a busy machine) now, not inside the first test's page load.
+    get_resolver().url_patterns  # noqa: B018
     # Playwright's sync API runs an asyncio event loop in this thread (inside a greenlet), so
     # Django sees a running loop and refuses ORM calls made by the tests themselves (factories,
     # call_command) with SynchronousOnlyOperation. No async code shares that loop: the ORM calls
@@ -98,6 +102,9 @@ def new_page(browser, live_server) -> Iterator[Callable[..., Page]]:
     def open_page(**options) -> Page:
         context = browser.new_context(base_url=live_server.url, **{**DESKTOP, **options})
         context.set_default_timeout(5_000)
+        # A page load renders uncached pages (ranking, pooling) on a machine that may be busy;
+        # the tests pin what a page shows, not how fast it arrives (that is `make bench`'s job).
+        context.set_default_navigation_timeout(20_000)
         contexts.append(context)
         page = context.new_page()
         watch(page)

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evidence', '0022_study_and_source_slug_help_text'),
+        ('evidence', '0023_search_keys'),
     ]
 
     operations = [

@@ -12,13 +12,13 @@ import time
 from collections import Counter
 
 import redis
-from common import RESULTS_DIR, BenchError, free_port, say
+from common import RESULTS_DIR, BenchError, Managed, free_port, say
 
 # README, Deploy: "maxmemory ... maxmemory-policy allkeys-lru, never noeviction".
 POLICY = "allkeys-lru"
 
 
-class RedisServer:
+class RedisServer(Managed):
     """A context manager: started on entry, stopped on every exit path."""
 
     def __init__(self, maxmemory_mb: int, name: str = "loadtest"):
@@ -31,17 +31,6 @@ class RedisServer:
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
-
-    def __enter__(self) -> "RedisServer":
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def start(self) -> None:
         binary = shutil.which("redis-server")

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.urls import reverse
 from ninja import Field, Query, Schema
 from ninja.errors import HttpError
@@ -218,10 +218,14 @@ LIST_ERRORS = {404: ErrorOut, 422: ErrorOut}
 
 
 def _page_link(request: HttpRequest, params, number: int) -> str:
-    query = canonical_query(request, params).copy()
-    query.pop("page", None)
+    """The page's URL: the path and the normalised parameters, `page` first (absent for 1),
+    so every link to one page is spelled the same."""
+    query = QueryDict(mutable=True)
     if number > 1:
         query["page"] = str(number)
+    for name, values in canonical_query(request, params).lists():
+        if name != "page":
+            query.setlist(name, values)
     text = query.urlencode()
     return f"{request.path}?{text}" if text else request.path
 

@@ -15,3 +15,9 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _data_export_in_a_temporary_folder(settings, tmp_path):
+    """load_demo builds the /data/ download: never into the project's own folder."""
+    settings.DATA_EXPORT_ROOT = tmp_path / "exports"

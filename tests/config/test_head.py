@@ -26,6 +26,12 @@ PAGES = [
     "/api/goals/liver-health/ranking/",
     "/api/stack/?goals=liver-health",
     "/api/compounds/thymosin-alpha-1/",
+    "/api/compounds/",
+    "/api/studies/?goal=liver-health",
+    "/api/sources/",
+    "/api/changes/",
+    "/data/",
+    "/data/evidence-stack-builder.json",
 ]
 # Headers that differ between any two requests, whatever their method.
 VOLATILE = {"Date", "Set-Cookie"}

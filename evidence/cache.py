@@ -211,11 +211,9 @@ def content_state(request: HttpRequest | None = None) -> ContentState:
         return ContentState(0, None)
     version, retire_after, changed_at = row
     if retire_after is not None and retire_after <= timezone.now().timestamp():
-        new = new_version()
         due = ContentVersion.objects.filter(pk=1, retire_after__lte=retire_after)
-        if due.update(version=new, retire_after=None, changed_at=_next_change_time()):
-            return content_state()
-        return content_state()  # another request retired it first
+        due.update(version=new_version(), retire_after=None, changed_at=_next_change_time())
+        return content_state()  # retired now, by this request or another one first
     return ContentState(version, changed_at)
 
 

@@ -178,7 +178,7 @@ def _effect(row: dict, prefix: str = "") -> str:
 
 def describe_finding(row: dict, lookups: "Lookups") -> Change:
     goal = lookups.goal(row["goal_id"])
-    what = f"{row['outcome']} in “{lookups.study_title(row['study_id'])}”"
+    what = f"{row['outcome']} in {lookups.study_title(row['study_id'])}"
     if row["history_type"] == "+":
         text = f"Finding added for {goal.name}: {what}, {_effect(row)}."
     elif row["history_type"] == "-":
@@ -271,7 +271,12 @@ class Lookups:
         return f"Tier {tier.number} ({tier.label})" if tier else "a tier since removed"
 
     def study_title(self, pk: int) -> str:
-        return self.studies.get(pk) or "a study since removed"
+        """The study's title in quotes; a study whose source reports no title is not one
+        "since removed"."""
+        if pk not in self.studies:
+            return "a study since removed"
+        title = self.studies[pk]
+        return f"“{title}”" if title else "a study whose title is not reported"
 
 
 class ChangeLog:

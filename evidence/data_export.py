@@ -36,8 +36,16 @@ MANIFEST = "manifest.json"
 PREFIX = "evidence-stack-builder-"
 DOWNLOAD_NAME = "evidence-stack-builder.json"
 BUILD_ATTEMPTS = 3
-# The sections whose entries the page counts.
-COUNTED = ("goals", "compounds", "ratings", "sources", "studies", "articles", "vendors")
+# The sections whose entries the page counts, each with the name of one entry.
+COUNTED = {
+    "goals": "goal",
+    "compounds": "compound",
+    "ratings": "rating",
+    "sources": "source",
+    "studies": "study",
+    "articles": "article",
+    "vendors": "vendor",
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,13 @@ class Manifest:
     @property
     def path(self) -> Path:
         return export_root() / self.file
+
+    def counted(self) -> list[str]:
+        """What the document holds, in words: "55 goals", "1 rating"."""
+        return [
+            f"{n:,} {COUNTED.get(section, section) if n == 1 else section}"
+            for section, n in self.counts.items()
+        ]
 
 
 def export_root() -> Path:

@@ -185,3 +185,9 @@ def test_load_demo_builds_the_download(client):
 
 def test_every_page_links_to_the_open_data_page(client):
     assert 'href="/data/"' in client.get("/methodology/").text
+
+
+def test_the_page_counts_what_the_download_holds_in_words(client):
+    make_rating(make_compound(), make_goal())
+    data_export.build()
+    assert "1 goal, 1 compound, 1 rating, 0 sources, 0 studies" in client.get("/data/").text

@@ -1928,6 +1928,10 @@ class ContentVersion(models.Model):
     # cache at most once per evidence.cache.RETIRE_INTERVAL; the first request after this
     # time moves the version.
     retire_after = models.PositiveBigIntegerField(null=True, blank=True)
+    # When the version last moved (Unix seconds): the Last-Modified of every page and answer
+    # keyed by it (evidence.cache.conditional_get). Null until the first change after this
+    # field was added.
+    changed_at = models.PositiveBigIntegerField(null=True, blank=True)
 
     def __str__(self):
         return f"Content version {self.version}"

@@ -15,6 +15,7 @@ from django.core.paginator import InvalidPage, Paginator
 from django.db import DatabaseError, connection
 from django.db.models import Count, F, Prefetch, Q
 from django.http import (
+    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -24,14 +25,22 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from evidence import charts
-from evidence.cache import cache_page_until_content_changes, cache_status, form_params
+from evidence import charts, data_export
+from evidence.cache import (
+    PUBLIC_MAX_AGE,
+    cache_page_until_content_changes,
+    cache_status,
+    content_version,
+    form_params,
+)
 from evidence.changelog import ChangeLog, recent_changes
 from evidence.clicks import counts_as_click
 from evidence.formatting import format_dose, format_effect, format_favours, plain
@@ -641,6 +650,48 @@ Disallow: /admin/
 @cache_control(public=True, max_age=24 * 60 * 60)
 def robots_txt(request: HttpRequest) -> HttpResponse:
     return HttpResponse(ROBOTS_TXT, content_type="text/plain; charset=utf-8")
+
+
+# The open data download -----------------------------------------------------------------------
+
+
+@require_safe
+def data(request: HttpRequest) -> HttpResponse:
+    """The public download (evidence.data_export): what it holds, when it was built, and the
+    licence and attribution of every source in it. Not cached: a rebuild changes the page
+    without any content edit, and reading the manifest is one small file."""
+    manifest = data_export.read_manifest()
+    context = {
+        "manifest": manifest,
+        "current": manifest is not None and manifest.content_version == content_version(),
+    }
+    return render(request, "evidence/data.html", context)
+
+
+@require_safe
+def data_download(request: HttpRequest) -> HttpResponse:
+    """The prebuilt file itself, as an attachment; its checksum is its ETag."""
+    manifest = data_export.read_manifest()
+    if manifest is None:
+        raise Http404("The download has not been built yet.")
+    etag = f'"{manifest.sha256}"'
+    last_modified = int(manifest.built_at.timestamp())
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        try:
+            file = manifest.path.open("rb")
+        except FileNotFoundError:  # a newer build removed it since the manifest was read
+            raise Http404("The download is being rebuilt; try again in a moment.") from None
+        response = FileResponse(
+            file,
+            as_attachment=True,
+            filename=data_export.DOWNLOAD_NAME,
+            content_type="application/json",
+        )
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+    return response
 
 
 # Methodology and health -----------------------------------------------------------------------

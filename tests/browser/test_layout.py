@@ -25,6 +25,7 @@ MAIN_PAGES = {
     "evidence": f"/compounds/{TA1_SLUG}/evidence/{LIVER}/",
     "vendors": "/vendors/",
     "methodology": "/methodology/",
+    "data": "/data/",
 }
 DEVICES = {"desktop": DESKTOP, "phone": PHONE}
 # Checked on its own by test_goal_page_fits_a_phone_screen, an expected failure for now.

@@ -21,6 +21,10 @@ PAGES = [
     "/api/goals/liver-health/ranking/",
     "/api/stack/",
     "/api/compounds/thymosin-alpha-1/",
+    "/api/compounds/",
+    "/api/studies/",
+    "/api/changes/",
+    "/data/",
 ]
 PARAMETERS = [
     "goals",
@@ -35,6 +39,9 @@ PARAMETERS = [
     "q",
     "priority",
     "size",
+    "page",
+    "page_size",
+    "since",
 ]
 nasty_text = st.one_of(
     st.text(max_size=50),

@@ -165,3 +165,11 @@ def test_recent_changes_are_the_compound_s_latest_five():
         make_rating(compound)
     assert len(recent_changes(compound)) == 5
     assert recent_changes(Compound.objects.get(pk=compound.pk))[0].text.startswith("Rated")
+
+
+def test_a_finding_of_a_study_without_a_title_says_so_not_that_the_study_was_removed():
+    study = make_study(title="")
+    make_finding(make_compound(), make_goal("Synthetic goal U"), study=study, outcome="Synthetic U")
+    [text] = [t for t in texts(ChangeLog()) if t.startswith("Finding added")]
+    assert "Synthetic U in a study whose title is not reported" in text
+    assert "since removed" not in text

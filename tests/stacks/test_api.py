@@ -29,7 +29,7 @@ def test_goals_lists_slug_name_and_category(client):
     response = client.get("/api/goals/")
     assert response.status_code == 200
     assert {"slug": goal.slug, "name": "Synthetic sleep", "category": "Synthetic rest"} in (
-        response.json()
+        response.json()["results"]
     )
 
 

@@ -53,7 +53,10 @@ class ConstraintsForm(forms.Form):
         max_value=MAX_BUDGET,
         max_digits=BUDGET_MAX_DIGITS,
         decimal_places=BUDGET_DECIMAL_PLACES,
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "1", "min": "0"}),
+        error_messages={"min_value": "A budget cannot be negative."},
+        # No `min` attribute: the browser would then refuse a negative number silently (htmx
+        # halts the request and the old results stay); the server's error is shown instead.
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "1"}),
     )
     currency = forms.ChoiceField(choices=Offer.Currency.choices, required=False, initial="USD")
     limit = forms.IntegerField(

@@ -54,8 +54,6 @@ class ConstraintsForm(forms.Form):
         max_digits=BUDGET_MAX_DIGITS,
         decimal_places=BUDGET_DECIMAL_PLACES,
         error_messages={"min_value": "A budget cannot be negative."},
-        # No `min` attribute: the browser would then refuse a negative number silently (htmx
-        # halts the request and the old results stay); the server's error is shown instead.
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "1"}),
     )
     currency = forms.ChoiceField(choices=Offer.Currency.choices, required=False, initial="USD")
@@ -65,6 +63,10 @@ class ConstraintsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # No min/max on the budget input: the browser would refuse -5 silently (htmx halts the
+        # request and the old results stay); the server's error says what is wrong instead.
+        for attr in ("min", "max"):
+            self.fields["budget"].widget.attrs.pop(attr, None)
         # A callable: the tiers are read (once) only when the field is drawn or a tier chosen.
         self.fields["min_tier"].choices = lambda: self.min_tier_choices
 

@@ -56,6 +56,13 @@ lock: setup
 audit: setup
 	$(BIN)/python .ci/audit.py
 
+# Lighthouse on the main pages (.ci/lighthouse.py): production settings, demo data, mobile and
+# desktop presets; accessibility, best practices and SEO must reach 95. Writes docs/audit.md.
+# Needs `npm ci` (Lighthouse, pinned in package-lock.json) and Debian's chromium.
+.PHONY: audit-pages
+audit-pages: setup
+	$(BIN)/python .ci/lighthouse.py
+
 # The performance benchmark (bench/run.py): gunicorn + PostgreSQL + wrk on loopback, one table.
 .PHONY: bench
 bench: setup

@@ -28,6 +28,7 @@ def searched_for(page: Page) -> list[str]:
 def test_live_search_finds_a_compound_by_brand_and_by_generic_name(page, demo):
     page.goto("/compounds/")
     expect(result_names(page)).to_have_count(Compound.objects.published().count())
+    expect(search_box(page)).to_have_accessible_description("Results update as you type.")
     page.evaluate("window.__marker = 1")
 
     search_box(page).press_sequentially("Zadaxin", delay=20)
@@ -48,6 +49,9 @@ def test_live_search_finds_a_compound_by_brand_and_by_generic_name(page, demo):
 def test_search_works_without_javascript(new_page, demo):
     page = new_page(java_script_enabled=False)
     page.goto("/compounds/")
+    # Without JavaScript nothing updates as you type, and nothing says it does.
+    expect(search_box(page)).to_have_accessible_description("")
+    expect(page.get_by_text("update as you type")).to_have_count(0)
 
     search_box(page).fill("Zadaxin")
     page.get_by_role("button", name="Search").click()

@@ -10,9 +10,10 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, field_validator
 
 from evidence.cache import Param, cached_json
+from evidence.currencies import CODE_PATTERN, is_currency
 from evidence.models import (
     AntiDopingStatus,
     Compound,
@@ -88,8 +89,19 @@ class ConstraintParams(Schema):
         decimal_places=BUDGET_DECIMAL_PLACES,
         description="Monthly budget.",
     )
-    currency: Offer.Currency = Offer.Currency.USD
+    currency: Annotated[str, Field(pattern=CODE_PATTERN)] = Field(
+        Offer.DEFAULT_CURRENCY,
+        description="ISO 4217 code. Costs and the budget read only offers priced in it "
+        "(no exchange rates).",
+    )
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Entries per list.")
+
+    @field_validator("currency")
+    @classmethod
+    def iso_4217(cls, code: str) -> str:
+        if not is_currency(code):
+            raise ValueError(f"{code} is not an ISO 4217 currency code (e.g. USD, EUR, JPY)")
+        return code
 
     def to_constraints(self) -> Constraints:
         return Constraints(

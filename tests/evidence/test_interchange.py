@@ -537,9 +537,9 @@ MISTAKES = [
         said("vendors[0].offers[0]", Offer, "offer_amount_positive"),
     ),
     (
-        "unknown currency",
-        [((*OFFER, "currency"), "JPY")],
-        "vendors[0].offers[0].currency: Value 'JPY' is not a valid choice.",
+        "currency outside ISO 4217",
+        [((*OFFER, "currency"), "XYZ")],
+        "vendors[0].offers[0].currency: XYZ is not an ISO 4217 currency code",
     ),
     (
         "units per pack zero",
@@ -746,19 +746,19 @@ def test_the_importer_says_what_the_constraint_says_and_restates_nothing(monkeyp
 
 @pytest.mark.django_db
 def test_a_field_error_is_reported_with_the_field_path_and_the_fields_own_message(monkeypatch):
-    currency = Offer._meta.get_field("currency")
-    monkeypatch.setitem(currency.error_messages, "invalid_choice", "Synthetic %(value)r.")
+    form = Offer._meta.get_field("form")
+    monkeypatch.setitem(form.error_messages, "invalid_choice", "Synthetic %(value)r.")
     document = changed(
         valid_document(),
         (("goals", 0, "name"), "x" * 121),
-        ((*OFFER, "currency"), "JPY"),
+        ((*OFFER, "form"), "ampoule"),
     )
 
     errors = errors_of(document)
 
     assert errors == [
         "goals[0].name: Ensure this value has at most 120 characters (it has 121).",
-        "vendors[0].offers[0].currency: Synthetic 'JPY'.",
+        "vendors[0].offers[0].form: Synthetic 'ampoule'.",
     ]
 
 

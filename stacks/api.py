@@ -6,7 +6,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, get_origin
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
@@ -369,6 +369,31 @@ class AntiDopingStatusOut(Schema):
     verified_on: date = Field(description="When an editor last checked the list.")
 
 
+class OfferOut(Schema):
+    vendor: str = Field(description="The vendor's slug.")
+    vendor_name: str
+    product_name: str
+    url: str = Field(description="The product's page at the vendor.")
+    price_availability: str = Field(
+        description="public, after_login (shown only after login at the vendor) or on_request."
+    )
+    price: Decimal | None = Field(description="The pack price; null unless the price is public.")
+    currency: str = Field(description="ISO 4217 code; prices are never converted.")
+    price_per_mg: Decimal | None = Field(
+        description="null without a public price or for a unit without a mass (IU, ml)."
+    )
+    amount_per_unit: Decimal
+    unit: str
+    units_per_pack: int
+    form: str
+    in_stock: bool
+    last_checked: date | None
+    certificate_of_analysis_url: str = Field(description="The vendor's certificate; may be empty.")
+    vendor_claim: str = Field(
+        description="The vendor's own words about the product, quoted: a claim, not evidence."
+    )
+
+
 class CompoundOut(Schema):
     slug: str
     name: str
@@ -382,6 +407,9 @@ class CompoundOut(Schema):
     dosing: list[DosingOut]
     ratings: list[RatingOut]
     findings: list[FindingOut]
+    offers: list[OfferOut] = Field(
+        description="Visible offers in every currency, those without a public price included."
+    )
 
 
 class ParamErrorOut(Schema):
@@ -545,6 +573,14 @@ def _compound(slug: str) -> dict:
                 "anti_doping_statuses", queryset=AntiDopingStatus.objects.order_by("list_name")
             ),
             Prefetch(
+                "offers",
+                queryset=Offer.objects.visible()
+                .with_price_per_mg()
+                .select_related("vendor")
+                .order_by("-in_stock", F("price").asc(nulls_last=True), "pk"),
+                to_attr="visible_offers",
+            ),
+            Prefetch(
                 "findings",
                 queryset=Finding.objects.select_related(
                     "study__source",
@@ -583,6 +619,18 @@ def _compound(slug: str) -> dict:
                 "goal": d.goal.slug if d.goal else None,
             }
             for d in compound.dosings.all()
+        ],
+        "offers": [
+            {
+                **{
+                    k: getattr(o, k)
+                    for k in OfferOut.model_fields
+                    if k not in ("vendor", "vendor_name")
+                },
+                "vendor": o.vendor.slug,
+                "vendor_name": o.vendor.name,
+            }
+            for o in compound.visible_offers
         ],
         "ratings": [
             {

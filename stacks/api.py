@@ -306,6 +306,7 @@ class FindingOut(Schema):
         description="Only without a CI or p-value: whether the source states significance."
     )
     outcome_kind: str = Field(description='"clinical", or "surrogate" for a biomarker.')
+    value_unit: str = Field(description="The unit of a mean difference; empty when not reported.")
     higher_is_better: bool | None = Field(
         description="The outcome's desirable direction: a rise is better; null when unknown."
     )

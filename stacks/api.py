@@ -578,7 +578,7 @@ def _compound(slug: str) -> dict:
                 queryset=Offer.objects.visible()
                 .with_price_per_mg()
                 .select_related("vendor")
-                .order_by("-in_stock", F("price").asc(nulls_last=True), "pk"),
+                .order_by("-in_stock", "currency", F("price").asc(nulls_last=True), "pk"),
                 to_attr="visible_offers",
             ),
             Prefetch(

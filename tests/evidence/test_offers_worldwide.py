@@ -253,3 +253,22 @@ def test_offers_worldwide_round_trip_byte_identical(imported):
     first = dumps(export_document())
     import_document(document())
     assert dumps(export_document()) == first
+
+
+def test_offers_are_listed_by_currency_then_price_with_unpriced_ones_after_the_priced(
+    client, imported
+):
+    more = document()
+    more["vendors"][0]["offers"] += [
+        offer("usd-vial", PRICED, price="10.00"),
+        offer("eur-vial", PRICED, price="90.00", currency="EUR"),
+    ]
+    import_document(more)
+    html = client.get(f"/compounds/{PRICED}/").content.decode()
+    names = ["eur-vial", "jpy-vial", "usd-vial", "usd-kit"]
+    places = [html.index(f"Synthetic {name}</h3>") for name in names]
+    assert places == sorted(places)
+    api_names = [
+        o["product_name"] for o in client.get(f"/api/compounds/{PRICED}/").json()["offers"]
+    ]
+    assert api_names == [f"Synthetic {name}" for name in names]

@@ -29,7 +29,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from evidence.formatting import format_significance, plain
+from evidence.formatting import format_money, format_significance, plain
 from evidence.models import (
     AntiDopingStatus,
     Article,
@@ -1019,6 +1019,7 @@ class OfferInline(admin.TabularInline):
         "product_name",
         "key",
         "url",
+        "price_availability",
         "price",
         "currency",
         "amount_per_unit",
@@ -1027,12 +1028,14 @@ class OfferInline(admin.TabularInline):
         "form",
         "in_stock",
         "last_checked",
+        "certificate_of_analysis_url",
+        "vendor_claim",
         "review",
     ]
     readonly_fields = ["review"]  # approved on the offers' list (OfferAdmin.approve_offers)
     autocomplete_fields = ["compound"]
     prepopulated_fields = {"key": ["product_name"]}
-    formfield_overrides = PLAIN_DECIMALS
+    formfield_overrides = SHORT_TEXT
     show_change_link = True
     extra = 0
 
@@ -1095,14 +1098,14 @@ class OfferAdmin(VendorScopedAdmin):
         "product_name",
         "vendor",
         "compound",
-        "price",
+        "price_shown",
         "currency",
         "in_stock",
         "last_checked",
         "review",
         "clicks",
     ]
-    list_filter = ["review", "vendor", "in_stock", "currency", "form"]
+    list_filter = ["review", "vendor", "in_stock", "price_availability", "currency", "form"]
     list_select_related = ["vendor", "compound"]
     search_fields = [
         "product_name",
@@ -1136,6 +1139,13 @@ class OfferAdmin(VendorScopedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_click_total()
+
+    @admin.display(description="Price", ordering="price")
+    def price_shown(self, offer):
+        """The price, or why there is none ("Price on request")."""
+        if offer.has_public_price:
+            return format_money(offer.price, offer.currency)
+        return offer.get_price_availability_display()
 
     @admin.display(description="Clicks", ordering="click_total")
     def clicks(self, offer):

@@ -93,6 +93,8 @@ def format_effect(finding) -> str:
     else:
         places = max(_places(n) for n in numbers)
         text = f"{ABBREVIATIONS.get(measure, '')} {_fixed(finding.value, places)}".strip()
+        if measure == "mean_difference" and getattr(finding, "value_unit", ""):
+            text += f" {finding.value_unit}"
         if has_ci:
             text += f" (95% CI {_interval(finding.ci_low, finding.ci_high, places)})"
     p = format_p_value(finding.p_value, finding.p_value_is_bound)

@@ -221,6 +221,7 @@ OFFER_FIELDS = (
     "product_name",
     "url",
     "price",
+    "price_availability",
     "currency",
     "amount_per_unit",
     "unit",
@@ -228,7 +229,12 @@ OFFER_FIELDS = (
     "form",
     "in_stock",
     "last_checked",
+    "certificate_of_analysis_url",
+    "vendor_claim",
 )
+# Version 2 additions to offers: a price shown only after login or on request (then `price` is
+# null), a certificate of analysis and the vendor's own claim. A version 1 offer has none.
+V2_OFFER_FIELDS = {"price_availability", "certificate_of_analysis_url", "vendor_claim"}
 # Not exported: live data, not content (clicks live in their own table, never exported).
 # Nor an offer's review: an imported offer is checked like any save (Offer.save) and held
 # again if its price is implausible.
@@ -680,6 +686,7 @@ class _Reader:
         if version == 1:
             self.upgrade_v1_findings(sections["studies"])
             self.refuse_v2_compound_fields(sections["compounds"])
+            self.refuse_v2_offer_fields(sections["vendors"])
             self.upgrade_v1_studies(data, sections)
         self.default_review_state(sections["studies"])
         self.check_references(sections)
@@ -718,6 +725,15 @@ class _Reader:
                 for name in sorted(V2_DOSING_FIELDS & dosing.item.keys()):
                     self.error(f"{dosing.path}.{name}", "unknown field in version 1")
                     dosing.ok = False
+
+    def refuse_v2_offer_fields(self, vendors: list[_Entry]) -> None:
+        """Version 1 offers always had a public price, no certificate link and no claim: the
+        defaults (public, "", "") are what a version 1 offer meant."""
+        for vendor in vendors:
+            for offer in vendor.children.get("offers", []):
+                for name in sorted(V2_OFFER_FIELDS & offer.item.keys()):
+                    self.error(f"{offer.path}.{name}", "unknown field in version 1")
+                    offer.ok = False
 
     def upgrade_v1_studies(self, data: dict, sections: dict[str, list[_Entry]]) -> None:
         """Version 1 had no provenance, no sources and no review state. A study without a

@@ -22,6 +22,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from evidence import search, stats
+from evidence.currencies import CODE_PATTERN, validate_currency
 from evidence.formatting import format_amount
 
 https_only = RegexValidator(r"^https://[^\s/$.?#][^\s]*$", "Enter a well-formed https:// URL.")
@@ -1452,8 +1453,12 @@ class VendorQuerySet(models.QuerySet):
 # OFFER_PRICE_FACTOR times above or below the median of other vendors' visible offers of the
 # compound, in the same currency, is held for staff review (Offer.save), and a held offer is
 # not visible: no page, cost estimate, filter or outbound link reads it until staff approve.
+# The price bounds are set in the three currencies they were chosen for; a price in any other
+# currency is bounded only by its column (we keep no exchange rates to carry them over), and
+# the median comparison holds the implausible once other vendors price the compound in it.
 OFFER_PRICE_MIN = Decimal("0.50")
 OFFER_PRICE_MAX = Decimal(20_000)
+OFFER_PRICE_BOUNDED_CURRENCIES = ("USD", "EUR", "GBP")
 OFFER_UNITS_PER_PACK_MAX = 5_000
 OFFER_PACK_MILLIGRAMS_MAX = Decimal(5_000_000)  # 5 kg of the compound in one pack
 OFFER_AMOUNT_PER_UNIT_MAX = {"IU": Decimal(10_000_000), "ml": Decimal(5_000)}  # no fixed mass
@@ -1541,10 +1546,15 @@ class Vendor(models.Model):
 class OfferQuerySet(models.QuerySet):
     def visible(self):
         """Offers a visitor may see and follow: an active vendor's, for a published compound,
-        and not held for staff review."""
+        and not held for staff review (with a public price or not)."""
         return self.filter(
             vendor__active=True, compound__published=True, review=Offer.Review.APPROVED
         )
+
+    def priced(self):
+        """Offers with a public price: the only ones a cost, a price per mg, a budget or a
+        price comparison may read (an offer priced after login or on request is listed only)."""
+        return self.filter(price_availability=Offer.PriceAvailability.PUBLIC)
 
     def with_click_total(self):
         """Annotate `click_total`: every click counted on the offer's outbound link, all days
@@ -1562,13 +1572,19 @@ class OfferQuerySet(models.QuerySet):
 
     def with_price_per_mg(self):
         """Annotate `price_per_mg`: the pack price over the milligrams in the pack, or None
-        when the unit has no mass (the one price-per-mg rule; pages and costs read it)."""
+        when the unit has no mass or the price is not public (the one price-per-mg rule;
+        pages and costs read it)."""
         milligrams_per_pack = Unit.milligrams_expression("amount_per_unit", "unit") * F(
             "units_per_pack"
         )
+        per_mg = models.ExpressionWrapper(
+            F("price") / milligrams_per_pack, output_field=models.DecimalField()
+        )
         return self.annotate(
-            price_per_mg=models.ExpressionWrapper(
-                F("price") / milligrams_per_pack, output_field=models.DecimalField()
+            price_per_mg=Case(
+                When(price_availability=Offer.PriceAvailability.PUBLIC, then=per_mg),
+                default=None,
+                output_field=models.DecimalField(),
             )
         )
 
@@ -1576,10 +1592,12 @@ class OfferQuerySet(models.QuerySet):
 class Offer(models.Model):
     """One vendor's product for one compound."""
 
-    class Currency(models.TextChoices):
-        USD = "USD", "US dollar"
-        EUR = "EUR", "Euro"
-        GBP = "GBP", "Pound sterling"
+    DEFAULT_CURRENCY = "USD"
+
+    class PriceAvailability(models.TextChoices):
+        PUBLIC = "public", "Public price"
+        AFTER_LOGIN = "after_login", "Price shown after login at the vendor"
+        ON_REQUEST = "on_request", "Price on request"
 
     class Form(models.TextChoices):
         VIAL = "vial", "Vial (lyophilised powder)"
@@ -1589,6 +1607,9 @@ class Offer(models.Model):
         POWDER = "powder", "Powder"
         LIQUID = "liquid", "Liquid"
         NASAL_SPRAY = "nasal_spray", "Nasal spray"
+        PEN = "pen", "Pen"
+        CARTRIDGE = "cartridge", "Cartridge"
+        KIT = "kit", "Kit"
 
     class Review(models.TextChoices):
         APPROVED = "approved", "Shown"
@@ -1602,9 +1623,25 @@ class Offer(models.Model):
     price = models.DecimalField(
         max_digits=10,
         decimal_places=2,
-        validators=[MinValueValidator(OFFER_PRICE_MIN), MaxValueValidator(OFFER_PRICE_MAX)],
+        null=True,
+        blank=True,
+        help_text="The pack price, only when the vendor shows it publicly. In USD, EUR and GBP "
+        "0.50 to 20,000.",
     )
-    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    price_availability = models.CharField(
+        max_length=12,
+        choices=PriceAvailability.choices,
+        default=PriceAvailability.PUBLIC,
+        db_default=PriceAvailability.PUBLIC,
+        help_text="An offer whose price is shown only after login or on request is listed "
+        "without a price and never enters a cost estimate.",
+    )
+    currency = models.CharField(
+        max_length=3,
+        default=DEFAULT_CURRENCY,
+        validators=[validate_currency],
+        help_text="An ISO 4217 code, e.g. USD, EUR, JPY.",
+    )
     amount_per_unit = models.DecimalField(max_digits=12, decimal_places=4)
     unit = models.CharField(max_length=8, choices=Unit.choices)
     units_per_pack = models.PositiveIntegerField(
@@ -1613,6 +1650,26 @@ class Offer(models.Model):
     form = models.CharField(max_length=20, choices=Form.choices)
     in_stock = models.BooleanField(default=True)
     last_checked = models.DateField(null=True, blank=True)
+    certificate_of_analysis_url = models.URLField(
+        "certificate of analysis",
+        max_length=500,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[https_only],
+        help_text="An https:// link to this product's certificate of analysis, if the vendor "
+        "publishes one.",
+    )
+    VENDOR_CLAIM_MAX_LENGTH = 1000
+    vendor_claim = models.TextField(
+        "the vendor's claim",
+        max_length=VENDOR_CLAIM_MAX_LENGTH,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The vendor's own words about the product, shown quoted and attributed to "
+        "the vendor, never as our evidence.",
+    )
     # Set by save() when the price per mg changes, and by staff approving (approve()).
     review = models.CharField(
         max_length=10,
@@ -1642,9 +1699,22 @@ class Offer(models.Model):
                 violation_error_message="The product address must be an https:// address.",
             ),
             models.CheckConstraint(
-                condition=Q(price__gt=0),
+                condition=Q(price__isnull=True) | Q(price__gt=0),
                 name="offer_price_positive",
                 violation_error_message="The price must be above zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_availability="public", price__isnull=False)
+                | (~Q(price_availability="public") & Q(price__isnull=True)),
+                name="offer_price_only_when_public",
+                violation_error_message="An offer with a public price needs the price; one "
+                "whose price is shown only after login or on request has none.",
+            ),
+            models.CheckConstraint(
+                condition=Q(certificate_of_analysis_url="")
+                | Q(certificate_of_analysis_url__startswith="https://"),
+                name="offer_certificate_url_https",
+                violation_error_message="The certificate of analysis must be an https:// address.",
             ),
             models.CheckConstraint(
                 condition=Q(amount_per_unit__gt=0),
@@ -1656,10 +1726,13 @@ class Offer(models.Model):
                 name="offer_units_per_pack_positive",
                 violation_error_message="A pack holds at least one unit.",
             ),
+            # The database holds the code's shape; validate_currency (the field's validator)
+            # checks it against the ISO 4217 list.
             models.CheckConstraint(
-                condition=Q(currency__in=["USD", "EUR", "GBP"]),
-                name="offer_currency_known",
-                violation_error_message="The currency must be USD, EUR or GBP.",
+                condition=Q(currency__regex=CODE_PATTERN),
+                name="offer_currency_iso_code",
+                violation_error_message="The currency must be an ISO 4217 code: three capital "
+                "letters, e.g. USD, EUR, JPY.",
             ),
         ]
         indexes = [
@@ -1694,8 +1767,29 @@ class Offer(models.Model):
             errors["url"] = problem
         if problem := self.amount_problem():
             errors["amount_per_unit"] = problem
+        if problem := self.price_problem():
+            errors["price"] = problem
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def has_public_price(self) -> bool:
+        return self.price_availability == self.PriceAvailability.PUBLIC
+
+    def price_problem(self) -> list[str]:
+        """Why a public price is implausible, or []: in the currencies the bounds were set in,
+        one outside 0.50 to 20,000. A missing, zero or negative price is the constraints'
+        to report."""
+        bounded = self.currency in OFFER_PRICE_BOUNDED_CURRENCIES
+        if not (bounded and self.has_public_price and isinstance(self.price, Decimal)):
+            return []
+        problems = []
+        for bound in (MinValueValidator(OFFER_PRICE_MIN), MaxValueValidator(OFFER_PRICE_MAX)):
+            try:
+                bound(self.price)
+            except ValidationError as exc:
+                problems.extend(exc.messages)
+        return problems
 
     def amount_problem(self) -> str:
         """Why the pack's amount is implausible, or "": at most 5 kg a pack, and for units
@@ -1713,7 +1807,10 @@ class Offer(models.Model):
 
     def computed_price_per_mg(self) -> Decimal | None:
         """The pack price over the milligrams in the pack, for an offer in hand: the rule of
-        OfferQuerySet.with_price_per_mg (None when the unit has no mass)."""
+        OfferQuerySet.with_price_per_mg (None when the unit has no mass or the price is not
+        public)."""
+        if not self.has_public_price or self.price is None:
+            return None
         milligrams = Unit.milligrams(Decimal(self.amount_per_unit), self.unit)
         if milligrams is None or not milligrams or not self.units_per_pack:
             return None
@@ -1729,6 +1826,7 @@ class Offer(models.Model):
             return ""
         others = sorted(
             Offer.objects.visible()
+            .priced()
             .filter(compound_id=self.compound_id, currency=self.currency)
             .exclude(vendor_id=self.vendor_id)
             .with_price_per_mg()
@@ -1764,6 +1862,7 @@ PRICING_FIELDS = (
     "vendor_id",
     "compound_id",
     "price",
+    "price_availability",
     "currency",
     "amount_per_unit",
     "unit",

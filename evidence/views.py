@@ -203,7 +203,7 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 queryset=Offer.objects.visible()
                 .with_price_per_mg()
                 .select_related("vendor")
-                .order_by("-in_stock", "price", "pk"),
+                .order_by("-in_stock", "currency", F("price").asc(nulls_last=True), "pk"),
                 to_attr="visible_offers",
             ),
         ),
@@ -617,7 +617,7 @@ def vendor_detail(request: HttpRequest, slug: str) -> HttpResponse:
         vendor.offers.visible()
         .with_price_per_mg()
         .select_related("compound", "vendor")
-        .order_by("compound__name", "price", "pk")
+        .order_by("compound__name", "currency", F("price").asc(nulls_last=True), "pk")
     )
     return render(request, "evidence/vendor_detail.html", {"vendor": vendor, "offers": offers})
 

@@ -11,13 +11,14 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, get_origin
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, field_validator
 
 from evidence.cache import Param, cached_json, conditional_get
+from evidence.currencies import CODE_PATTERN, is_currency
 from evidence.models import (
     AntiDopingStatus,
     Compound,
@@ -96,8 +97,19 @@ class ConstraintParams(Schema):
         decimal_places=BUDGET_DECIMAL_PLACES,
         description="Monthly budget.",
     )
-    currency: Offer.Currency = Offer.Currency.USD
+    currency: Annotated[str, Field(pattern=CODE_PATTERN)] = Field(
+        Offer.DEFAULT_CURRENCY,
+        description="ISO 4217 code. Costs and the budget read only offers priced in it "
+        "(no exchange rates).",
+    )
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Entries per list.")
+
+    @field_validator("currency")
+    @classmethod
+    def iso_4217(cls, code: str) -> str:
+        if not is_currency(code):
+            raise ValueError(f"{code} is not an ISO 4217 currency code (e.g. USD, EUR, JPY)")
+        return code
 
     def to_constraints(self) -> Constraints:
         return Constraints(
@@ -300,6 +312,7 @@ class FindingFieldsOut(Schema):
         description="Only without a CI or p-value: whether the source states significance."
     )
     outcome_kind: str = Field(description='"clinical", or "surrogate" for a biomarker.')
+    value_unit: str = Field(description="The unit of a mean difference; empty when not reported.")
     higher_is_better: bool | None = Field(
         description="The outcome's desirable direction: a rise is better; null when unknown."
     )
@@ -368,6 +381,31 @@ class AntiDopingStatusOut(Schema):
     verified_on: date = Field(description="When an editor last checked the list.")
 
 
+class OfferOut(Schema):
+    vendor: str = Field(description="The vendor's slug.")
+    vendor_name: str
+    product_name: str
+    url: str = Field(description="The product's page at the vendor.")
+    price_availability: str = Field(
+        description="public, after_login (shown only after login at the vendor) or on_request."
+    )
+    price: Decimal | None = Field(description="The pack price; null unless the price is public.")
+    currency: str = Field(description="ISO 4217 code; prices are never converted.")
+    price_per_mg: Decimal | None = Field(
+        description="null without a public price or for a unit without a mass (IU, ml)."
+    )
+    amount_per_unit: Decimal
+    unit: str
+    units_per_pack: int
+    form: str
+    in_stock: bool
+    last_checked: date | None
+    certificate_of_analysis_url: str = Field(description="The vendor's certificate; may be empty.")
+    vendor_claim: str = Field(
+        description="The vendor's own words about the product, quoted: a claim, not evidence."
+    )
+
+
 class CompoundOut(Schema):
     slug: str
     name: str
@@ -381,6 +419,9 @@ class CompoundOut(Schema):
     dosing: list[DosingOut]
     ratings: list[RatingOut]
     findings: list[FindingOut]
+    offers: list[OfferOut] = Field(
+        description="Visible offers in every currency, those without a public price included."
+    )
 
 
 class ParamErrorOut(Schema):
@@ -538,6 +579,14 @@ def _compound(slug: str) -> dict:
                 "anti_doping_statuses", queryset=AntiDopingStatus.objects.order_by("list_name")
             ),
             Prefetch(
+                "offers",
+                queryset=Offer.objects.visible()
+                .with_price_per_mg()
+                .select_related("vendor")
+                .order_by("-in_stock", "currency", F("price").asc(nulls_last=True), "pk"),
+                to_attr="visible_offers",
+            ),
+            Prefetch(
                 "findings",
                 queryset=Finding.objects.select_related(
                     "study__source",
@@ -576,6 +625,18 @@ def _compound(slug: str) -> dict:
                 "goal": d.goal.slug if d.goal else None,
             }
             for d in compound.dosings.all()
+        ],
+        "offers": [
+            {
+                **{
+                    k: getattr(o, k)
+                    for k in OfferOut.model_fields
+                    if k not in ("vendor", "vendor_name")
+                },
+                "vendor": o.vendor.slug,
+                "vendor_name": o.vendor.name,
+            }
+            for o in compound.visible_offers
         ],
         "ratings": [
             {

@@ -5,6 +5,7 @@ from functools import cached_property
 from django import forms
 from django.http import QueryDict
 
+from evidence.currencies import currency_choices, validate_currency
 from evidence.models import Compound, Condition, Goal, Offer, Tier
 from stacks.ranking import (
     BUDGET_DECIMAL_PLACES,
@@ -56,7 +57,15 @@ class ConstraintsForm(forms.Form):
         error_messages={"min_value": "A budget cannot be negative."},
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "1"}),
     )
-    currency = forms.ChoiceField(choices=Offer.Currency.choices, required=False, initial="USD")
+    # Any ISO 4217 code is accepted (a shared link keeps its currency); the list offers the
+    # currencies of visible offers with a public price, the only ones a cost can be estimated in.
+    currency = forms.CharField(
+        required=False,
+        initial=Offer.DEFAULT_CURRENCY,
+        max_length=3,
+        validators=[validate_currency],
+        widget=forms.Select,
+    )
     limit = forms.IntegerField(
         min_value=1, max_value=MAX_LIMIT, required=False, widget=forms.HiddenInput
     )
@@ -69,6 +78,17 @@ class ConstraintsForm(forms.Form):
             self.fields["budget"].widget.attrs.pop(attr, None)
         # A callable: the tiers are read (once) only when the field is drawn or a tier chosen.
         self.fields["min_tier"].choices = lambda: self.min_tier_choices
+        self.fields["currency"].widget.choices = lambda: self.currency_choices
+
+    @cached_property
+    def currency_choices(self) -> list[tuple[str, str]]:
+        """The currencies of visible offers with a public price, the default, and the one
+        asked for (any ISO 4217 code), by code."""
+        priced = Offer.objects.visible().priced().values_list("currency", flat=True).distinct()
+        codes = {Offer.DEFAULT_CURRENCY, *priced}
+        if self.is_bound:
+            codes.add(self.data.get("currency"))
+        return currency_choices(codes)
 
     @cached_property
     def min_tier_choices(self) -> list[tuple]:
@@ -109,7 +129,7 @@ class ConstraintsForm(forms.Form):
             min_tier=data.get("min_tier"),
             in_stock_only=bool(data.get("in_stock")),
             monthly_budget=data.get("budget"),
-            currency=data.get("currency") or Offer.Currency.USD,
+            currency=data.get("currency") or Offer.DEFAULT_CURRENCY,
         )
 
 

@@ -59,7 +59,7 @@ class Constraints:
     min_tier: int | None = None  # the weakest tier number still shown (1 is strongest)
     in_stock_only: bool = False
     monthly_budget: Decimal | None = None
-    currency: str = Offer.Currency.USD
+    currency: str = Offer.DEFAULT_CURRENCY  # the only currency whose offers price a cost
 
 
 @dataclass(frozen=True)
@@ -172,9 +172,10 @@ LISTS = (GoalScore.Group.RANKED, GoalScore.Group.NO_EFFECT, GoalScore.Group.INSU
 
 
 def _usable_offers(constraints: Constraints) -> QuerySet:
-    """Offers that may price a compound for this visitor: visible, in their currency, and in
-    stock when they asked for that."""
-    offers = Offer.objects.visible().filter(currency=constraints.currency)
+    """Offers that may price a compound for this visitor: visible, with a public price, in
+    their currency (no exchange rates: docs/methodology.md, "Cost"), and in stock when they
+    asked for that."""
+    offers = Offer.objects.visible().priced().filter(currency=constraints.currency)
     return offers.filter(in_stock=True) if constraints.in_stock_only else offers
 
 

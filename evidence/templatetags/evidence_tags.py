@@ -8,6 +8,7 @@
     {{ finding|significance_text }}         "Yes" / "No" / "Not assessable"
     {{ offer.price|money:offer.currency }}  "$40.00"
     {{ offer.price_per_mg|per_mg:offer.currency }}  "$8.00/mg"
+    {{ offer.currency|currency_symbol }}    "$", or "" for a currency money() writes by code
     {{ dosing.amount|plain_number }}        1.6000 -> "1.6"
     {{ rating.limitations|markdown }}       an editor's Markdown (lists, emphasis) as safe HTML,
                                             its headings below the section's <h2>
@@ -19,7 +20,13 @@ from django import template
 from django.utils.safestring import mark_safe
 
 from evidence.cache import csrf_token_for_page
-from evidence.formatting import format_effect, format_money, format_significance, plain
+from evidence.formatting import (
+    CURRENCY_SYMBOLS,
+    format_effect,
+    format_money,
+    format_significance,
+    plain,
+)
 from evidence.markdown import render_markdown
 
 register = template.Library()
@@ -65,6 +72,12 @@ def significance_text(finding) -> str:
 @register.filter
 def money(value, currency="USD") -> str:
     return "" if value is None else format_money(value, currency)
+
+
+@register.filter
+def currency_symbol(currency: str) -> str:
+    """The symbol money() writes for the currency ("$"), or "" when it writes the code."""
+    return CURRENCY_SYMBOLS.get(currency, "")
 
 
 @register.filter

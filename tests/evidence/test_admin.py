@@ -189,6 +189,7 @@ def test_vendor_manager_adds_an_offer_through_the_admin_form():
             "key": "thymosin-5mg",
             "product_name": "Thymosin alpha-1 5 mg",
             "url": f"{vendor.website}/thymosin",
+            "price_availability": Offer.PriceAvailability.PUBLIC,
             "price": "49.00",
             "currency": "EUR",
             "amount_per_unit": "5",

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -537,9 +537,9 @@ MISTAKES = [
         said("vendors[0].offers[0]", Offer, "offer_amount_positive"),
     ),
     (
-        "unknown currency",
-        [((*OFFER, "currency"), "JPY")],
-        "vendors[0].offers[0].currency: Value 'JPY' is not a valid choice.",
+        "currency outside ISO 4217",
+        [((*OFFER, "currency"), "XYZ")],
+        "vendors[0].offers[0].currency: XYZ is not an ISO 4217 currency code",
     ),
     (
         "units per pack zero",
@@ -746,19 +746,19 @@ def test_the_importer_says_what_the_constraint_says_and_restates_nothing(monkeyp
 
 @pytest.mark.django_db
 def test_a_field_error_is_reported_with_the_field_path_and_the_fields_own_message(monkeypatch):
-    currency = Offer._meta.get_field("currency")
-    monkeypatch.setitem(currency.error_messages, "invalid_choice", "Synthetic %(value)r.")
+    form = Offer._meta.get_field("form")
+    monkeypatch.setitem(form.error_messages, "invalid_choice", "Synthetic %(value)r.")
     document = changed(
         valid_document(),
         (("goals", 0, "name"), "x" * 121),
-        ((*OFFER, "currency"), "JPY"),
+        ((*OFFER, "form"), "ampoule"),
     )
 
     errors = errors_of(document)
 
     assert errors == [
         "goals[0].name: Ensure this value has at most 120 characters (it has 121).",
-        "vendors[0].offers[0].currency: Synthetic 'JPY'.",
+        "vendors[0].offers[0].form: Synthetic 'ampoule'.",
     ]
 
 
@@ -1292,6 +1292,20 @@ def test_the_example_in_the_documentation_imports():
     assert report.changed > 0
 
 
+@pytest.mark.django_db
+def test_the_example_in_the_documentation_shows_the_offers_of_version_2():
+    example = re.search(r"```json\n(.*?)\n```", DOCS_FILE.read_text(encoding="utf-8"), re.S)
+    document = loads(example.group(1))
+    offers = [o for v in document["vendors"] for o in v["offers"]]
+    assert {name for o in offers for name in o} >= interchange.V2_OFFER_FIELDS
+
+    import_document(document)
+
+    assert Offer.objects.get(currency="JPY").form == Offer.Form.PEN
+    on_request = Offer.objects.get(price_availability=Offer.PriceAvailability.ON_REQUEST)
+    assert (on_request.price, on_request.form) == (None, Offer.Form.KIT)
+
+
 def test_the_documentation_names_every_field():
     docs = DOCS_FILE.read_text(encoding="utf-8")
     names = {"format", "version", "compounds", "aliases", "dosing", "side_effects", "findings"}
@@ -1571,3 +1585,172 @@ def test_a_compounds_statuses_are_authoritative():
     assert report.counts["anti_doping_statuses"].deleted == 1
     assert not RegulatoryStatus.objects.exists()
     assert not AntiDopingStatus.objects.exists()
+
+
+# The format and the models cannot drift apart ----------------------------------------------------
+#
+# schema_example() writes a version 2 document from the interchange module's own schema (its
+# LISTS: every list, its model and its field tuple), one entry per list with every field set,
+# each value made from the model field's type: a non-default choice, the opposite of a default
+# boolean, a date, a decimal, a text naming its field. Only the fields one rule ties to another
+# (a finding's measure and its figures, a dose and its unit) take a value from SCHEMA_OVERRIDES.
+# A field added to a model and to the format is then in the example without anyone writing it.
+
+SCHEMA_KEYS = {
+    Goal: "synthetic-schema-goal",
+    Compound: "synthetic-schema-compound",
+    Tier: 3,
+    Source: "synthetic-schema-source",
+    Article: "synthetic-schema-article",
+}
+SCHEMA_OVERRIDES = {
+    Tier: {"number": 3, "weight": 60, "means_no_effect": False},
+    Compound: {"published": True},
+    Dosing: {"goal": None, "amount_max": "2", "per_kg": True, "route": "oral"},
+    Rating: {"tier": 3},
+    Study: {
+        "design": "rct",
+        "n": 120,
+        "trial_count": None,
+        "year": 2020,
+        "pmid": "",
+        "doi": "",
+        "reported_in": None,
+        "reviewed": False,
+    },
+    Finding: {
+        "comparator": "active",
+        "comparator_compound": "synthetic-schema-comparator",
+        "measure": "mean_difference",
+        "value": "-1.5",
+        "value_unit": "mg/dL",
+        "comparator_value": None,
+        "ci_low": "-2.5",
+        "ci_high": "-0.5",
+        "p_value": "0.01",
+        "p_value_is_bound": True,
+        "stated_significance": None,
+        "higher_is_better": False,
+        "direction": "",
+        "dose": "1",
+        "dose_max": "2",
+        "dose_unit": "mg",
+        "reviewed": False,
+    },
+    Article: {"goal": None},
+    Vendor: {"website": "https://synthetic-schema.example.com", "offer_hosts": "", "active": True},
+    Offer: {
+        "url": "https://synthetic-schema.example.com/product",
+        "price": "7500",
+        "price_availability": "public",
+        "currency": "JPY",
+        "amount_per_unit": "10",
+        "unit": "mg",
+        "units_per_pack": 2,
+    },
+    AntiDopingStatus: {"status": "prohibited"},
+    RegulatoryStatus: {"status": "warning_list"},
+    Interaction: {},
+}
+
+
+def schema_value(model, name: str):
+    """A valid value for one field, made from the model field's type."""
+    model_field = model._meta.get_field(name)
+    if name in SCHEMA_OVERRIDES.get(model, {}):
+        return SCHEMA_OVERRIDES[model][name]
+    if model_field.is_relation:
+        return SCHEMA_KEYS[model_field.related_model]
+    default = model_field.get_default()
+    if model_field.choices:
+        values = [value for value, _ in model_field.flatchoices if value not in ("", default)]
+        return values[0]
+    if isinstance(model_field, models.BooleanField):
+        return not default if isinstance(default, bool) else True
+    if isinstance(model_field, models.DecimalField):
+        return "1.5"
+    if isinstance(model_field, models.IntegerField):
+        return 2
+    if isinstance(model_field, models.DateField):
+        return "2026-01-15"
+    if isinstance(model_field, models.SlugField):
+        return SCHEMA_KEYS.get(model, f"synthetic-schema-{model._meta.model_name}")
+    if isinstance(model_field, models.URLField):
+        return f"https://synthetic-schema.example.com/{name}"
+    text = f"Synthetic {model._meta.verbose_name} {name}"
+    return text[: model_field.max_length] if model_field.max_length else text
+
+
+def schema_entry(spec: interchange._List) -> dict:
+    entry = {name: schema_value(spec.model, name) for name in spec.fields}
+    for child, child_spec in spec.children.items():
+        entry[child] = [schema_entry(child_spec)]
+    return entry
+
+
+def schema_example() -> dict:
+    """A version 2 document with one entry of every list, every field of each set."""
+    document = {"format": FORMAT, "version": interchange.VERSION}
+    for section in SECTIONS:
+        spec = interchange.LISTS[section]
+        if section == "interactions":
+            entry = schema_entry(spec)
+            entry["compounds"] = [SCHEMA_KEYS[Compound], "synthetic-schema-comparator"]
+            document[section] = [entry]
+            continue
+        document[section] = [schema_entry(spec)]
+    [compound] = document["compounds"]
+    compound["aliases"] = [
+        "Synthetic shared alias",
+        {"name": "Synthetic alias to review", "reviewed": False, "review_note": "Synthetic."},
+    ]
+    comparator = {
+        **{name: schema_value(Compound, name) for name in interchange.COMPOUND_FIELDS},
+        "slug": "synthetic-schema-comparator",
+        "name": "Synthetic schema comparator",
+        "aliases": ["Synthetic shared alias"],  # an alias naming two compounds
+    }
+    document["compounds"].append(comparator)
+    return document
+
+
+def test_every_field_of_the_schema_is_in_the_generated_example():
+    document = schema_example()
+
+    def lists(container, specs):
+        for name, spec in specs.items():
+            for entry in container.get(name, []):
+                yield spec, entry
+                yield from lists(entry, spec.children)
+
+    seen = list(lists(document, interchange.LISTS))
+    every_list = {spec.model for spec in interchange.LISTS.values()} | {
+        child.model for spec in interchange.LISTS.values() for child in spec.children.values()
+    }
+    assert {spec.model for spec, _ in seen} == every_list
+    for spec, entry in seen:
+        assert set(spec.fields) <= set(entry), spec.model.__name__
+
+
+@pytest.mark.django_db
+def test_the_example_generated_from_the_schema_imports_and_round_trips():
+    generated = schema_example()
+
+    import_document(generated)
+    exported = export_document()
+
+    def compare(container, written, specs, path):
+        for name, spec in specs.items():
+            by_key = {json.dumps(e.get(spec.fields[0])): e for e in written[name]}
+            for entry in container.get(name, []):
+                back = by_key[json.dumps(entry.get(spec.fields[0]))]
+                for field_name in spec.fields:
+                    value = entry[field_name]
+                    assert back[field_name] == value, f"{path}.{name}.{field_name}"
+                compare(entry, back, spec.children, f"{path}.{name}")
+
+    compare(generated, exported, interchange.LISTS, "document")
+    text = dumps(exported)
+    wipe_database()
+    import_document(loads(text))
+    assert dumps(export_document()) == text

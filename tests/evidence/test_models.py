@@ -15,6 +15,7 @@ from django.db.models import ProtectedError
 from evidence.models import (
     AntiDopingStatus,
     Article,
+    CertaintyChange,
     Compound,
     CompoundAlias,
     ContentVersion,
@@ -84,6 +85,17 @@ def test_every_named_constraint_has_a_test_here():
     ]
     assert names
     assert [name for name in names if f'"{name}"' not in source] == []
+
+
+# Computed certainty changes
+
+
+def test_a_certainty_change_must_change_the_certainty():
+    compound, goal = make_compound("Synthetic unchanged"), make_goal("Synthetic unchanged goal")
+    with refused_by("certainty_change_is_a_change"):
+        CertaintyChange.objects.create(compound=compound, goal=goal, previous=2, certainty=2)
+    CertaintyChange.objects.create(compound=compound, goal=goal, previous=None, certainty=2)
+    CertaintyChange.objects.create(compound=compound, goal=goal, previous=2, certainty=None)
 
 
 # Tiers
@@ -538,9 +550,57 @@ def test_offer_has_at_least_one_unit_per_pack(compound):
         make_offer(compound, units_per_pack=0)
 
 
-def test_offer_currency_must_be_a_known_one(compound):
-    with refused_by("offer_currency_known"):
-        make_offer(compound, currency="JPY")
+@pytest.mark.parametrize("code", ["jpy", "JP", "JP1", "J Y"])
+def test_offer_currency_must_be_three_capital_letters_in_the_database(compound, code):
+    with refused_by("offer_currency_iso_code"):
+        make_offer(compound, currency=code)
+
+
+@pytest.mark.parametrize("code", ["JPY", "CHF", "INR", "AUD", "USD"])
+def test_offer_may_be_priced_in_any_iso_4217_currency(compound, code):
+    assert validation_errors(make_offer(compound, currency=code)) == {}
+
+
+@pytest.mark.parametrize("code", ["XYZ", "ABC", "jpy"])
+def test_offer_currency_outside_iso_4217_is_refused_with_a_plain_message(compound, code):
+    offer = make_offer(compound)
+    offer.currency = code
+    [message] = validation_errors(offer)["currency"]
+    assert "ISO 4217" in message
+
+
+def test_offer_has_a_price_exactly_when_the_price_is_public(compound):
+    with refused_by("offer_price_only_when_public"):
+        make_offer(compound, price=None)
+    with refused_by("offer_price_only_when_public"):
+        make_offer(compound, price=D("40.00"), price_availability="on_request")
+    for availability in ("on_request", "after_login"):
+        offer = make_offer(compound, price_availability=availability)
+        assert offer.price is None
+        assert validation_errors(offer) == {}
+
+
+def test_offer_without_a_public_price_is_refused_by_full_clean_with_the_constraints_words(
+    compound,
+):
+    offer = make_offer(compound)
+    offer.price_availability = Offer.PriceAvailability.AFTER_LOGIN
+    [message] = validation_errors(offer)["__all__"]
+    assert message.startswith("An offer with a public price needs the price")
+
+
+def test_offer_certificate_of_analysis_must_be_https(compound):
+    with refused_by("offer_certificate_url_https"):
+        make_offer(compound, certificate_of_analysis_url="http://lab.example.com/coa.pdf")
+    offer = make_offer(compound, certificate_of_analysis_url="https://lab.example.com/coa.pdf")
+    assert validation_errors(offer) == {}
+    offer.certificate_of_analysis_url = "ftp://lab.example.com/coa.pdf"
+    assert "certificate_of_analysis_url" in validation_errors(offer)
+
+
+@pytest.mark.parametrize("form", ["pen", "cartridge", "kit"])
+def test_offer_may_be_sold_as_a_pen_cartridge_or_kit(compound, form):
+    assert validation_errors(make_offer(compound, form=form)) == {}
 
 
 # Plausible offers: bounds, the vendor's own host, and prices near the compound's median
@@ -654,6 +714,30 @@ def test_a_vendors_own_offers_do_not_make_the_median_its_offer_is_held_against(c
 
 def test_offers_in_another_currency_are_not_compared(compound, market):
     assert priced(compound, "0.50", currency="EUR").review == Offer.Review.APPROVED
+
+
+def test_a_price_in_a_currency_without_bounds_is_bounded_by_its_column_only(compound):
+    offer = make_offer(compound, currency="JPY", price=D("1500000.00"))  # above 20,000
+    assert validation_errors(offer) == {}
+    offer.currency = "USD"
+    assert "price" in validation_errors(offer)
+
+
+def test_an_offer_without_a_public_price_has_no_price_per_mg_and_is_never_held(compound, market):
+    for availability in ("on_request", "after_login"):
+        offer = make_offer(compound, price_availability=availability, amount_per_unit=D(5))
+        assert offer.review == Offer.Review.APPROVED
+        assert offer.computed_price_per_mg() is None
+        assert Offer.objects.with_price_per_mg().get(pk=offer.pk).price_per_mg is None
+        assert offer in Offer.objects.visible()
+        assert offer not in Offer.objects.priced()
+
+
+def test_offers_without_a_public_price_never_set_the_median(compound):
+    priced(compound, "40.00")  # 8 USD/mg
+    for _ in range(3):
+        make_offer(compound, price_availability="on_request", amount_per_unit=D(5))
+    assert priced(compound, "0.50").review == Offer.Review.HELD  # 0.1 USD/mg against 8
 
 
 def test_staff_approval_shows_a_held_offer(compound, market):
@@ -1258,6 +1342,12 @@ STR_EXAMPLES = {
             page="/compounds/synthetic/", message="Synthetic report.", compound=thymosin()
         ),
         "Error report on /compounds/synthetic/ (new)",
+    ),
+    CertaintyChange: (
+        lambda: CertaintyChange.objects.create(
+            compound=thymosin(), goal=make_goal("Synthetic goal"), previous=3, certainty=2
+        ),
+        "Thymosin alpha-1 for Synthetic goal: certainty 3 -> 2",
     ),
 }
 

@@ -198,7 +198,8 @@ def make_offer(compound, vendor=None, **fields) -> Offer:
     fields.setdefault("product_name", f"Synthetic product {i}")
     vendor = vendor or make_vendor()
     fields.setdefault("url", f"{vendor.website}/products/{i}")  # on the vendor's own host
-    fields.setdefault("price", Decimal("40.00"))
+    public = fields.get("price_availability", Offer.PriceAvailability.PUBLIC) == "public"
+    fields.setdefault("price", Decimal("40.00") if public else None)
     fields.setdefault("amount_per_unit", Decimal(5))
     fields.setdefault("unit", "mg")
     fields.setdefault("form", Offer.Form.VIAL)

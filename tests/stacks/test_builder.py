@@ -138,6 +138,8 @@ def test_builder_reads_a_fixed_number_of_queries(
 ):
     goals = goals_with_stocked_compounds(goal_count, per_goal)
     headers = {"HX-Request": "true"} if fragment else {}
+    # The whole page also draws the currency list: the currencies offers are priced in.
+    budget += 0 if fragment else 1
     with django_assert_max_num_queries(budget):
         response = client.get(builder_url(goals), headers=headers)
     assert response.status_code == 200

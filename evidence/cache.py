@@ -194,7 +194,7 @@ def content_version() -> int:
     if retire_after is not None and retire_after <= timezone.now().timestamp():
         new = new_version()
         due = ContentVersion.objects.filter(pk=1, retire_after__lte=retire_after)
-        if due.update(version=new, retire_after=None):
+        if due.update(version=new, retire_after=None, changed_at=timezone.now()):
             return new
         return content_version()  # another request retired it first
     return version
@@ -236,8 +236,13 @@ def bump_content_version(_changed=None) -> None:
             return
         if ContentVersion.objects.filter(pk=1).exists():
             return
-    if not ContentVersion.objects.filter(pk=1).update(version=new_version(), retire_after=None):
-        ContentVersion.objects.get_or_create(pk=1, defaults={"version": new_version()})
+    now = timezone.now()
+    if not ContentVersion.objects.filter(pk=1).update(
+        version=new_version(), retire_after=None, changed_at=now
+    ):
+        ContentVersion.objects.get_or_create(
+            pk=1, defaults={"version": new_version(), "changed_at": now}
+        )
 
 
 def csrf_token_for_page(request: HttpRequest) -> str:

@@ -5,9 +5,11 @@ Integrity lives in the database (unique slugs, check constraints, deliberate on_
 bad import or a careless admin edit cannot leave half-true evidence behind.
 """
 
+import calendar
 import re
 import statistics
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -664,6 +666,33 @@ class Interaction(models.Model):
             self.compound_a_id, self.compound_b_id = self.compound_b_id, self.compound_a_id
 
 
+# A rating an editor has not confirmed for this many months is due for review (on its pages,
+# "review due"; in the admin, the ratings' "review due" filter).
+REVIEW_INTERVAL_MONTHS = 12
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` calendar months earlier; the month's last day when it is shorter
+    (31 March less one month is 28 or 29 February)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def review_due_on_or_before(today: date) -> date:
+    """The latest review date that is due again `today`: REVIEW_INTERVAL_MONTHS ago."""
+    return months_before(today, REVIEW_INTERVAL_MONTHS)
+
+
+class RatingQuerySet(models.QuerySet):
+    def review_due(self, today: date):
+        """Ratings due for review on `today`: last reviewed REVIEW_INTERVAL_MONTHS or more ago,
+        or never (no review date recorded)."""
+        return self.filter(
+            Q(last_reviewed__isnull=True) | Q(last_reviewed__lte=review_due_on_or_before(today))
+        )
+
+
 class Rating(models.Model):
     """The editorial verdict on one compound for one goal, anchored on a tier."""
 
@@ -673,8 +702,16 @@ class Rating(models.Model):
     bottom_line = models.TextField()
     data_suggests = models.TextField("what the data suggests", blank=True)
     limitations = models.TextField(blank=True)
-    last_reviewed = models.DateField(null=True, blank=True)
+    last_reviewed = models.DateField(
+        null=True,
+        blank=True,
+        help_text=(
+            "The day an editor last confirmed this rating against the evidence. Shown on the "
+            f"site; {REVIEW_INTERVAL_MONTHS} months later the rating is marked review due."
+        ),
+    )
 
+    objects = RatingQuerySet.as_manager()
     history = HistoricalRecords(bases=[PublicChangeNote])
 
     class Meta:
@@ -695,6 +732,15 @@ class Rating(models.Model):
 
     def get_absolute_url(self):
         return reverse("evidence_detail", args=[self.compound.slug, self.goal.slug])
+
+    def is_review_due(self, today: date) -> bool:
+        """The row-level form of `RatingQuerySet.review_due()`."""
+        return self.last_reviewed is None or self.last_reviewed <= review_due_on_or_before(today)
+
+    @property
+    def review_due(self) -> bool:
+        """Due for review today (pages show "review due")."""
+        return self.is_review_due(timezone.localdate())
 
     def tiers_named_in_bottom_line(self) -> set[int]:
         """The tier numbers the bottom line names ("Tier 3", "tier 3", "Tier-3")."""
@@ -1842,6 +1888,9 @@ class ContentVersion(models.Model):
     # cache at most once per evidence.cache.RETIRE_INTERVAL; the first request after this
     # time moves the version.
     retire_after = models.PositiveBigIntegerField(null=True, blank=True)
+    # When the version last moved: the date of the content a page or report was built from
+    # (the clinician's report prints it). Empty until the first move after it was added.
+    changed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"Content version {self.version}"

@@ -64,7 +64,7 @@ def test_the_report_is_reached_from_the_builder_without_javascript(new_page, dem
     expect(page.locator(".report-compound h2").first).to_contain_text(OTHER)
     expect(page.locator(".report-excluded").first).to_contain_text(TA1)
     pdf_link = page.get_by_role("link", name="Download this report as a PDF")
-    response = page.request.get(pdf_link.get_attribute("href"))
+    response = page.request.get(pdf_link.get_attribute("href"), timeout=60_000)
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
 

@@ -21,6 +21,7 @@ PAGES = {
     "builder with a goal": f"/?goals={LIVER}",
     "goal": f"/goals/{LIVER}/",
     "compound search": "/compounds/?q=thymosn",
+    "report for a clinician": f"/stack/report/?goals={LIVER}&goals=immune-function",
 }
 DEVICES = {"desktop": DESKTOP, "phone": PHONE}
 

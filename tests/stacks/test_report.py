@@ -301,3 +301,10 @@ def test_the_report_page_reads_a_fixed_number_of_queries(
         response = client.get(f"{PAGE}?{query}")
     assert response.status_code == 200
     assert response.content.decode().count('class="report-section report-compound"') >= goal_count
+
+
+@pytest.mark.parametrize("path", [PAGE, PDF])
+def test_the_report_answers_head_like_get(client, two_goal_stack, path):
+    response = client.head(f"{path}?{QUERY}")
+    assert response.status_code == 200
+    assert response.content == b""

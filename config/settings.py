@@ -143,6 +143,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # WeasyPrint (the clinician's PDF) logs every step of every render at INFO.
+    "loggers": {"weasyprint": {"level": "WARNING"}},
 }
 
 # Part of every cache key (evidence.cache.release_id), so no cached page outlives a deploy;

@@ -23,6 +23,7 @@ from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import ngettext
@@ -31,6 +32,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from evidence.formatting import format_money, format_significance, plain
 from evidence.models import (
+    REVIEW_INTERVAL_MONTHS,
     AntiDopingStatus,
     Article,
     Compound,
@@ -318,10 +320,20 @@ class PublicChangeNoteForm(forms.ModelForm):
 class RatingForm(PublicChangeNoteForm):
     """The tier-change step, in the rating's own admin and in the compound's ratings inline:
     a tier change needs a public reason and is never minor. The bottom line must not name
-    another tier (Rating.clean, which the importer applies too)."""
+    another tier (Rating.clean, which the importer applies too). "Confirm reviewed today"
+    sets the review date to today (the rating's own admin shows it)."""
+
+    reviewed_today = forms.BooleanField(
+        label="Confirm reviewed today",
+        required=False,
+        help_text="Tick when you have checked this rating against the evidence: its review "
+        "date becomes today and the site shows it.",
+    )
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("reviewed_today") and "last_reviewed" in self.fields:
+            cleaned["last_reviewed"] = timezone.localdate()
         tier = cleaned.get("tier")
         if tier is not None and self.instance.changes_tier(tier):
             if not cleaned.get("public_reason", "").strip():
@@ -709,15 +721,60 @@ class InteractionAdmin(EvidenceAdmin):
     autocomplete_fields = ["compound_a", "compound_b"]
 
 
+class ReviewDueFilter(admin.SimpleListFilter):
+    """The editors' review list: ratings due for review (Rating.objects.review_due)."""
+
+    title = "review date"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("due", f"Review due (not reviewed for {REVIEW_INTERVAL_MONTHS} months, or never)"),
+            ("current", f"Reviewed within the last {REVIEW_INTERVAL_MONTHS} months"),
+        ]
+
+    def queryset(self, request, queryset):
+        due = Rating.objects.review_due(timezone.localdate())
+        if self.value() == "due":
+            return queryset.filter(pk__in=due.values("pk"))
+        if self.value() == "current":
+            return queryset.exclude(pk__in=due.values("pk"))
+        return queryset
+
+
 @admin.register(Rating)
 class RatingAdmin(EvidenceAdmin):
     form = RatingForm
     history_list_display = PUBLIC_NOTE_COLUMNS
-    list_display = ["compound", "goal", "tier", "last_reviewed"]
-    list_filter = ["tier", "goal"]
+    list_display = ["compound", "goal", "tier", "last_reviewed", "review_due"]
+    list_filter = [ReviewDueFilter, "tier", "goal"]
     list_select_related = ["compound", "goal", "tier"]
     search_fields = ["compound__name", "compound__aliases__name"]
     autocomplete_fields = ["compound", "goal"]  # the tier: a plain select of the six rungs
+    actions = ["confirm_reviewed_today"]
+
+    @admin.display(description="Review due", boolean=True)
+    def review_due(self, rating):
+        return rating.review_due
+
+    @admin.action(description="Confirm selected ratings reviewed today", permissions=["change"])
+    def confirm_reviewed_today(self, request, queryset):
+        # One save per rating, so each confirmation is in the rating's history.
+        today = timezone.localdate()
+        changed = 0
+        for rating in queryset.exclude(last_reviewed=today):
+            rating.last_reviewed = today
+            rating.save(update_fields=["last_reviewed"])
+            changed += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%d rating confirmed reviewed today.",
+                "%d ratings confirmed reviewed today.",
+                changed,
+            )
+            % changed,
+        )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

@@ -5,9 +5,11 @@ Integrity lives in the database (unique slugs, check constraints, deliberate on_
 bad import or a careless admin edit cannot leave half-true evidence behind.
 """
 
+import calendar
 import re
 import statistics
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -715,6 +717,33 @@ class Interaction(models.Model):
             self.compound_a_id, self.compound_b_id = self.compound_b_id, self.compound_a_id
 
 
+# A rating an editor has not confirmed for this many months is due for review (on its pages,
+# "review due"; in the admin, the ratings' "review due" filter).
+REVIEW_INTERVAL_MONTHS = 12
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` calendar months earlier; the month's last day when it is shorter
+    (31 March less one month is 28 or 29 February)."""
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def review_due_on_or_before(today: date) -> date:
+    """The latest review date that is due again `today`: REVIEW_INTERVAL_MONTHS ago."""
+    return months_before(today, REVIEW_INTERVAL_MONTHS)
+
+
+class RatingQuerySet(models.QuerySet):
+    def review_due(self, today: date):
+        """Ratings due for review on `today`: last reviewed REVIEW_INTERVAL_MONTHS or more ago,
+        or never (no review date recorded)."""
+        return self.filter(
+            Q(last_reviewed__isnull=True) | Q(last_reviewed__lte=review_due_on_or_before(today))
+        )
+
+
 class Rating(models.Model):
     """The editorial verdict on one compound for one goal, anchored on a tier."""
 
@@ -724,8 +753,16 @@ class Rating(models.Model):
     bottom_line = models.TextField()
     data_suggests = models.TextField("what the data suggests", blank=True)
     limitations = models.TextField(blank=True)
-    last_reviewed = models.DateField(null=True, blank=True)
+    last_reviewed = models.DateField(
+        null=True,
+        blank=True,
+        help_text=(
+            "The day an editor last confirmed this rating against the evidence. Shown on the "
+            f"site; {REVIEW_INTERVAL_MONTHS} months later the rating is marked review due."
+        ),
+    )
 
+    objects = RatingQuerySet.as_manager()
     history = HistoricalRecords(bases=[PublicChangeNote])
 
     class Meta:
@@ -746,6 +783,15 @@ class Rating(models.Model):
 
     def get_absolute_url(self):
         return reverse("evidence_detail", args=[self.compound.slug, self.goal.slug])
+
+    def is_review_due(self, today: date) -> bool:
+        """The row-level form of `RatingQuerySet.review_due()`."""
+        return self.last_reviewed is None or self.last_reviewed <= review_due_on_or_before(today)
+
+    @property
+    def review_due(self) -> bool:
+        """Due for review today (pages show "review due")."""
+        return self.is_review_due(timezone.localdate())
 
     def tiers_named_in_bottom_line(self) -> set[int]:
         """The tier numbers the bottom line names ("Tier 3", "tier 3", "Tier-3")."""
@@ -2034,6 +2080,11 @@ class ContentVersion(models.Model):
 
     def __str__(self):
         return f"Content version {self.version}"
+
+    @property
+    def last_changed(self) -> datetime | None:
+        """`changed_at` as an aware datetime (the date the clinician's report prints)."""
+        return None if self.changed_at is None else datetime.fromtimestamp(self.changed_at, UTC)
 
 
 # What visitors see: a save or delete of any of these retires every cached page

@@ -640,9 +640,12 @@ def outbound(request: HttpRequest, offer_id: int) -> HttpResponse:
 
 ROBOTS_TXT = """\
 # Outbound offer links count visits; crawlers have nothing to find behind them or the admin.
+# A clinician's report (and its PDF) exists for every combination of the builder's choices:
+# each is one visitor's, and the builder pages hold the same evidence.
 User-agent: *
 Disallow: /go/
 Disallow: /admin/
+Disallow: /stack/
 """
 
 

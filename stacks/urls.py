@@ -5,4 +5,6 @@ from stacks import views
 urlpatterns = [
     path("", views.builder, name="builder"),
     path("goals/<slug:slug>/", views.goal_detail, name="goal_detail"),
+    path("stack/report/", views.stack_report, name="stack_report"),
+    path("stack/report.pdf", views.stack_report_pdf, name="stack_report_pdf"),
 ]

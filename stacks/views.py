@@ -1,4 +1,6 @@
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
@@ -9,6 +11,7 @@ from evidence.models import Goal
 from stacks.charts import MapPoint, evidence_map
 from stacks.forms import BuilderForm, ConstraintsForm
 from stacks.ranking import DEFAULT_LIMIT, build_stack, rank_goal
+from stacks.report import build_report, render_pdf
 
 
 @require_safe
@@ -65,3 +68,65 @@ def goal_detail(request, slug):
         "evidence_map": mark_safe(chart),
     }
     return render_page(request, "stacks/goal_detail.html", context, status)
+
+
+# The clinician's report --------------------------------------------------------------------
+
+REPORT_TEMPLATE = "stacks/report.html"
+
+
+def _report_context(request) -> tuple[dict, str]:
+    """The report's context for the builder's choices in the query, or the errors that stop
+    it (a plain message; empty when there are none). Reads only the goals asked for."""
+    asked = request.GET.getlist("goals")
+    goals = Goal.objects.filter(slug__in=asked).order_by("category", "name")
+    form = BuilderForm(request.GET, goals=list(goals))
+    context = {"form": form, "report": None, "query": request.GET.urlencode()}
+    if not form.is_valid():
+        errors = [
+            f"{form[name].label}: {error}" for name, el in form.errors.items() for error in el
+        ]
+        return context, "This report cannot be made: " + " ".join(errors)
+    if not form.cleaned_data["goals"]:
+        return context, "Pick at least one goal in the stack builder to make a report."
+    query = request.GET.urlencode()
+    context.update(
+        # Links printed in the report are whole addresses: paper has no "current site".
+        site=request.build_absolute_uri("/").rstrip("/"),
+        report=build_report(
+            form.cleaned_data["goals"], form.constraints(), form.entries_per_list()
+        ),
+        page_url=request.build_absolute_uri(f"{reverse('stack_report')}?{query}"),
+        pdf_url=f"{reverse('stack_report_pdf')}?{query}",
+    )
+    return context, ""
+
+
+@require_safe
+@cache_page_until_content_changes(*form_params(BuilderForm, limit=DEFAULT_LIMIT))
+def stack_report(request):
+    """The stack the builder shows for the same query, as a print-ready report for a
+    clinician: 400 with the reason for choices the builder would refuse, or no goal."""
+    context, error = _report_context(request)
+    context["error"] = error
+    return render(request, REPORT_TEMPLATE, context, status=400 if error else 200)
+
+
+@require_safe
+@cache_page_until_content_changes(*form_params(BuilderForm, limit=DEFAULT_LIMIT))
+def stack_report_pdf(request):
+    """The same report as a PDF: the same query always gives the same bytes while the content
+    is unchanged (its date is the content version's, never the time of rendering)."""
+    context, error = _report_context(request)
+    if error:
+        return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
+    report = context["report"]
+    html = render_to_string(f"{REPORT_TEMPLATE}#report", context, request=request)
+    names = ", ".join(goal.name for goal in report.stack.goals)
+    pdf = render_pdf(
+        html,
+        base_url=request.build_absolute_uri("/"),
+        title=f"Evidence report for {names}",
+        created=report.content_date,
+    )
+    return HttpResponse(pdf, content_type="application/pdf")

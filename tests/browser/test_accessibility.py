@@ -23,6 +23,7 @@ PAGES = {
     "builder with a goal": f"/?goals={LIVER}",
     "goal": f"/goals/{LIVER}/",
     "compound search": "/compounds/?q=thymosn",
+    "report for a clinician": f"/stack/report/?goals={LIVER}&goals=immune-function",
     "compound": f"/compounds/{TA1_SLUG}/",
     "evidence": f"/compounds/{TA1_SLUG}/evidence/{LIVER}/",
     "vendors": "/vendors/",

@@ -40,3 +40,9 @@ def test_crawlers_may_read_the_public_pages(client):
 
 def test_robots_txt_answers_head(client):
     assert client.head("/robots.txt").status_code == 200
+
+
+def test_crawlers_leave_the_clinicians_reports_alone(client):
+    parser = robots(client)
+    for url in ("/stack/report/?goals=a", "/stack/report.pdf?goals=a"):
+        assert not parser.can_fetch("Googlebot", url), url

@@ -4,5 +4,6 @@ from stacks import views
 
 urlpatterns = [
     path("", views.builder, name="builder"),
+    path("goals/", views.goal_index, name="goal_index"),
     path("goals/<slug:slug>/", views.goal_detail, name="goal_detail"),
 ]

@@ -1,4 +1,4 @@
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
@@ -32,6 +32,28 @@ def builder(request):
     }
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render_page(request, "stacks/builder.html", context, status)
+
+
+# The heading for goals whose category is blank: none is invented for them.
+UNCATEGORISED = "Uncategorised"
+
+
+@require_safe
+@cache_page_until_content_changes()
+def goal_index(request):
+    """Every goal under its category, categories and goals A-Z; goals without a category
+    last, under "Uncategorised"."""
+    groups: dict[str, list[Goal]] = {}
+    for goal in Goal.objects.only("name", "slug", "category", "description"):
+        groups.setdefault(goal.category.strip() or UNCATEGORISED, []).append(goal)
+    categories = [
+        (category, sorted(goals, key=lambda goal: goal.name.casefold()))
+        for category, goals in sorted(
+            groups.items(), key=lambda item: (item[0] == UNCATEGORISED, item[0].casefold())
+        )
+    ]
+    context = {"categories": categories, "goal_count": sum(len(g) for _, g in categories)}
+    return render(request, "stacks/goal_index.html", context)
 
 
 @require_safe

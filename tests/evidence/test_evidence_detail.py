@@ -90,7 +90,7 @@ def test_evidence_page_says_when_the_review_and_article_dates_are_known(client):
     )
     html = full_page(client.get(reverse("evidence_detail", args=[ta1.slug, liver.slug])))
     assert "Last reviewed" in html and "1 March 2025" in html
-    assert "Last updated: not stated" in html
+    assert "Last updated: not reported" in html
 
 
 def test_unpublished_articles_are_not_shown(client):

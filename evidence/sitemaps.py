@@ -1,6 +1,8 @@
 """sitemap.xml (django.contrib.sitemaps): every public page a crawler should find, each at
 the address the page names as canonical. Only what visitors can open: published compounds
-and articles, active vendors, and evidence pages that exist (a rating or findings)."""
+and articles, active vendors, and evidence pages that exist (a rating or findings).
+
+Each list is read whole (one query; the paginator would otherwise count it first)."""
 
 from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
@@ -30,7 +32,7 @@ class StaticPages(Sitemap):
 
 class Compounds(Sitemap):
     def items(self):
-        return Compound.objects.published().only("slug", "updated_at").order_by("slug")
+        return list(Compound.objects.published().only("slug", "updated_at").order_by("slug"))
 
     def lastmod(self, compound):
         return compound.updated_at
@@ -52,12 +54,12 @@ class EvidencePages(Sitemap):
 
 class Goals(Sitemap):
     def items(self):
-        return Goal.objects.only("slug").order_by("slug")
+        return list(Goal.objects.only("slug").order_by("slug"))
 
 
 class Articles(Sitemap):
     def items(self):
-        return Article.objects.published().only("slug", "last_updated").order_by("slug")
+        return list(Article.objects.published().only("slug", "last_updated").order_by("slug"))
 
     def lastmod(self, article):
         return article.last_updated
@@ -65,7 +67,7 @@ class Articles(Sitemap):
 
 class Vendors(Sitemap):
     def items(self):
-        return Vendor.objects.active().only("slug").order_by("slug")
+        return list(Vendor.objects.active().only("slug").order_by("slug"))
 
 
 SITEMAPS = {

@@ -40,3 +40,9 @@ def test_crawlers_may_read_the_public_pages(client):
 
 def test_robots_txt_answers_head(client):
     assert client.head("/robots.txt").status_code == 200
+
+
+def test_robots_txt_names_the_sitemap(client):
+    parser = robots(client)
+    assert parser.site_maps() == ["http://testserver/sitemap.xml"]
+    assert client.get("/sitemap.xml").status_code == 200

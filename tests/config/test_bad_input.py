@@ -16,6 +16,10 @@ PAGES = [
     "/vendors/",
     "/vendors/synthetic-example-vendor/",
     "/methodology/",
+    "/goals/",
+    "/research/",
+    "/research/thymosin-alpha-1-for-liver-health/",
+    "/sitemap.xml",
     "/healthz",
     "/api/goals/",
     "/api/goals/liver-health/ranking/",
@@ -35,6 +39,8 @@ PARAMETERS = [
     "q",
     "priority",
     "size",
+    "goal",
+    "p",
 ]
 nasty_text = st.one_of(
     st.text(max_size=50),

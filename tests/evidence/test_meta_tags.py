@@ -99,3 +99,10 @@ def test_a_name_in_the_meta_tags_is_escaped(client):
     head = head_of(client, compound.get_absolute_url())
     assert "<b>" not in head
     assert meta(head, "property", "og:title") == 'Synthetic "quoted" <b>name</b>'
+
+
+def test_a_page_not_found_names_no_canonical_address(client):
+    response = client.get("/compounds/synthetic-no-such-compound/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert 'rel="canonical"' not in html and "og:url" not in html

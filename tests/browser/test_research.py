@@ -45,9 +45,9 @@ def test_the_deep_dives_vendor_link_lands_on_where_to_buy(new_page, demo):
     expect(page.get_by_role("heading", name="Where to buy")).to_be_in_viewport()
 
 
-def test_the_research_index_and_goals_index_fit_a_phone_screen(new_page, demo):
+@pytest.mark.parametrize("path", ["/research/", "/goals/"])
+def test_the_research_index_and_goals_index_fit_a_phone_screen(new_page, demo, path):
     page = new_page(**PHONE)
-    for path in ("/research/", "/goals/"):
-        page.goto(path, timeout=LOAD_MS)
-        expect(page.get_by_role("heading", level=1)).to_be_visible()
-        assert horizontal_overflow(page) == 0, path
+    page.goto(path, timeout=LOAD_MS)
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert horizontal_overflow(page) == 0

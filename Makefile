@@ -56,13 +56,21 @@ lock: setup
 audit: setup
 	$(BIN)/python .ci/audit.py
 
+# Lighthouse on the main pages (.ci/lighthouse.py): production settings, demo data, mobile and
+# desktop presets; accessibility, best practices and SEO must reach 95. Writes docs/audit.md.
+# Needs `npm ci` (Lighthouse, pinned in package-lock.json) and Debian's chromium.
+.PHONY: audit-pages
+audit-pages: setup
+	$(BIN)/python .ci/lighthouse.py
+
 # The performance benchmark (bench/run.py): gunicorn + PostgreSQL + wrk on loopback, one table.
 .PHONY: bench
 bench: setup
 	$(BIN)/python bench/run.py
 
-# The load test (bench/loadtest.py): 60 s of visitors, outbound clicks and an admin editor at
-# once on gunicorn + PostgreSQL; nothing may be lost. LOADTEST_ARGS=--quick for a 10 s smoke run.
+# The load test (bench/loadtest.py): visitors, outbound clicks and an admin editor at once on
+# gunicorn + PostgreSQL + its own Redis, then beside junk-parameter and vendor-saving clients,
+# then with Redis stopped; nothing may be lost. LOADTEST_ARGS=--quick for a short smoke run.
 .PHONY: loadtest
 loadtest: setup
 	$(BIN)/python bench/loadtest.py $(LOADTEST_ARGS)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench-results"
@@ -160,7 +161,23 @@ def own_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-class Server:
+class Managed:
+    """A server as a context manager: started on entry, always stopped on exit, also when
+    starting fails half-way (subclasses give start() and stop(); stop() copes with either)."""
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class Server(Managed):
     """gunicorn on a free port for one database; a context manager that always stops it.
 
     While it runs, a thread samples /proc twice a second: the peak RSS (VmHWM) of each worker,
@@ -170,7 +187,8 @@ class Server:
 
     `dataset` names the database ("database") and its URL ("url"); bench/run.py uses the
     defaults, bench/loadtest.py asks for production's worker timeout and config file
-    (`extra_args`; gunicorn lets the command line override the file).
+    (`extra_args`; gunicorn lets the command line override the file) and its own Redis
+    (`env`: REDIS_URL).
     """
 
     def __init__(
@@ -180,8 +198,10 @@ class Server:
         worker_class: str = WORKER_CLASS,
         timeout: int = GUNICORN_TIMEOUT,
         extra_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
     ):
         self.dataset = dataset
+        self.env = dict(env or {})
         self.extra_args = list(extra_args)
         self.workers = workers
         self.worker_class = worker_class
@@ -196,17 +216,6 @@ class Server:
         self._lock = threading.Lock()
         self._stop_sampling = threading.Event()
         self._sampler = threading.Thread(target=self._sample_loop, daemon=True)
-
-    def __enter__(self) -> "Server":
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def start(self) -> None:
         say(f"== gunicorn on 127.0.0.1:{self.port}, {self.dataset['database']}")
@@ -225,7 +234,7 @@ class Server:
                 *self.extra_args,
             ],
             cwd=ROOT,
-            env=app_env(self.dataset["url"]),
+            env={**app_env(self.dataset["url"]), **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us, and we stop it in order

@@ -185,6 +185,7 @@ def evaluate(results: dict) -> list[dict]:
             fresh and fresh["difference_count"] == 0 and fresh["pairs"] == fresh["stored"],
         )
     )
+    checks += hardening_checks(results)
     checks.append(
         _check(
             "gunicorn log: tracebacks, errors, worker timeouts",
@@ -202,6 +203,240 @@ def evaluate(results: dict) -> list[dict]:
     return checks
 
 
+# Normal visitors' p95 beside the hostile clients may be at most this many times their p95
+# without them (issue 13).
+HOSTILE_P95_FACTOR = 2.0
+MB = 1024 * 1024
+MAX_ENTRY_BYTES = 1024 * 1024  # evidence.cache.MAX_ENTRY_BYTES
+RETIRE_INTERVAL = 60  # evidence.cache.RETIRE_INTERVAL, seconds
+
+
+def _p95(phase: dict) -> float | None:
+    return ((phase.get("visitors") or {}).get("latency_ms") or {}).get("p95")
+
+
+def _mb(value) -> str:
+    return "-" if value is None else f"{value / MB:,.1f} MB"
+
+
+def hardening_checks(results: dict) -> list[dict]:
+    """The checks of the hostile phase, the junk probe, the Redis outage and the database
+    outage (issue 13); each fails when its part of the run is missing."""
+    load = results.get("load") or {}
+    phases = load.get("phases") or {}
+    baseline, hostile = phases.get("baseline") or {}, phases.get("hostile") or {}
+    stopped = phases.get("redis stopped") or {}
+    checks = []
+
+    base_p95, hostile_p95 = _p95(baseline), _p95(hostile)
+    ratio = hostile_p95 / base_p95 if base_p95 and hostile_p95 is not None else None
+    checks.append(
+        _check(
+            f"visitors' p95 beside the hostile clients <= {HOSTILE_P95_FACTOR:g}x without them",
+            f"{_number(hostile_p95)} vs {_number(base_p95)} ms"
+            + (f" ({ratio:.2f}x)" if ratio is not None else ""),
+            ratio is not None
+            and ratio <= HOSTILE_P95_FACTOR
+            and hostile.get("junk", {}).get("requests", 0) > 0
+            and hostile.get("vendor_saves", 0) > 0,
+        )
+    )
+
+    probe = load.get("junk_probe") or {}
+    pages = probe.get("pages", 0)
+    grown = (probe.get("used_memory_after") or 0) - (probe.get("used_memory_before") or 0)
+    checks.append(
+        _check(
+            "junk probe: cache entries per content version <= pages (URLs sent, all new)",
+            f"{probe.get('most_entries_per_version', '-')} <= {pages} "
+            f"({probe.get('distinct_urls', 0):,} URLs)",
+            bool(probe)
+            and probe["distinct_urls"] == probe["requests"] > pages > 0
+            and probe["answered_200"] == probe["requests"]
+            and probe["most_entries_per_version"] <= pages
+            and grown <= (probe["new_entries"] + 1) * MAX_ENTRY_BYTES,
+        )
+    )
+
+    redis_stats = [
+        stats
+        for phase in (baseline, hostile)
+        for stats in (phase.get("redis_before"), phase.get("redis_after"))
+        if stats
+    ]
+    peak = max((s["used_memory_peak"] for s in redis_stats), default=None)
+    limit = redis_stats[-1]["maxmemory"] if redis_stats else None
+    checks.append(
+        _check(
+            "Redis memory: peak used_memory <= maxmemory (allkeys-lru)",
+            f"{_mb(peak)} <= {_mb(limit)}",
+            bool(redis_stats) and limit and peak <= limit,
+        )
+    )
+
+    versions = hostile.get("new_content_versions")
+    editor_saves = hostile.get("editor_saves", 0)
+    # The vendor's limit runs on the clock, over the whole span of the hostile slices.
+    span = hostile.get("span_seconds", hostile.get("seconds", 0))
+    vendor_allowance = math.ceil(span / RETIRE_INTERVAL) + 1
+    checks.append(
+        _check(
+            "cache retirements in the hostile phase <= editor saves + vendor's 1 a minute",
+            f"{versions if versions is not None else '-'} <= {editor_saves} + "
+            f"{vendor_allowance} ({hostile.get('vendor_saves', 0)} vendor saves)",
+            versions is not None
+            and hostile.get("vendor_saves", 0) > vendor_allowance
+            and versions <= editor_saves + vendor_allowance,
+        )
+    )
+
+    vendor = load.get("vendor") or {}
+    history = (results.get("fresh") or {}).get("vendor_history")
+    checks.append(
+        _check(
+            "vendor saves of its own offer: made / failed (history rows)",
+            f"{vendor.get('made', 0)} / {vendor.get('failed', 0)} ({history})",
+            vendor.get("made", 0) > 0
+            and vendor.get("failed") == 0
+            and not vendor.get("failures")
+            and history == vendor["made"],
+        )
+    )
+    offer = str(vendor.get("offer_id"))
+    sent = (load.get("clicks_sent") or {}).get(offer)
+    counted = (results.get("clicks_counted") or {}).get(offer)
+    checks.append(
+        _check(
+            "clicks on the offer the vendor kept saving: sent = counted",
+            f"{sent} = {counted}",
+            sent is not None and sent == counted and sent > 0,
+        )
+    )
+
+    visitors = stopped.get("visitors") or {}
+    outage_probe = load.get("outage_probe") or {}
+    checks.append(
+        _check(
+            "Redis stopped: visitors' answers 200 / sent (p95); one client alone",
+            f"{visitors.get('2xx', 0):,} / {visitors.get('requests', 0):,} "
+            f"({_number(_p95(stopped))} ms); "
+            f"{outage_probe.get('answered_200', 0)} / {outage_probe.get('requests', 0)}",
+            not stopped.get("redis_running", True)
+            and visitors.get("requests", 0) > 0
+            and visitors["2xx"] == visitors["requests"]
+            and outage_probe.get("requests", 0) > 0
+            and outage_probe["answered_200"] == outage_probe["requests"],
+        )
+    )
+
+    def healthz_ok(probes: list[dict], cache: str) -> bool:
+        return bool(probes) and all(
+            p.get("status") == 200 and p.get("body") == {"database": "ok", "cache": cache}
+            for p in probes
+        )
+
+    running = [*baseline.get("healthz", []), *hostile.get("healthz", [])]
+    before_stop = load.get("healthz_before_redis_stop")
+    checks.append(
+        _check(
+            "/healthz with Redis running: 200, cache ok",
+            f"{sum(p.get('status') == 200 for p in running)} of {len(running)}",
+            healthz_ok([*running, *([before_stop] if before_stop else [])], "ok"),
+        )
+    )
+    down = stopped.get("healthz", [])
+    checks.append(
+        _check(
+            "/healthz with Redis stopped: 200, cache degraded",
+            f"{sum((p.get('body') or {}).get('cache') == 'degraded' for p in down)} of {len(down)}",
+            healthz_ok(down, "degraded"),
+        )
+    )
+    recovery = load.get("healthz_after_redis_restart") or []
+    checks.append(
+        _check(
+            "/healthz after Redis started again: cache ok",
+            f"after {len(recovery)} probe(s)" if recovery else "-",
+            healthz_ok(recovery[-1:], "ok"),
+        )
+    )
+    database = results.get("database_down") or {}
+    checks.append(
+        _check(
+            "/healthz with PostgreSQL unreachable: 503, database unavailable",
+            f"{database.get('status', '-')} {json.dumps(database.get('body'))}",
+            database.get("status") == 503
+            and (database.get("body") or {}).get("database") == "unavailable",
+        )
+    )
+    return checks
+
+
+def phase_table(results: dict) -> list[str]:
+    """One row per slice, in the order they ran, with what the cache held before and after;
+    then one row per phase, its slices added up (percentiles over all their requests)."""
+    load = results.get("load") or {}
+    rows = []
+
+    def row(label: str, phase: dict, redis: bool) -> list[str]:
+        visitors = phase.get("visitors") or {}
+        lat = visitors.get("latency_ms") or {}
+        total = (phase.get("by_type") or {}).get(TOTAL, {})
+        before, after = phase.get("redis_before") or {}, phase.get("redis_after") or {}
+        if not redis:
+            memory = keys = ""
+        elif before and after:
+            memory = f"{_mb(before.get('used_memory'))} -> {_mb(after.get('used_memory'))}"
+            keys = f"{before.get('dbsize', 0):,} -> {after.get('dbsize', 0):,}"
+        else:
+            memory, keys = "stopped", "-"
+        return [
+            label,
+            f"{phase.get('seconds', 0):.0f}",
+            f"{total.get('requests', 0):,}",
+            f"{total.get('5xx', 0):,}",
+            f"{visitors.get('requests', 0):,}",
+            _number(lat.get("p50")),
+            _number(lat.get("p95")),
+            _number(lat.get("p99")),
+            f"{phase.get('junk', {}).get('requests', 0):,}",
+            f"{phase.get('vendor_saves', 0):,}",
+            f"{phase.get('editor_saves', 0):,}",
+            f"{phase.get('new_content_versions', 0):,}" if redis else "",
+            memory,
+            keys,
+            f"{phase.get('cpu', {}).get('other', 0):.0%}",
+        ]
+
+    for part in load.get("slices") or []:
+        rows.append(row(part.get("slice", part.get("name", "?")), part, redis=True))
+    phases = load.get("phases") or {}
+    if rows and phases:
+        rows.append(["--"] + [""] * 14)
+    for name, phase in phases.items():
+        slices = phase.get("slices", 1)
+        label = f"{name}, all {slices} slices" if slices > 1 else f"{name}, all"
+        rows.append(row(label, phase, redis=False))
+    headers = [
+        "slice / phase",
+        "s",
+        "requests",
+        "5xx",
+        "visitor reqs",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "junk reqs",
+        "vendor saves",
+        "editor saves",
+        "new versions",
+        "Redis used_memory",
+        "Redis DBSIZE",
+        "other CPU",
+    ]
+    return _table(headers, rows, right=set(range(1, 15)))
+
+
 def render(results: dict) -> str:
     settings = results["settings"]
     machine = results.get("machine", {})
@@ -211,10 +446,16 @@ def render(results: dict) -> str:
     out = [
         f"Evidence Stack Builder load test, {results['started']}"
         + (" (QUICK: smoke run)" if settings["quick"] else ""),
-        f"{load.get('seconds', '-')} s: {settings['visitors']} visitors, {settings['clickers']} "
-        f"click loops on {settings['offers']} offers, 1 admin editor; gunicorn "
+        f"{load.get('seconds', '-')} s in three phases ({settings['duration']} s baseline and "
+        f"{settings['duration']} s hostile, alternating in {settings.get('slices', 1)} slices "
+        f"each, then {settings.get('outage', '-')} s with Redis stopped): "
+        f"{settings['visitors']} visitors, {settings['clickers']} "
+        f"click loops on {settings['offers']} offers, 1 admin editor in each; "
+        f"{settings.get('junk_clients', '-')} junk-parameter clients and 1 vendor re-saving "
+        "its offer in the hostile phase; gunicorn "
         f"{settings['workers']} {settings['worker_class']} workers (config/gunicorn.py), "
-        f"PostgreSQL {machine.get('postgres', '?')}; {machine.get('cpus', '?')} CPUs, "
+        f"PostgreSQL {machine.get('postgres', '?')}, its own redis-server "
+        f"({settings.get('redis_mb', '-')} MB, allkeys-lru); {machine.get('cpus', '?')} CPUs, "
         f"{machine.get('memory_gb', '?')} GB, shared by the load, gunicorn and PostgreSQL",
         f"Data: {dataset.get('database', '?')} = demo + small synthetic preset "
         f"({sizes.get('compound', 0):,} compounds, {sizes.get('goal', 0):,} goals, "
@@ -282,6 +523,39 @@ def render(results: dict) -> str:
                 "replaced a recycled or lost worker); "
                 f"worker peak RSS {_number((results.get('memory') or {}).get('worker_peak_mb'), 0)}"
                 " MB"
+            )
+        out += [
+            "",
+            "By slice, in the order they ran, then by phase (p50/p95/p99: the normal visitors' "
+            "requests only; new versions: content versions that appeared among the cache keys, "
+            "each a retirement of every cached page):",
+        ]
+        out += phase_table(results)
+        probe = load.get("junk_probe") or {}
+        if probe:
+            out.append(
+                f"Junk probe, nothing else running: {probe['distinct_urls']:,} distinct URLs "
+                f"over {probe['pages']} pages added {probe['new_entries']} cache entries in "
+                f"{probe['versions']} content version(s); Redis used_memory "
+                f"{_mb(probe['used_memory_before'])} -> {_mb(probe['used_memory_after'])}, "
+                f"DBSIZE {probe['dbsize_before']:,} -> {probe['dbsize_after']:,}"
+            )
+        outage = load.get("outage_probe") or {}
+        if probe and outage:
+            cached, rendered = probe.get("latency_ms") or {}, outage.get("latency_ms") or {}
+            out.append(
+                f"One client alone over those pages, one request at a time: p50 "
+                f"{_number(cached.get('p50'))} ms, p95 {_number(cached.get('p95'))} ms with "
+                f"Redis ({probe['requests']} requests, cached but for the first of each page); "
+                f"p50 {_number(rendered.get('p50'))} ms, p95 {_number(rendered.get('p95'))} ms "
+                f"with Redis stopped ({outage['requests']} requests, every one rendered)"
+            )
+        database = results.get("database_down") or {}
+        if database:
+            out.append(
+                f"PostgreSQL unreachable (a second gunicorn, DATABASE_URL on closed port "
+                f"{database.get('database_port')}): /healthz {database.get('status')} "
+                f"{json.dumps(database.get('body'))}"
             )
         editor = load.get("editor") or {}
         if editor:

@@ -1,7 +1,7 @@
 """`make loadtest`: the site under mixed load on loopback, with nothing lost; one table.
 
-    .venv/bin/python bench/loadtest.py            # 60 s of load (LOADTEST_DURATION)
-    .venv/bin/python bench/loadtest.py --quick    # 10 s: a smoke run
+    .venv/bin/python bench/loadtest.py            # 45 + 45 + 20 s of load, in three phases
+    .venv/bin/python bench/loadtest.py --quick    # 10 + 10 + 8 s: a smoke run
 
 What it does:
 
@@ -10,16 +10,21 @@ What it does:
    LOADTEST_PG or BENCH_PG overrides the server) is dropped and created fresh, migrated, and
    filled with the demo data (`manage.py load_demo`) and the small synthetic preset
    (`bench/synthetic.py --preset small`). A staff user in the "Evidence editors"
-   group (not a superuser) is created through `manage.py shell -c`, with a random password
-   the script keeps for the run, and enrolled for two-factor login with `manage.py
-   enrol_two_factor` (production settings require a TOTP code from staff): the script keeps
-   the secret from the printed otpauth URI and computes the codes as an authenticator app.
-2. The server: `collectstatic`, then gunicorn with the production config (config/gunicorn.py:
+   group (not a superuser) and a vendor account ("Vendor accounts", linked to the vendor of
+   one of the offers the click loops follow) are created through `manage.py shell -c`, each
+   with a random password the script keeps for the run, and enrolled for two-factor login
+   with `manage.py enrol_two_factor` (production settings require a TOTP code from staff):
+   the script keeps the secret from the printed otpauth URI and computes the codes with
+   django-otp's own TOTP (django_otp.oath), as an authenticator app would.
+2. The servers: its own redis-server on a free loopback port (bench/redisserver.py:
+   LOADTEST_REDIS_MB, 256, with allkeys-lru as README's Deploy section says; no
+   persistence), `collectstatic`, then gunicorn with REDIS_URL pointing at that Redis, the
+   production config (config/gunicorn.py:
    access log, worker recycling after max_requests, 30 s worker timeout) and production
    settings (DJANGO_DEBUG=false, DJANGO_BEHIND_TLS_PROXY=true; every request carries
    X-Forwarded-Proto: https as the TLS proxy would add), LOADTEST_WORKERS sync workers (2) on a
    free port of 127.0.0.1. Shared with `make bench` through bench/common.py.
-3. The load, all at once for LOADTEST_DURATION seconds (60; --quick 10):
+3. The load, in phases. In every phase, all at once:
    * LOADTEST_VISITORS visitors (24), each a loop of page views without pause, mixing every
      public page type with parameters drawn from the data: the builder with 1-3 goals and
      constraints, goal pages, compound index and searches that match, compound pages,
@@ -37,7 +42,25 @@ What it does:
      study through the study's findings inline; that finding edited on its own change page;
      the finding deleted through the inline again. After each save it reads the public side
      back: the ranking API must show the new tier, the evidence page must show (or no longer
-     show) the finding. The editor finishes its current cycle after the deadline.
+     show) the finding. The editor finishes its current cycle after the deadline, and keeps
+     its session from phase to phase.
+
+   The phases, on the same server:
+   * baseline, LOADTEST_DURATION seconds (45; --quick 10): the clients above only;
+   * hostile, as long: the same clients, and beside them LOADTEST_JUNK_CLIENTS
+     junk-parameter clients (2) and one vendor re-saving its own offer through the admin in
+     a loop, a real change each time (bench/hostile.py);
+     the two alternate in LOADTEST_SLICES slices each (3; --quick 1: baseline 1, hostile 1,
+     baseline 2...), so the machine's other work falls on both alike; each slice's visitors
+     draw requests of their own from fixed seeds;
+   * a junk probe with nothing else running: 300 junk URLs, every one new, over the junk
+     clients' 9 pages; the cache entries they add are counted per content version;
+   * Redis stopped (the harness stops its own redis-server): the junk probe again, 40 URLs
+     (every one rendered now), then LOADTEST_OUTAGE_DURATION seconds (20; --quick 8) of the
+     normal clients; then Redis is started again.
+   /healthz is asked every 2 s during each phase, and once more after Redis is back. Last, a
+   second gunicorn whose DATABASE_URL names a closed loopback port (PostgreSQL unreachable;
+   the machine's own server is never touched) is asked for /healthz.
 4. The checks, from the database and a fresh computation after the load:
    * no 5xx, no other unexpected status (visitors expect 200, clicks 302), no timeouts or
      connection errors; the gunicorn log holds no traceback and no worker timeout;
@@ -47,7 +70,17 @@ What it does:
      one row per save (the audit trail lost nothing either);
    * rankings reflect the edits: the ranking API shows the demo compound with the tier the
      editor set last and the score `stacks.refresh.score_rows` computes fresh, and the whole
-     precomputed GoalScore table equals that fresh computation.
+     precomputed GoalScore table equals that fresh computation;
+   * the hostile clients (loadreport.hardening_checks): normal visitors' p95 beside them at
+     most 2x the baseline's; the junk probe's entries per content version at most one per
+     page; Redis' peak used_memory within its maxmemory; the hostile phase's cache
+     retirements (new content versions among the keys) at most the editor's saves plus the
+     vendor's one a minute; every vendor save made, with its history row; the vendor's offer
+     lost no click;
+   * outages: with Redis stopped every visitor request answered 200 and /healthz 200 with
+     {"database": "ok", "cache": "degraded"}; with Redis running and again after its
+     restart, "cache": "ok"; with PostgreSQL unreachable /healthz 503, "database":
+     "unavailable".
 
 Why a thread pool of http.client rather than locust: locust's gevent monkey-patches the whole
 process, while the editor's flow (parse the admin page, post the form, read back) is easiest
@@ -65,23 +98,22 @@ Before the load starts, the harness waits (up to LOADTEST_QUIET_WAIT s, 60) for 
 processes to go quiet, as `make bench` does, and the report shows their share of the CPU
 during the load: on a shared machine the latencies are the machine's, not the app's alone.
 
-Environment: LOADTEST_DURATION (seconds of load, 60; 10 with --quick), LOADTEST_VISITORS (24),
+Environment: LOADTEST_DURATION (seconds of the baseline and of the hostile phase, 45; 10 with
+--quick), LOADTEST_OUTAGE_DURATION (20; 8), LOADTEST_JUNK_CLIENTS (2), LOADTEST_REDIS_MB
+(256), LOADTEST_SLICES (3; 1 with --quick), LOADTEST_VISITORS (24),
 LOADTEST_CLICKERS (4), LOADTEST_OFFERS (8), LOADTEST_WORKERS (2), LOADTEST_TIMEOUT (the
 client's per-request timeout, 60 s), LOADTEST_SEED (1: the same mix of requests each run),
 LOADTEST_QUIET_WAIT (60), LOADTEST_DB (loadtest), LOADTEST_PG or BENCH_PG
 (postgres://postgres@127.0.0.1:5432).
 
 Output: the table on stdout, the same as JSON in bench-results/loadtest-<UTC time>.json,
-gunicorn's log in bench-results/gunicorn-<db>.log. Exit status 0 only when every check
-passes; 1 when one fails; 2 when the harness itself could not run; 130 on Ctrl-C. gunicorn
-and the load threads are stopped on every path. `python bench/loadreport.py <json>` renders
-a saved run again.
+gunicorn's log in bench-results/gunicorn-<db>.log, Redis' in bench-results/redis-loadtest.log.
+Exit status 0 only when every check passes; 1 when one fails; 2 when the harness itself could
+not run; 130 on Ctrl-C. gunicorn, redis-server and the load threads are stopped on every path.
+`python bench/loadreport.py <json>` renders a saved run again.
 """
 
 import argparse
-import base64
-import hashlib
-import hmac
 import http.client
 import itertools
 import json
@@ -112,24 +144,30 @@ from common import (
     app_env,
     env_int,
     fetch,
+    free_port,
     manage,
     say,
     stop_on_signals,
 )
+from hostile import JunkUrls, VendorSaver, junk_client, new_sent
 from psycopg import sql
+from redisserver import RedisServer, page_keys_by_version
 from webclient import (
     Client,
     Response,
     add_inline_row,
+    admin_login,
     error_text,
     get_field,
     inline_row_with,
     parse_form,
     set_field,
+    totp_secret,
     without_template_rows,
 )
 
 EDITOR_USERNAME = "loadtest-editor"
+VENDOR_USERNAME = "loadtest-vendor"
 EDITORS_GROUP = "Evidence editors"  # evidence/roles.py
 # Production's worker timeout (config/gunicorn.py): a request the app cannot answer in time
 # is killed and shows up as an error, as it would in production.
@@ -157,6 +195,10 @@ class Settings:
     pg: str
     database: str
     quiet_wait: int  # seconds to wait for other processes to go quiet before the load
+    outage: int  # seconds of the phase with Redis stopped
+    junk_clients: int
+    redis_mb: int  # the test's Redis: maxmemory in MB
+    slices: int  # the baseline and the hostile phase alternate in this many slices each
 
     @classmethod
     def from_env(cls, quick: bool) -> "Settings":
@@ -168,7 +210,7 @@ class Settings:
             )
         pg = os.environ.get("LOADTEST_PG") or os.environ.get("BENCH_PG")
         return cls(
-            duration=env_int("LOADTEST_DURATION", 10 if quick else 60),
+            duration=env_int("LOADTEST_DURATION", 10 if quick else 45),
             visitors=env_int("LOADTEST_VISITORS", 24),
             clickers=env_int("LOADTEST_CLICKERS", 4),
             offers=env_int("LOADTEST_OFFERS", 8),
@@ -179,6 +221,10 @@ class Settings:
             pg=(pg or "postgres://postgres@127.0.0.1:5432").rstrip("/"),
             database=database,
             quiet_wait=env_int("LOADTEST_QUIET_WAIT", 60, minimum=0),
+            outage=env_int("LOADTEST_OUTAGE_DURATION", 8 if quick else 20),
+            junk_clients=env_int("LOADTEST_JUNK_CLIENTS", 2),
+            redis_mb=env_int("LOADTEST_REDIS_MB", 256, minimum=8),
+            slices=env_int("LOADTEST_SLICES", 1 if quick else 3),
         )
 
     @property
@@ -199,6 +245,10 @@ class Settings:
             "quick": self.quick,
             "database": self.database,
             "quiet_wait": self.quiet_wait,
+            "outage": self.outage,
+            "junk_clients": self.junk_clients,
+            "redis_mb": self.redis_mb,
+            "slices": self.slices,
         }
 
 
@@ -215,6 +265,41 @@ user = get_user_model().objects.create_user(
 )
 user.groups.add(Group.objects.get(name=os.environ["LOADTEST_EDITORS_GROUP"]))
 """
+
+
+CREATE_VENDOR = """
+import json, os
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from evidence.models import Offer, VendorAccount
+from evidence.roles import VENDOR_ACCOUNTS
+# The first of the clicked offers the admin's form would save as it stands (its address on
+# the vendor's own host, its amounts plausible): the vendor account re-saves it in a loop.
+for offer_id in json.loads(os.environ["LT_OFFERS"]):
+    offer = Offer.objects.select_related("vendor").get(pk=offer_id)
+    try:
+        offer.full_clean()
+    except ValidationError:
+        continue
+    break
+else:
+    raise SystemExit("no clicked offer passes the admin form's validation")
+user = get_user_model().objects.create_user(
+    os.environ["LT_USERNAME"], password=os.environ["LT_PASSWORD"], is_staff=True
+)
+user.groups.add(Group.objects.get(name=VENDOR_ACCOUNTS))
+VendorAccount.objects.create(user=user, vendor=offer.vendor)
+print("LOADTEST_JSON " + json.dumps({"offer_id": offer.pk, "vendor": offer.vendor.slug}))
+"""
+
+
+def create_vendor_account(settings: Settings, plan: dict, password: str) -> dict:
+    """A vendor account (staff, "Vendor accounts", linked to its vendor) for the vendor of
+    one of the offers the click loops follow; returns that offer's id and the vendor."""
+    offers = json.dumps([offer["id"] for offer in plan["offers"]])
+    env = {"LT_OFFERS": offers, "LT_USERNAME": VENDOR_USERNAME, "LT_PASSWORD": password}
+    return json_line(django_shell(CREATE_VENDOR, settings.url, env))
 
 
 def django_shell(code: str, database_url: str, extra_env: dict[str, str] | None = None) -> str:
@@ -298,26 +383,10 @@ def enrol_two_factor(settings: Settings, username: str) -> str:
     uri = next((ln for ln in done.stdout.splitlines() if ln.startswith("otpauth://")), None)
     if done.returncode != 0 or uri is None:
         raise BenchError(f"enrol_two_factor {username} failed:\n{done.stderr[-2000:]}")
-    return totp_secret(uri)
-
-
-def totp_secret(uri: str) -> str:
-    """The base32 secret of an otpauth:// URI."""
-    match = re.search(r"[?&]secret=([A-Z2-7]+)", uri)
-    if match is None:
-        raise BenchError("the otpauth URI holds no secret")
-    return match.group(1)
-
-
-def totp_code(secret: str, at: float | None = None) -> str:
-    """The six-digit code an authenticator app shows for the secret at `at` (now): RFC 6238,
-    HMAC-SHA1 over 30-second steps, as django-otp's TOTP devices expect by default."""
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    step = int((time.time() if at is None else at) // 30)
-    digest = hmac.new(key, step.to_bytes(8, "big"), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = int.from_bytes(digest[offset : offset + 4], "big") & 0x7FFFFFFF
-    return f"{value % 1_000_000:06d}"
+    try:
+        return totp_secret(uri)
+    except ValueError as exc:
+        raise BenchError(f"enrol_two_factor {username}: {exc}") from exc
 
 
 def plan_from_data(url: str, settings: Settings) -> dict:
@@ -601,8 +670,12 @@ class Recorder:
             )
 
 
-def visitor(port: int, plan: dict, settings: Settings, index: int, stop, rec: Recorder) -> None:
-    mix = Mix(plan, random.Random(settings.seed * 1000 + index))
+def visitor(
+    port: int, plan: dict, settings: Settings, index: int, stop, rec: Recorder, stream: str = ""
+) -> None:
+    """Page views without pause; `stream` names the slice, so each slice draws requests of
+    its own (the same ones every run)."""
+    mix = Mix(plan, random.Random(f"{settings.seed}:{stream}:{index}"))
     client = Client(port, settings.timeout, {**PROXY_HEADERS, "User-Agent": "loadtest-visitor"})
     while not stop.is_set():
         kind, path, headers = mix.next()
@@ -610,7 +683,14 @@ def visitor(port: int, plan: dict, settings: Settings, index: int, stop, rec: Re
 
 
 def clicker(
-    port: int, plan: dict, settings: Settings, index: int, stop, rec: Recorder, sent: Counter
+    port: int,
+    plan: dict,
+    settings: Settings,
+    index: int,
+    stop,
+    rec: Recorder,
+    sent: Counter,
+    phase: str = "",
 ) -> None:
     """Clicks outbound links; `sent[offer_id]` counts the clicks answered with their 302.
 
@@ -625,7 +705,7 @@ def clicker(
         offer = rng.choice(plan["offers"])
         path = f"/go/{offer['id']}/"
         # Each click from a visitor of its own: the site counts one visitor's repeats once.
-        agent = {"User-Agent": f"loadtest-clicker {index}.{n}"}
+        agent = {"User-Agent": f"loadtest-clicker {phase}.{index}.{n}"}
         response = rec.call(
             "outbound click", lambda p=path, h=agent: client.get(p, h), path, expect=302
         )
@@ -664,6 +744,7 @@ class Editor:
         self.last_tier: int | None = None
         self.last_tier_score: float | None = None
         self.cycles = 0
+        self.logged_in = False
         # Tiers to cycle through, never the starting one: the last edit always shows.
         self.tiers = [t for t in plan["tiers"] if t["number"] != self.target["initial_tier"]]
 
@@ -700,20 +781,16 @@ class Editor:
         raise EditorFailed(f"{what}: POST {path}: {detail}")
 
     def login(self) -> None:
-        path = "/admin/login/?next=/admin/"
-        fields = parse_form(self.get("admin page (GET)", path).text, "login-form")
-        fields = set_field(fields, "username", EDITOR_USERNAME)
-        fields = set_field(fields, "password", self.password)
-        fields = set_field(fields, "otp_token", totp_code(self.totp_secret))
-        response = self.rec.call(
-            "admin form (POST)",
-            lambda: self.client.post_form(path, fields, referer=path),
-            path,
-            expect=302,
-        )
-        if response is None or response.status != 302 or "sessionid" not in self.client.cookies:
-            status = None if response is None else response.status
-            raise EditorFailed(f"login failed: answered {status}")
+        """Through the admin's two-factor login form, once (a session lasts every phase)."""
+        if self.logged_in:
+            return
+        try:
+            admin_login(
+                self.client, EDITOR_USERNAME, self.password, self.totp_secret, self.rec.call
+            )
+        except ValueError as exc:
+            raise EditorFailed(str(exc)) from exc
+        self.logged_in = True
 
     # The edits.
 
@@ -761,8 +838,12 @@ class Editor:
         if not finding_id:
             raise EditorFailed(f"the study's inline has no finding {outcome!r}")
         path = f"/admin/evidence/finding/{finding_id}/change/"
-        # Lower is better after all: the same result now favours the comparator.
-        fields = set_field(self.form(path, "finding_form"), "higher_is_better", None)
+        # The desirable direction turned round ("a rise is the desirable direction": Yes to
+        # No, or back), so the same result now favours the other arm: a real change, which
+        # writes a history row (a save that changes nothing writes none).
+        fields = self.form(path, "finding_form")
+        flipped = "false" if get_field(fields, "higher_is_better") == "true" else "true"
+        fields = set_field(fields, "higher_is_better", flipped)
         self.save("finding edited", path, fields)
 
     def delete_finding(self, outcome: str) -> None:
@@ -874,6 +955,10 @@ target = fresh.get((goal, compound))
 editor = os.environ["LT_EDITOR"]
 def by_editor(model, kind):
     return model.history.filter(history_user__username=editor, history_type=kind).count()
+from evidence.models import Offer
+vendor_changes = Offer.history.filter(
+    history_user__username=os.environ["LT_VENDOR"], history_type="~"
+).count()
 history = {
     "rating changed": by_editor(Rating, "~"),
     "finding added": by_editor(Finding, "+"),
@@ -887,6 +972,7 @@ print("LOADTEST_JSON " + json.dumps({
     "difference_count": len(differences),
     "target": target and {k: target[k] for k in ("group", "score", "tier_number", "tier_label")},
     "history": history,
+    "vendor_history": vendor_changes,
 }))
 """
 
@@ -902,6 +988,7 @@ def fresh_check(settings: Settings, plan: dict) -> dict:
                 "LT_GOAL": str(target["goal_id"]),
                 "LT_COMPOUND": str(target["compound_id"]),
                 "LT_EDITOR": EDITOR_USERNAME,
+                "LT_VENDOR": VENDOR_USERNAME,
             },
         )
     )
@@ -972,12 +1059,62 @@ def machine(settings: Settings) -> dict:
     }
 
 
-def run_load(server: Server, plan: dict, settings: Settings, login: tuple[str, str]) -> dict:
+JUNK_PROBE_REQUESTS = 300
+# The same probe with Redis stopped: every request rendered, so fewer of them.
+OUTAGE_PROBE_REQUESTS = 40
+
+
+def healthz_probe(port: int, timeout: float) -> dict:
+    """One GET /healthz: its status and JSON body (None when it sent none)."""
+    try:
+        status, body, seconds = fetch(port, "/healthz", timeout=timeout)
+    except OSError as exc:
+        return {"status": None, "body": None, "error": type(exc).__name__}
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    return {"status": status, "body": data, "ms": round(seconds * 1000, 1)}
+
+
+def prober(port: int, timeout: float, stop: threading.Event, probes: list) -> None:
+    """/healthz every 2 s while a phase runs, as a load balancer would ask."""
+    while not stop.wait(2):
+        probes.append(healthz_probe(port, timeout))
+
+
+@dataclass
+class Actors:
+    """Who takes part in more than one phase; the editor and the vendor keep their sessions."""
+
+    editor: "Editor"
+    vendor: VendorSaver
+    junk: JunkUrls
+
+
+def run_phase(
+    name: str,
+    stream: str,
+    server: Server,
+    redis_server: RedisServer,
+    plan: dict,
+    settings: Settings,
+    actors: Actors,
+    seconds: int,
+    hostile: bool,
+) -> dict:
+    """One phase (or one slice of one) of the load: the normal visitors, click loops and
+    editor, and with `hostile` the junk-parameter clients and the vendor-saving client beside
+    them. `stream` names the slice: its visitors' requests and its clicks' user agents are
+    its own."""
     stop = threading.Event()
-    recorders: list[Recorder] = []
-    sent: list[Counter] = []
-    threads = []
+    threads: list[threading.Thread] = []
     crashes: list[str] = []
+    visitor_recs: list[Recorder] = []
+    other_recs: list[Recorder] = []
+    sent: list[Counter] = []
+    junk_sent = new_sent()
+    probes: list[dict] = []
 
     def guarded(target, *args) -> None:
         """A bug in the harness must show in the report, not end a thread silently."""
@@ -986,70 +1123,316 @@ def run_load(server: Server, plan: dict, settings: Settings, login: tuple[str, s
         except Exception:  # noqa: BLE001 - reported as a failed check
             crashes.append(traceback.format_exc(limit=8))
 
-    def start(target, *args) -> Recorder:
-        rec = Recorder()
-        recorders.append(rec)
-        thread = threading.Thread(target=guarded, args=(target, *args, rec), daemon=True)
-        threads.append(thread)
+    def thread(target, *args) -> None:
+        threads.append(threading.Thread(target=guarded, args=(target, *args), daemon=True))
+
+    def recorder(group: list[Recorder]) -> Recorder:
+        group.append(rec := Recorder())
         return rec
 
     for i in range(settings.visitors):
-        start(lambda rec, i=i: visitor(server.port, plan, settings, i, stop, rec))
+        thread(visitor, server.port, plan, settings, i, stop, recorder(visitor_recs), stream)
     for i in range(settings.clickers):
         sent.append(counter := Counter())
-        start(lambda rec, i=i, c=counter: clicker(server.port, plan, settings, i, stop, rec, c))
-    editor_rec = Recorder()
-    recorders.append(editor_rec)
-    editor = Editor(server.port, plan, settings, login, editor_rec)
-    threads.append(threading.Thread(target=guarded, args=(editor.run, stop), daemon=True))
+        rec = recorder(other_recs)
+        thread(clicker, server.port, plan, settings, i, stop, rec, counter, stream)
+    editor, vendor = actors.editor, actors.vendor
+    editor.rec = recorder(other_recs)
+    thread(editor.run, stop)
+    if hostile:
+        for _ in range(settings.junk_clients):
+            rec = recorder(other_recs)
+            thread(junk_client, server.port, actors.junk, settings.timeout, stop, rec, junk_sent)
+        vendor.rec = recorder(other_recs)
+        thread(vendor.run, stop)
+    thread(prober, server.port, settings.timeout, stop, probes)
 
-    say(
-        f"== load: {settings.visitors} visitors, {settings.clickers} click loops and one "
-        f"editor for {settings.duration} s"
-    )
-    waited = server.wait_quiet(settings.quiet_wait)
+    clients = f"{settings.visitors} visitors, {settings.clickers} click loops, one editor"
+    if hostile:
+        clients += f", {settings.junk_clients} junk-parameter clients, one vendor re-saving"
+    say(f"== {stream}: {clients} for {seconds} s")
+    # Only before the first slice: between slices, waiting would let the machine's other
+    # work fall on one kind of slice more than on the other.
+    waited = server.wait_quiet(settings.quiet_wait) if stream == "baseline 1" else 0.0
     if waited > 1.5:
         say(f"   waited {waited:.0f} s for other processes to go quiet")
+    redis_before = redis_server.stats() if redis_server.running else None
+    keys_before = redis_server.keys() if redis_server.running else set()
+    editor_before, vendor_before = editor.public()["saves_made"], vendor.saves["made"]
     mark = server.cpu_mark()
     started = time.monotonic()
-    for thread in threads:
-        thread.start()
+    for t in threads:
+        t.start()
     try:
-        while (left := started + settings.duration - time.monotonic()) > 0:
+        while (left := started + seconds - time.monotonic()) > 0:
             stop.wait(min(left, 10))
             if left > 10:
-                done = sum(len(r.samples) for r in recorders)
+                done = sum(len(r.samples) for r in visitor_recs + other_recs)
                 say(f"   {time.monotonic() - started:4.0f} s: {done:,} requests")
     finally:
         stop.set()
     deadline = time.monotonic() + settings.timeout + 30
-    for thread in threads:
-        thread.join(timeout=max(0.1, deadline - time.monotonic()))
-    stragglers = sum(thread.is_alive() for thread in threads)
+    for t in threads:
+        t.join(timeout=max(0.1, deadline - time.monotonic()))
     elapsed = time.monotonic() - started
     cpu = server.cpu_since(mark)
+    redis_after = redis_server.stats() if redis_server.running else None
+    new_keys = redis_server.keys() - keys_before if redis_server.running else set()
+    old_versions = set(page_keys_by_version(keys_before))
+    new_versions = set(page_keys_by_version(new_keys)) - old_versions
     clicks = sum(sent, Counter())
-    samples = [s for r in recorders for s in r.samples]
-    surprises = [s for r in recorders for s in r.surprises]
-    say(f"== load done: {len(samples):,} requests in {elapsed:.1f} s")
+    samples = [s for r in visitor_recs + other_recs for s in r.samples]
+    by_type = loadreport.summarize(samples)
+    visitors_summary = loadreport.summarize([s for r in visitor_recs for s in r.samples])
+    say(f"== {stream} done: {len(samples):,} requests in {elapsed:.1f} s")
     return {
+        "name": name,
+        "slice": stream,
+        "started_at": started,
+        "ended_at": started + elapsed,
         "seconds": round(elapsed, 1),
+        "hostile": hostile,
+        "redis_running": redis_server.running,
         "quiet_wait_seconds": waited,
-        "stragglers": stragglers,
+        "stragglers": sum(t.is_alive() for t in threads),
         "crashes": crashes[:5],
-        "by_type": loadreport.summarize(samples),
-        "surprises": surprises[:20],
+        "by_type": by_type,
+        "samples": samples,  # dropped before saving; merge_slices adds them up
+        "visitor_samples": [s for r in visitor_recs for s in r.samples],
+        "junk_sent": junk_sent,
+        "visitors": visitors_summary[loadreport.TOTAL],
+        "surprises": [s for r in visitor_recs + other_recs for s in r.surprises][:20],
         "clicks_sent": {str(k): clicks[k] for k in sorted(k for k in clicks if isinstance(k, int))},
         "clicks_unanswered": clicks["unanswered"],
         "clicks_wrong_location": clicks["wrong_location"],
-        "editor": editor.public(),
-        "cpu": {
-            "app_and_db": cpu["app_and_db"],
-            "harness": cpu["harness"],
-            "other": cpu["other"],
-            "idle": cpu["idle"],
+        "editor_saves": editor.public()["saves_made"] - editor_before,
+        "vendor_saves": vendor.saves["made"] - vendor_before,
+        "junk": {
+            "requests": by_type.get("junk-parameter page", {}).get("requests", 0),
+            "distinct_urls": len(junk_sent["urls"]),
+            "pages": len(junk_sent["pages"]),
         },
+        "redis_before": redis_before,
+        "redis_after": redis_after,
+        "new_content_versions": len(new_versions),
+        "new_cache_entries": sum(page_keys_by_version(new_keys).values()),
+        "healthz": probes,
+        "cpu": cpu,
     }
+
+
+def junk_probe(
+    server: Server,
+    redis_server: RedisServer,
+    urls: JunkUrls,
+    settings: Settings,
+    requests: int = JUNK_PROBE_REQUESTS,
+) -> dict:
+    """With every other client stopped: `requests` junk URLs, each new, over the junk
+    client's few pages, one at a time. The entries they add, counted per content version (a
+    vendor's deferred retirement may fall due meanwhile), may be at most one per page. With
+    Redis stopped the same requests show what a page costs when every one is rendered."""
+    say(f"== junk probe: {requests} junk URLs, nothing else running")
+    rec = Recorder()
+    sent = new_sent()
+    client = Client(server.port, settings.timeout, {**PROXY_HEADERS, "User-Agent": "loadtest-junk"})
+    running = redis_server.running
+    keys_before = redis_server.keys() if running else set()
+    stats_before = redis_server.stats() if running else {}
+    for _ in range(requests):
+        url, base = urls.next()
+        sent["urls"].add(url)
+        sent["pages"].add(base)
+        rec.call("junk-parameter page", lambda u=url: client.get(u), url, 200)
+    stats_after = redis_server.stats() if running else {}
+    added = page_keys_by_version(redis_server.keys() - keys_before) if running else Counter()
+    summary = loadreport.summarize(rec.samples)[loadreport.TOTAL]
+    return {
+        "redis_running": running,
+        "requests": len(rec.samples),
+        "answered_200": summary["2xx"],
+        "latency_ms": summary["latency_ms"],
+        "distinct_urls": len(sent["urls"]),
+        "pages": len(sent["pages"]),
+        "new_entries": sum(added.values()),
+        "versions": len(added),
+        "most_entries_per_version": max(added.values(), default=0),
+        "used_memory_before": stats_before.get("used_memory"),
+        "used_memory_after": stats_after.get("used_memory"),
+        "dbsize_before": stats_before.get("dbsize"),
+        "dbsize_after": stats_after.get("dbsize"),
+        "surprises": rec.surprises[:5],
+    }
+
+
+def merge_slices(parts: list[dict]) -> dict:
+    """One phase from its slices: requests, clicks, saves and probes added up, percentiles
+    over every request of every slice, Redis as before the first and after the last."""
+    samples = [s for part in parts for s in part.pop("samples")]
+    visitor_samples = [s for part in parts for s in part.pop("visitor_samples")]
+    urls = set().union(*(part["junk_sent"]["urls"] for part in parts))
+    pages = set().union(*(part["junk_sent"]["pages"] for part in parts))
+    for part in parts:
+        del part["junk_sent"]
+    clicks: Counter = Counter()
+    for part in parts:
+        clicks.update({int(k): v for k, v in part["clicks_sent"].items()})
+    seconds = sum(part["seconds"] for part in parts)
+    by_type = loadreport.summarize(samples)
+
+    def total(key: str):
+        return sum(part[key] for part in parts)
+
+    return {
+        "seconds": round(seconds, 1),
+        "slices": len(parts),
+        "span_seconds": round(parts[-1]["ended_at"] - parts[0]["started_at"], 1),
+        "hostile": parts[0]["hostile"],
+        "redis_running": all(part["redis_running"] for part in parts),
+        "quiet_wait_seconds": total("quiet_wait_seconds"),
+        "stragglers": total("stragglers"),
+        "crashes": [c for part in parts for c in part["crashes"]][:5],
+        "by_type": by_type,
+        "samples": samples,
+        "visitors": loadreport.summarize(visitor_samples)[loadreport.TOTAL],
+        "surprises": [s for part in parts for s in part["surprises"]][:20],
+        "clicks_sent": {str(k): clicks[k] for k in sorted(clicks)},
+        "clicks_unanswered": total("clicks_unanswered"),
+        "clicks_wrong_location": total("clicks_wrong_location"),
+        "editor_saves": total("editor_saves"),
+        "vendor_saves": total("vendor_saves"),
+        "junk": {
+            "requests": by_type.get("junk-parameter page", {}).get("requests", 0),
+            "distinct_urls": len(urls),
+            "pages": len(pages),
+        },
+        "redis_before": parts[0]["redis_before"],
+        "redis_after": parts[-1]["redis_after"],
+        "new_content_versions": total("new_content_versions"),
+        "new_cache_entries": total("new_cache_entries"),
+        "healthz": [p for part in parts for p in part["healthz"]],
+        "cpu": {
+            key: round(sum(part["cpu"][key] * part["seconds"] for part in parts) / seconds, 3)
+            for key in ("app_and_db", "harness", "other", "idle")
+        }
+        if seconds
+        else {},
+    }
+
+
+def run_load(
+    server: Server,
+    redis_server: RedisServer,
+    plan: dict,
+    settings: Settings,
+    login: tuple[str, str],
+    vendor_login: tuple[str, str, str],
+) -> dict:
+    """The phases in order: baseline (normal clients only) and hostile (the same plus the
+    junk and vendor clients) in alternating slices, so the machine's other work falls on
+    both alike; a junk probe alone; then Redis stopped (normal clients only) and started
+    again. Returns every slice, every phase and their sum, which the checks read."""
+    actors = Actors(
+        editor=Editor(server.port, plan, settings, login, Recorder()),
+        vendor=VendorSaver(server.port, plan["vendor"]["offer_id"], settings.timeout, vendor_login),
+        junk=JunkUrls(plan, random.Random(settings.seed * 7919)),
+    )
+    mark = server.cpu_mark()
+    started = time.monotonic()
+    parts: dict[str, list[dict]] = {"baseline": [], "hostile": []}
+    seconds = max(1, round(settings.duration / settings.slices))
+    for n in range(1, settings.slices + 1):
+        for name in ("baseline", "hostile"):
+            parts[name].append(
+                run_phase(
+                    name,
+                    f"{name} {n}",
+                    server,
+                    redis_server,
+                    plan,
+                    settings,
+                    actors,
+                    seconds,
+                    hostile=name == "hostile",
+                )
+            )
+    probe = junk_probe(server, redis_server, actors.junk, settings)
+
+    say("== Redis stopped mid-run (the test's own redis-server)")
+    healthz_before_stop = healthz_probe(server.port, settings.timeout)
+    redis_server.stop()
+    outage_probe = junk_probe(
+        server, redis_server, actors.junk, settings, requests=OUTAGE_PROBE_REQUESTS
+    )
+    parts["redis stopped"] = [
+        run_phase(
+            "redis stopped",
+            "redis stopped",
+            server,
+            redis_server,
+            plan,
+            settings,
+            actors,
+            settings.outage,
+            hostile=False,
+        )
+    ]
+    say("== Redis started again")
+    redis_server.start()
+    recovery = []
+    for _ in range(20):  # the app reconnects on its next cache call
+        recovery.append(healthz_probe(server.port, settings.timeout))
+        if (recovery[-1].get("body") or {}).get("cache") == "ok":
+            break
+        time.sleep(0.5)
+
+    elapsed = time.monotonic() - started
+    cpu = server.cpu_since(mark)
+    slices = [
+        {k: v for k, v in part.items() if k not in ("samples", "visitor_samples", "junk_sent")}
+        | {"by_type": {loadreport.TOTAL: part["by_type"][loadreport.TOTAL]}}
+        for name in ("baseline", "hostile", "redis stopped")
+        for part in parts[name]
+    ]
+    slices.sort(key=lambda part: part["started_at"])
+    phases = {name: merge_slices(group) for name, group in parts.items()}
+    samples = [s for phase in phases.values() for s in phase.pop("samples")]
+    clicks: Counter = Counter()
+    for phase in phases.values():
+        clicks.update({int(k): v for k, v in phase["clicks_sent"].items()})
+    return {
+        "seconds": round(elapsed, 1),
+        "slices": slices,
+        "phases": phases,
+        "junk_probe": probe,
+        "outage_probe": outage_probe,
+        "healthz_before_redis_stop": healthz_before_stop,
+        "healthz_after_redis_restart": recovery,
+        "stragglers": sum(p["stragglers"] for p in phases.values()),
+        "crashes": [c for p in phases.values() for c in p["crashes"]][:5],
+        "by_type": loadreport.summarize(samples),
+        "surprises": [s for p in phases.values() for s in p["surprises"]][:20],
+        "clicks_sent": {str(k): clicks[k] for k in sorted(clicks)},
+        "clicks_unanswered": sum(p["clicks_unanswered"] for p in phases.values()),
+        "clicks_wrong_location": sum(p["clicks_wrong_location"] for p in phases.values()),
+        "editor": actors.editor.public(),
+        "vendor": actors.vendor.public(),
+        "cpu": {k: cpu[k] for k in ("app_and_db", "harness", "other", "idle")},
+    }
+
+
+def database_down_check(settings: Settings) -> dict:
+    """A second gunicorn, same settings, whose DATABASE_URL names a loopback port nothing
+    listens on (PostgreSQL unreachable; the machine's own server is never touched): /healthz
+    must answer 503 and say so."""
+    closed = free_port()  # bound and released: nothing listens there now
+    dataset = {"database": "loadtest_nodb", "url": f"postgres://postgres@127.0.0.1:{closed}/x"}
+    say(f"== PostgreSQL unreachable: gunicorn with DATABASE_URL on closed port {closed}")
+    with Server(
+        dataset, workers=1, timeout=WORKER_TIMEOUT, extra_args=["--config=config/gunicorn.py"]
+    ) as server:
+        probe = healthz_probe(server.port, settings.timeout)
+    return {"database_port": closed, **probe}
 
 
 def save(results: dict) -> Path:
@@ -1081,21 +1464,33 @@ def main(argv: list[str]) -> int:
         except psycopg.OperationalError as exc:
             raise BenchError(f"PostgreSQL does not answer at {settings.pg}: {exc}") from exc
         results["dataset"] = prepare_database(settings, password)
-        say(f"== two-factor enrolment of {EDITOR_USERNAME} (enrol_two_factor)")
-        login = (password, enrol_two_factor(settings, EDITOR_USERNAME))
         results["plan"] = plan = plan_from_data(settings.url, settings)
+        vendor_password = secrets.token_urlsafe(18)
+        say(f"== vendor account {VENDOR_USERNAME} (Vendor accounts, its own offer only)")
+        plan["vendor"] = create_vendor_account(settings, plan, vendor_password)
+        say(f"== two-factor enrolment of {EDITOR_USERNAME} and {VENDOR_USERNAME}")
+        login = (password, enrol_two_factor(settings, EDITOR_USERNAME))
+        vendor_login = (
+            VENDOR_USERNAME,
+            vendor_password,
+            enrol_two_factor(settings, VENDOR_USERNAME),
+        )
         say("== collectstatic")
         manage("collectstatic", "--no-input", "-v0", database_url=settings.url)
         offer_ids = [o["id"] for o in plan["offers"]]
         before = click_counts(settings.url, offer_ids)
         dataset = {"database": settings.database, "url": settings.url}
-        with Server(
-            dataset,
-            workers=settings.workers,
-            timeout=WORKER_TIMEOUT,
-            extra_args=["--config=config/gunicorn.py"],
-        ) as server:
-            results["load"] = run_load(server, plan, settings, login)
+        with (
+            RedisServer(settings.redis_mb) as redis_server,
+            Server(
+                dataset,
+                workers=settings.workers,
+                timeout=WORKER_TIMEOUT,
+                extra_args=["--config=config/gunicorn.py"],
+                env={"REDIS_URL": redis_server.url},
+            ) as server,
+        ):
+            results["load"] = run_load(server, redis_server, plan, settings, login, vendor_login)
             after = click_counts(settings.url, offer_ids)
             results["ranking_after"] = final_ranking(server.port, settings, plan)
             results["memory"] = {
@@ -1103,6 +1498,7 @@ def main(argv: list[str]) -> int:
             }
             log_path = server.log_path
         results["clicks_counted"] = {str(i): after[i] - before[i] for i in offer_ids}
+        results["database_down"] = database_down_check(settings)
         results["fresh"] = fresh_check(settings, plan)
         results["gunicorn"] = log_problems(log_path)
     except KeyboardInterrupt:

@@ -49,6 +49,7 @@ if __name__ == "__main__":  # run as a script: the project on the path and Djang
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
 
+from evidence import search  # noqa: E402
 from evidence.models import (  # noqa: E402
     Compound,
     CompoundAlias,
@@ -61,6 +62,7 @@ from evidence.models import (  # noqa: E402
     Offer,
     Rating,
     Route,
+    Searchable,
     SideEffect,
     Study,
     Tier,
@@ -422,6 +424,8 @@ class _Writer:
             else:
                 defaults[item.attname] = None
         names = [item.attname for item in concrete]
+        if issubclass(model, Searchable):  # what Searchable.save() would have stored
+            rows = [{**row, "search_key": search.index_key(row["name"])} for row in rows]
         for start in range(0, len(rows), self.batch_size):
             batch = rows[start : start + self.batch_size]
             if self.postgres:

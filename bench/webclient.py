@@ -8,7 +8,9 @@ functions (parse_form, add_inline_row, encode_multipart...) are tested in
 tests/bench/test_loadtest.py.
 """
 
+import base64
 import http.client
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -309,3 +311,49 @@ def error_text(html: str, limit: int = 300) -> str:
     parser = Errors()
     parser.feed(html)
     return " | ".join(parser.parts)[:limit] or "(no error message found)"
+
+
+# --- two-factor login ----------------------------------------------------------------------
+
+
+def totp_secret(uri: str) -> str:
+    """The base32 secret of an otpauth:// URI (what `manage.py enrol_two_factor` prints)."""
+    match = re.search(r"[?&]secret=([A-Z2-7]+)", uri)
+    if match is None:
+        raise ValueError("the otpauth URI holds no secret")
+    return match.group(1)
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """The six-digit code an authenticator app shows for the secret at `at` (now), computed
+    by django-otp's own TOTP (django_otp.oath, the code its TOTP devices verify against;
+    30-second steps, six digits, their defaults). django_otp.oath needs no Django settings."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(base64.b32decode(secret + "=" * (-len(secret) % 8)))
+    if at is not None:
+        totp.time = at
+    return f"{totp.token():06d}"
+
+
+def admin_login(client: Client, username: str, password: str, secret: str, call) -> Response:
+    """Log in through the admin's two-factor login form as a person would: the page (CSRF
+    token), then username, password and the current TOTP code. `call(kind, send, path,
+    expect)` sends and records each request (the load test's Recorder.call). Raises
+    ValueError unless the answer is the 302 into the admin with a session cookie."""
+    path = "/admin/login/?next=/admin/"
+    page = call("admin page (GET)", lambda: client.get(path), path, 200)
+    if page is None or page.status != 200:
+        raise ValueError(f"{username}: the login page answered {page and page.status}")
+    fields = parse_form(page.text, "login-form")
+    fields = set_field(fields, "username", username)
+    fields = set_field(fields, "password", password)
+    fields = set_field(fields, "otp_token", totp_code(secret))
+    response = call(
+        "admin form (POST)", lambda: client.post_form(path, fields, referer=path), path, 302
+    )
+    if response is None or response.status != 302 or "sessionid" not in client.cookies:
+        status = None if response is None else response.status
+        detail = error_text(response.text) if response is not None else "no answer"
+        raise ValueError(f"{username}: login failed: answered {status} ({detail})")
+    return response

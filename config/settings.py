@@ -32,7 +32,9 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",  # its sitemap.xml template (evidence.sitemaps)
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # trigram lookups for search; used only on PostgreSQL
     "django_htmx",
+    "corsheaders",
     "ninja",
     "simple_history",
     "axes",
@@ -45,6 +47,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before CommonMiddleware, as django-cors-headers asks: CORS for reads of /api/ only.
+    "evidence.http.ReadOnlyCorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -192,6 +196,19 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+
+# The public API may be read from any site's scripts (evidence.http): no cookies are sent or
+# needed, only reads are allowed, and the validators a client revalidates with can be read.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ("GET", "HEAD", "OPTIONS")
+CORS_ALLOW_HEADERS = ("accept", "if-none-match", "if-modified-since")
+CORS_EXPOSE_HEADERS = ("ETag",)
+CORS_PREFLIGHT_MAX_AGE = 86_400
+
+# Where `manage.py build_data_export` writes the public download that /data/ offers.
+DATA_EXPORT_ROOT = Path(env_str("DATA_EXPORT_ROOT") or BASE_DIR / "exports")
 
 # Admin login throttling (django-axes): after AXES_FAILURE_LIMIT failed logins for one username
 # from one address, that pair is locked out for the cool-off; each lockout is logged (logger

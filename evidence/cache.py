@@ -54,15 +54,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import wraps
 from pathlib import Path
+from typing import NamedTuple
 
 from django import forms
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
+from django.db.models import Case, F, PositiveBigIntegerField, Value, When
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date
 from redis.exceptions import RedisError
 
 from evidence.htmx import FRAGMENT_HEADERS, wants_fragment
@@ -183,24 +186,56 @@ def _manifest_hash(manifest: Path) -> str:
     return _manifest_hashes[manifest]
 
 
-def content_version() -> int:
-    """The current version; moves it first when a deferred retirement is due."""
+class ContentState(NamedTuple):
+    """The content version, and when it last moved (Unix seconds; None if not known)."""
+
+    version: int
+    changed_at: int | None
+
+
+def content_state(request: HttpRequest | None = None) -> ContentState:
+    """The current version and its time; moves it first when a deferred retirement is due.
+
+    With a request, read once per request: the cache key and the ETag of one response then
+    always name the same version, and a request costs one query however many read it."""
+    if request is not None:
+        state = getattr(request, "_content_state", None)
+        if state is None:
+            state = request._content_state = content_state()
+        return state
     # A plain cursor: this runs on every request, and the ORM would double its cost.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT version, retire_after FROM {ContentVersion._meta.db_table} WHERE id = 1"
+            "SELECT version, retire_after, changed_at "
+            f"FROM {ContentVersion._meta.db_table} WHERE id = 1"
         )
         row = cursor.fetchone()
     if row is None:
-        return 0
-    version, retire_after = row
+        return ContentState(0, None)
+    version, retire_after, changed_at = row
     if retire_after is not None and retire_after <= timezone.now().timestamp():
-        new = new_version()
         due = ContentVersion.objects.filter(pk=1, retire_after__lte=retire_after)
-        if due.update(version=new, retire_after=None):
-            return new
-        return content_version()  # another request retired it first
-    return version
+        due.update(version=new_version(), retire_after=None, changed_at=_next_change_time())
+        return content_state()  # retired now, by this request or another one first
+    return ContentState(version, changed_at)
+
+
+def content_version() -> int:
+    """The current version; moves it first when a deferred retirement is due."""
+    return content_state().version
+
+
+def _next_change_time():
+    """The time to store with a new version: now, in whole seconds (as Last-Modified has it),
+    but always at least a second after the last change. Two changes within one second then
+    still carry two different Last-Modified dates, so a client asking "modified since" the
+    first never gets a 304 for the second."""
+    now = int(timezone.now().timestamp())
+    return Case(
+        When(changed_at__gte=now, then=F("changed_at") + 1),
+        default=Value(now),
+        output_field=PositiveBigIntegerField(),
+    )
 
 
 def new_version() -> int:
@@ -239,8 +274,14 @@ def bump_content_version(_changed=None) -> None:
             return
         if ContentVersion.objects.filter(pk=1).exists():
             return
-    if not ContentVersion.objects.filter(pk=1).update(version=new_version(), retire_after=None):
-        ContentVersion.objects.get_or_create(pk=1, defaults={"version": new_version()})
+    moved = ContentVersion.objects.filter(pk=1).update(
+        version=new_version(), retire_after=None, changed_at=_next_change_time()
+    )
+    if not moved:
+        ContentVersion.objects.get_or_create(
+            pk=1,
+            defaults={"version": new_version(), "changed_at": int(timezone.now().timestamp())},
+        )
 
 
 def csrf_token_for_page(request: HttpRequest) -> str:
@@ -252,7 +293,60 @@ def csrf_token_for_page(request: HttpRequest) -> str:
 def _key(kind: str, request: HttpRequest, query: QueryDict) -> str:
     address = f"{request.scheme}://{request.get_host()}{request.path}?{query.urlencode()}"
     digest = hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
-    return f"{kind}:{release_id()}:{content_version()}:{digest}"
+    return f"{kind}:{release_id()}:{content_state(request).version}:{digest}"
+
+
+# How long a browser or a shared HTTP cache may keep a public read without asking again
+# (seconds): short, since an edit retires it here at once; asking again is cheap (a 304).
+PUBLIC_MAX_AGE = 60
+
+
+def page_part(request: HttpRequest) -> str:
+    """Which of a page's two forms a request gets (evidence.htmx): its cache key's kind."""
+    return "fragment" if wants_fragment(request) else "page"
+
+
+def conditional_get(*params: Param, kind: str | Callable[[HttpRequest], str] = page_part):
+    """Validators and 304s for a public read, any HTTP cache may keep (GET and HEAD).
+
+    The ETag is a hash of the cache key the same request has (`kind`, the release, the content
+    version, the path and the normalised `params`), so it changes exactly when the cached
+    answer can: at an edit or a deploy. Last-Modified is when the content version last moved
+    (ContentVersion.changed_at). A request whose If-None-Match names the ETag (or, without
+    one, whose If-Modified-Since is not older) is answered 304 before the view runs. Both
+    validators and `Cache-Control: public, max-age=PUBLIC_MAX_AGE` go on 200 and 304 answers
+    only; errors keep none.
+
+    `kind`: "json" for API answers; pages leave the default, the htmx rule (their Vary
+    headers say so). A page adopting this must carry no per-visitor state (no CSRF token in
+    a read-only page), since every visitor then shares one answer.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def conditional_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method not in ("GET", "HEAD"):
+                return view(request, *args, **kwargs)
+            part = kind(request) if callable(kind) else kind
+            key = _key(part, request, canonical_query(request, params))
+            etag = f'"{hashlib.blake2b(key.encode(), digest_size=16).hexdigest()}"'
+            changed_at = content_state(request).changed_at
+            response = get_conditional_response(request, etag=etag, last_modified=changed_at)
+            if response is None:
+                response = view(request, *args, **kwargs)
+                if response.status_code != 200:
+                    return response
+            elif response.status_code != 304:
+                return response  # 412: an If-Match or If-Unmodified-Since that failed
+            response["ETag"] = etag
+            if changed_at is not None:
+                response["Last-Modified"] = http_date(changed_at)
+            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+            return response
+
+        return conditional_view
+
+    return decorator
 
 
 def cache_page_until_content_changes(*params: Param) -> Callable:
@@ -267,8 +361,7 @@ def cache_page_until_content_changes(*params: Param) -> Callable:
         @wraps(view)
         def cached_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             request.GET = canonical_query(request, params)
-            part = "fragment" if wants_fragment(request) else "page"
-            key = _key(part, request, request.GET)
+            key = _key(page_part(request), request, request.GET)
             stored = cache_get(key)
             if stored is None:
                 response = _render_for_storing(view, request, *args, **kwargs)

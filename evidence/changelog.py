@@ -7,28 +7,42 @@ rely on, by comparing each row with the one before it for the same object (a SQL
 
 * ratings: a tier given, changed or removed, and a bottom line rewritten;
 * findings: a finding added or removed, and any change of its numbers (Finding.FIGURE_FIELDS);
-* compounds: published, or withdrawn and published again.
+* compounds: published, or withdrawn and published again;
+* computed certainty: a change of the certainty of benefit of a compound for a goal
+  (evidence.models.CertaintyChange, written by the rescore that computes it: certainty is
+  computed, never edited, so that table is its history).
 
 Only changes of compounds published now are listed: an unpublished compound, and everything
 about it, never appears. The editor's public reason (evidence.models.PublicChangeNote, set in
 the admin, required for a tier change) is shown; the editor's name never is. Edits the
 editor marked minor are left out unless `include_minor`.
 
-Extension point: computed certainty (issue 11) is not built yet. When it is, its changes
-become one more `LogSource` in SOURCES (a query of its history rows that are changes, and a
-function describing one row as a `Change`); the pages and feeds need no other change.
+Each source is a `LogSource` in SOURCES (a query of its rows that are changes, and a function
+describing one row as a `Change`); the pages and feeds need no other change for a new one.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When, Window
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    F,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Lag
 from django.urls import reverse
 
+from evidence.certainty import Level
 from evidence.formatting import format_effect
-from evidence.models import Compound, Finding, Goal, Rating, Study, Tier
+from evidence.models import CertaintyChange, Compound, Finding, Goal, Rating, Study, Tier
 
 
 @dataclass(frozen=True)
@@ -50,9 +64,10 @@ class LogSource:
     """One history table's contribution to the log."""
 
     name: str
-    # (compound or None, include_minor) -> the history rows that are changes, newest first,
-    # as dicts (values()) holding at least history_id, history_date and compound_id.
-    rows: Callable[[Compound | None, bool], QuerySet]
+    # (compound or None, include_minor, since or None) -> the history rows that are changes
+    # (since that time, when given), newest first, as dicts (values()) holding at least
+    # history_id, history_date and compound_id.
+    rows: Callable[[Compound | None, bool, datetime | None], QuerySet]
     # (row, lookups) -> the Change it describes.
     describe: Callable[[dict, "Lookups"], Change]
 
@@ -66,11 +81,16 @@ def _previous(field: str) -> Window:
     )
 
 
-def _changes_only(rows: QuerySet, changed: Q, include_minor: bool) -> QuerySet:
+def _changes_only(
+    rows: QuerySet, changed: Q, include_minor: bool, since: datetime | None = None
+) -> QuerySet:
     """The rows where `changed` holds (a condition on the `previous_*` annotations), minor
-    ones dropped unless asked for. One CASE over the window: filters on it apply after the
-    window is computed, so a hidden row still serves as the next row's predecessor."""
+    ones dropped unless asked for, and those before `since`. One CASE over the window:
+    filters on it apply after the window is computed, so a hidden row (an earlier one too)
+    still serves as the next row's predecessor."""
     whens = [] if include_minor else [When(minor_edit=True, then=Value(False))]
+    if since is not None:
+        whens.append(When(history_date__lt=since, then=Value(False)))
     whens.append(When(changed, then=Value(True)))
     logged = Case(*whens, default=Value(False), output_field=BooleanField())
     return rows.annotate(logged=logged).filter(logged=True)
@@ -90,7 +110,9 @@ ROW_FIELDS = ("history_id", "history_date", "history_type", "public_reason", "mi
 # Ratings -----------------------------------------------------------------------------------
 
 
-def rating_rows(compound: Compound | None, include_minor: bool) -> QuerySet:
+def rating_rows(
+    compound: Compound | None, include_minor: bool, since: datetime | None = None
+) -> QuerySet:
     rows = _scope(Rating, compound, "compound_id").annotate(
         previous_tier=_previous("tier_id"), previous_bottom_line=_previous("bottom_line")
     )
@@ -100,7 +122,7 @@ def rating_rows(compound: Compound | None, include_minor: bool) -> QuerySet:
         | ~Q(previous_bottom_line=F("bottom_line"))
     )
     return (
-        _changes_only(rows, changed, include_minor)
+        _changes_only(rows, changed, include_minor, since)
         .order_by(*NEWEST_FIRST)
         .values(
             *ROW_FIELDS,
@@ -137,7 +159,9 @@ def describe_rating(row: dict, lookups: "Lookups") -> Change:
 # Findings ----------------------------------------------------------------------------------
 
 
-def finding_rows(compound: Compound | None, include_minor: bool) -> QuerySet:
+def finding_rows(
+    compound: Compound | None, include_minor: bool, since: datetime | None = None
+) -> QuerySet:
     previous = {f"previous_{name}": _previous(name) for name in Finding.FIGURE_FIELDS}
     rows = _scope(Finding, compound, "compound_id").annotate(**previous)
     changed = Q(history_type__in=["+", "-"])
@@ -147,7 +171,7 @@ def finding_rows(compound: Compound | None, include_minor: bool) -> QuerySet:
         changed |= (was_null & ~is_null) | (~was_null & is_null)
         changed |= ~was_null & ~is_null & ~Q(**{f"previous_{name}": F(name)})
     return (
-        _changes_only(rows, changed, include_minor)
+        _changes_only(rows, changed, include_minor, since)
         .order_by(*NEWEST_FIRST)
         .values(
             *ROW_FIELDS,
@@ -168,7 +192,7 @@ def _effect(row: dict, prefix: str = "") -> str:
 
 def describe_finding(row: dict, lookups: "Lookups") -> Change:
     goal = lookups.goal(row["goal_id"])
-    what = f"{row['outcome']} in “{lookups.study_title(row['study_id'])}”"
+    what = f"{row['outcome']} in {lookups.study_title(row['study_id'])}"
     if row["history_type"] == "+":
         text = f"Finding added for {goal.name}: {what}, {_effect(row)}."
     elif row["history_type"] == "-":
@@ -184,13 +208,15 @@ def describe_finding(row: dict, lookups: "Lookups") -> Change:
 # Compounds ---------------------------------------------------------------------------------
 
 
-def compound_rows(compound: Compound | None, include_minor: bool) -> QuerySet:
+def compound_rows(
+    compound: Compound | None, include_minor: bool, since: datetime | None = None
+) -> QuerySet:
     rows = _scope(Compound, compound, "id").annotate(previous_published=_previous("published"))
     changed = Q(history_type="+", published=True) | (
         Q(history_type="~") & ~Q(previous_published=F("published"))
     )
     return (
-        _changes_only(rows, changed, include_minor)
+        _changes_only(rows, changed, include_minor, since)
         .order_by(*NEWEST_FIRST)
         .values(*ROW_FIELDS, "published", compound_id=F("id"))
     )
@@ -201,12 +227,57 @@ def describe_compound(row: dict, lookups: "Lookups") -> Change:
     return _change("compound", row, lookups, text, None)
 
 
+# Computed certainty --------------------------------------------------------------------------
+
+
+def certainty_rows(
+    compound: Compound | None, include_minor: bool, since: datetime | None = None
+) -> QuerySet:
+    rows = CertaintyChange.objects.all()
+    if since is not None:
+        rows = rows.filter(changed_at__gte=since)
+    if compound is not None:
+        rows = rows.filter(compound_id=compound.pk)
+    else:
+        rows = rows.filter(compound_id__in=Compound.objects.published().values("pk"))
+    # A computed change has no editor: no reason, never minor.
+    return (
+        rows.annotate(history_id=F("pk"), history_date=F("changed_at"))
+        .order_by(*NEWEST_FIRST)
+        .values(
+            "history_id",
+            "history_date",
+            "compound_id",
+            "goal_id",
+            "previous",
+            "certainty",
+            history_type=Value("~", output_field=CharField()),
+            public_reason=Value("", output_field=TextField()),
+            minor_edit=Value(False, output_field=BooleanField()),
+        )
+    )
+
+
+def _level(level: int | None) -> str:
+    return Level(level).label if level else "not assessable"
+
+
+def describe_certainty(row: dict, lookups: "Lookups") -> Change:
+    goal = lookups.goal(row["goal_id"])
+    text = (
+        f"Computed certainty of benefit for {goal.name} changed from "
+        f"{_level(row['previous'])} to {_level(row['certainty'])}."
+    )
+    return _change("certainty", row, lookups, text, goal)
+
+
 # The log -------------------------------------------------------------------------------------
 
 SOURCES = (
     LogSource("rating", rating_rows, describe_rating),
     LogSource("finding", finding_rows, describe_finding),
     LogSource("compound", compound_rows, describe_compound),
+    LogSource("certainty", certainty_rows, describe_certainty),
 )
 
 
@@ -259,19 +330,30 @@ class Lookups:
         return f"Tier {tier.number} ({tier.label})" if tier else "a tier since removed"
 
     def study_title(self, pk: int) -> str:
-        return self.studies.get(pk) or "a study since removed"
+        """The study's title in quotes; a study whose source reports no title is not one
+        "since removed"."""
+        if pk not in self.studies:
+            return "a study since removed"
+        title = self.studies[pk]
+        return f"“{title}”" if title else "a study whose title is not reported"
 
 
 class ChangeLog:
     """The changes, newest first, for the whole site or one compound: a sequence a Paginator
     can page through (`count()` and slices), reading only as many rows as the slice needs."""
 
-    def __init__(self, compound: Compound | None = None, include_minor: bool = False):
+    def __init__(
+        self,
+        compound: Compound | None = None,
+        include_minor: bool = False,
+        since: datetime | None = None,
+    ):
         self.compound = compound
         self.include_minor = include_minor
+        self.since = since
 
     def _rows(self, source: LogSource) -> QuerySet:
-        return source.rows(self.compound, self.include_minor)
+        return source.rows(self.compound, self.include_minor, self.since)
 
     def count(self) -> int:
         return sum(self._rows(source).count() for source in SOURCES)

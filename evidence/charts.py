@@ -1,310 +1,331 @@
-"""Server-drawn SVG charts. Plain Python: no Django, no JavaScript, deterministic output.
+"""The forest plot's layout. Plain Python: no Django, no database, deterministic output.
 
-forest_plot(rows) draws one horizontal line per finding: the 95% CI as a bar, the point
-estimate as a square (filled and starred when significant), against the line of no effect
-(1 for ratios on a log scale, 0 for differences). Ratios and differences never share an axis:
-each kind gets its own panel. Every piece of text is escaped before it enters the markup.
+forest_layout(rows, compound=..., pooled=...) groups the findings by outcome (and measure) and
+gives each group its own axis, centred on the line of no effect (1 for ratios on a log scale,
+0 for differences) and symmetric about it, so the two halves of the axis are the two
+"favours" sides. Which side favours the compound follows the outcome's desirable direction:
+where a fall is desirable (mortality, a hazard ratio below 1) the compound's side is the left,
+where a rise is desirable it is the right; an unknown desirable direction names the sides
+"lower" and "higher" and says so instead of guessing. A pooled estimate, when evidence.pooling
+gives one for the group, is drawn as a diamond.
+
+Positions are percentages of the plotting width, so the template can draw the marks in SVG
+at any width: the plot never needs a wider screen than the one it is on, and every label is
+HTML text that wraps instead of being cut.
 """
 
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from html import escape
 
 RATIO = "ratio"
 DIFFERENCE = "difference"
-NOT_COMPARATIVE = "none"
+NOT_COMPARATIVE = "none"  # a single-arm result: nothing to compare with
+NO_FIGURES = "no_figures"  # a comparison reported in words only
 
-PANEL_TITLES = {
-    RATIO: "Ratios (odds, risk, hazard); log scale, 1 = no difference",
-    DIFFERENCE: "Differences; 0 = no difference",
-}
+# The axis runs from PAD to 100 - PAD percent of the plotting width, so the outermost marks
+# and tick labels keep clear of the edges.
+PAD = 9.0
 
-# Geometry, in SVG user units (the SVG scales to its container).
-WIDTH = 900
-LABEL_X = 8
-PLOT_LEFT = 300
-PLOT_RIGHT = 590
-TEXT_X = 604
-ROW_HEIGHT = 26
-PANEL_TITLE_HEIGHT = 26
-AXIS_HEIGHT = 34
-PANEL_GAP = 18
-NOTE_LINE_HEIGHT = 18
-MARKER = 9
-LABEL_CHARS = 42
-TEXT_CHARS = 44
-
-COLOUR_TEXT = "#1b2430"
-COLOUR_MUTED = "#566273"
-COLOUR_AXIS = "#8a96a3"
-COLOUR_NULL = "#1b2430"
-COLOUR_MARK = "#1f5fbf"
-COLOUR_GRID = "#e6eaef"
+# Symmetric log axes end at a ratio and its reciprocal: (end, inner ticks above 1).
+RATIO_ENDS = (
+    (1.25, ()),
+    (2, ()),
+    (4, (2,)),
+    (10, (2,)),
+    (20, (5,)),
+    (100, (10,)),
+)
 
 
 @dataclass(frozen=True)
 class ForestRow:
-    """One finding to plot. kind is "ratio", "difference" or "none" (a single-arm result)."""
+    """One finding. kind is RATIO, DIFFERENCE, NOT_COMPARATIVE or NO_FIGURES; value, ci_low and
+    ci_high are on the measure's own scale (for two proportions, their difference)."""
 
-    label: str
+    label: str  # the study, e.g. "Synthetic trial A (2024)"
+    outcome: str
     kind: str
     value: Decimal | float | None
-    ci_low: Decimal | float | None
-    ci_high: Decimal | float | None
+    ci_low: Decimal | float | None = None
+    ci_high: Decimal | float | None = None
     significant: bool | None = None
-    favours: str = ""
+    higher_is_better: bool | None = None
+    comparator: str = ""  # what the comparison arm is called, e.g. "placebo", "Entecavir alone"
+    measure: str = ""  # the measure's code: with outcome and unit, the group key
+    unit: str = ""  # a mean difference's unit
+    scale_label: str = ""  # e.g. "Hazard ratio", "Difference in percentage points"
     effect_text: str = ""
 
 
+@dataclass(frozen=True)
+class PooledEstimate:
+    """A pooled estimate of one outcome and measure, as evidence.pooling computed it."""
+
+    outcome: str
+    measure: str
+    unit: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    study_count: int
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Tick:
+    value: float
+    label: str
+    x: float
+
+    @property
+    def pct(self) -> str:
+        return _pct(self.x)
+
+
+@dataclass(frozen=True)
+class PlotRow:
+    label: str
+    effect_text: str
+    significant: bool | None
+    x_value: float
+    x_low: float | None  # None: the CI was not reported (the point is drawn alone)
+    x_high: float | None
+
+    @property
+    def has_ci(self) -> bool:
+        return self.x_low is not None
+
+    @property
+    def value_pct(self) -> str:
+        return _pct(self.x_value)
+
+    @property
+    def low_pct(self) -> str:
+        return _pct(self.x_low)
+
+    @property
+    def high_pct(self) -> str:
+        return _pct(self.x_high)
+
+
+@dataclass(frozen=True)
+class PlotDiamond:
+    label: str
+    effect_text: str
+    x_low: float
+    x_value: float
+    x_high: float
+
+    @property
+    def low_pct(self) -> str:
+        return _pct(self.x_low)
+
+    @property
+    def width_pct(self) -> str:
+        return _pct(self.x_high - self.x_low)
+
+    @property
+    def points(self) -> str:
+        """The diamond's corners in a 100 x 20 box stretched over the CI."""
+        span = self.x_high - self.x_low
+        tip = 50.0 if span <= 0 else (self.x_value - self.x_low) / span * 100
+        return f"0,10 {_r(tip)},1 100,10 {_r(tip)},19"
+
+
+@dataclass(frozen=True)
+class ForestGroup:
+    outcome: str
+    scale_note: str  # "Hazard ratio, log scale; 1 = no difference"
+    rows: tuple[PlotRow, ...]
+    pooled: PlotDiamond | None
+    ticks: tuple[Tick, ...]
+    null_x: float
+    favours_left: str
+    favours_right: str
+    direction_note: str  # why the sides say "lower" and "higher", or ""
+
+    @property
+    def null_pct(self) -> str:
+        return _pct(self.null_x)
+
+
+@dataclass(frozen=True)
+class ForestPlot:
+    groups: tuple[ForestGroup, ...]
+    not_plottable: tuple[tuple[str, str], ...]  # (what, why)
+    description: str  # the whole plot in words
+
+
 def is_plottable(row: ForestRow) -> bool:
-    if row.kind not in (RATIO, DIFFERENCE):
+    """A comparison with a point estimate is drawn; its CI when reported."""
+    if row.kind not in (RATIO, DIFFERENCE) or row.value is None:
         return False
-    if row.value is None or row.ci_low is None or row.ci_high is None:
-        return False
-    return row.kind != RATIO or min(row.value, row.ci_low, row.ci_high) > 0
+    if row.kind == RATIO:
+        return all(v is None or v > 0 for v in (row.value, row.ci_low, row.ci_high))
+    return True
 
 
 def not_plottable_reason(row: ForestRow) -> str:
-    if row.kind not in (RATIO, DIFFERENCE):
-        return "no comparison group"
-    if row.value is None:
+    if row.kind == NOT_COMPARATIVE:
+        return "no comparison group: a single-arm result"
+    if row.kind == NO_FIGURES or row.value is None:
         return "reported without figures"
-    if row.ci_low is None or row.ci_high is None:
-        return "reported without a CI"
     return "values cannot be drawn on a log scale"
 
 
-def forest_plot(
-    rows: Iterable[ForestRow], *, chart_id: str = "forest-plot", title: str = ""
-) -> str:
-    """An accessible SVG forest plot of the rows, as a string of escaped markup."""
-    rows = [r if isinstance(r, ForestRow) else ForestRow(*r) for r in rows]
-    chart_id = _safe_id(chart_id)
-    title = title or "Forest plot of the findings with a 95% confidence interval"
-    panels = [
-        (kind, [r for r in rows if r.kind == kind and is_plottable(r)])
-        for kind in (RATIO, DIFFERENCE)
-    ]
-    panels = [(kind, panel_rows) for kind, panel_rows in panels if panel_rows]
-    skipped = [r for r in rows if not is_plottable(r)]
-
-    parts: list[str] = []
-    y = 8
-    for kind, panel_rows in panels:
-        if y > 8:
-            y += PANEL_GAP
-        y = _draw_panel(parts, kind, panel_rows, y)
-    if not panels:
-        parts.append(
-            _text(
-                LABEL_X,
-                y + 16,
-                "No finding was reported with a value and a 95% CI.",
-                "start",
-                fill=COLOUR_MUTED,
-            )
+def favours_sides(
+    higher_is_better: bool | None, compound: str, comparator: str
+) -> tuple[str, str, str]:
+    """The left and right "favours" labels of an axis whose values rise to the right, and a
+    note when the desirable direction is unknown."""
+    if higher_is_better is None:
+        return (
+            "Lower values",
+            "Higher values",
+            f"Which side favours {compound} is not recorded for this outcome.",
         )
-        y += 26
-    if panels:
-        y += 6
-        parts.append(
-            _text(
-                LABEL_X,
-                y + 12,
-                "■ * significant (CI excludes no difference)   □ not significant",
-                "start",
-                fill=COLOUR_MUTED,
-                size=12,
-            )
-        )
-        y += 22
-    if skipped:
-        y += 6
-        for row in skipped:
-            line = f"Not plottable ({not_plottable_reason(row)}): {row.label}"
-            parts.append(
-                _text(
-                    LABEL_X,
-                    y + 12,
-                    _truncate(line, 110),
-                    "start",
-                    fill=COLOUR_MUTED,
-                    size=12,
-                    full=line,
-                )
-            )
-            y += NOTE_LINE_HEIGHT
-    height = y + 8
-
-    head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-        f'width="{WIDTH}" height="{height}" role="img" class="forest-plot" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc">'
-        f'<title id="{chart_id}-title">{escape(title)}</title>'
-        f'<desc id="{chart_id}-desc">{escape(_description(rows))}</desc>'
-    )
-    return head + "".join(parts) + "</svg>"
+    if higher_is_better:
+        return f"Favours {comparator}", f"Favours {compound}", ""
+    return f"Favours {compound}", f"Favours {comparator}", ""
 
 
-def _draw_panel(parts: list[str], kind: str, rows: list[ForestRow], top: int) -> int:
-    """Append one panel (title, rows, axis) and return the y where the next thing may start."""
-    low = min(float(r.ci_low) for r in rows)
-    high = max(float(r.ci_high) for r in rows)
-    scale = _LogScale(low, high) if kind == RATIO else _LinearScale(low, high)
-
-    parts.append(_text(LABEL_X, top + 16, PANEL_TITLES[kind], "start", weight="600", size=13))
-    rows_top = top + PANEL_TITLE_HEIGHT
-    rows_bottom = rows_top + ROW_HEIGHT * len(rows)
-
-    parts.append('<g class="forest-grid">')
-    for tick in scale.ticks:
-        x = _r(scale.x(tick))
-        parts.append(
-            f'<line x1="{x}" y1="{rows_top}" x2="{x}" y2="{rows_bottom}" '
-            f'stroke="{COLOUR_GRID}" stroke-width="1"/>'
-        )
-    parts.append("</g>")
-
-    null_x = _r(scale.x(1.0 if kind == RATIO else 0.0))
-    parts.append(
-        f'<line class="null-line" data-value="{1 if kind == RATIO else 0}" x1="{null_x}" '
-        f'y1="{rows_top - 4}" x2="{null_x}" y2="{rows_bottom}" stroke="{COLOUR_NULL}" '
-        f'stroke-width="1.5" stroke-dasharray="4 3"/>'
+def forest_layout(
+    rows: Iterable[ForestRow],
+    *,
+    compound: str,
+    pooled: Iterable[PooledEstimate] = (),
+) -> ForestPlot:
+    """The plot of these findings, one group per outcome and measure, in the order the
+    outcomes first appear; a group gets a diamond when a pooled estimate matches it."""
+    rows = list(rows)
+    groups: dict[tuple[str, str, str], list[ForestRow]] = {}
+    for row in rows:
+        if is_plottable(row):
+            groups.setdefault((row.outcome, row.measure, row.unit), []).append(row)
+    pooled_by_key = {(p.outcome, p.measure, p.unit): p for p in pooled}
+    return ForestPlot(
+        groups=tuple(
+            _group(group_rows, compound, pooled_by_key.get(key))
+            for key, group_rows in groups.items()
+        ),
+        not_plottable=tuple(
+            (f"{row.outcome} ({row.label})", not_plottable_reason(row))
+            for row in rows
+            if not is_plottable(row)
+        ),
+        description=_description(rows, compound),
     )
 
-    for i, row in enumerate(rows):
-        cy = rows_top + ROW_HEIGHT * i + ROW_HEIGHT // 2
-        x_low, x_high = _r(scale.x(float(row.ci_low))), _r(scale.x(float(row.ci_high)))
-        x_value = scale.x(float(row.value))
-        significant = row.significant is True
-        star = " *" if significant else ""
-        value_text = row.effect_text or _default_effect_text(row)
-        parts.append(f'<g class="forest-row{" significant" if significant else ""}">')
-        parts.append(f"<title>{escape(_row_sentence(row))}</title>")
-        parts.append(
-            _text(LABEL_X, cy + 4, _truncate(row.label, LABEL_CHARS), "start", full=row.label)
-        )
-        parts.append(
-            f'<line class="ci-bar" x1="{x_low}" y1="{cy}" x2="{x_high}" y2="{cy}" '
-            f'stroke="{COLOUR_MARK}" stroke-width="2"/>'
-        )
-        half = MARKER / 2
-        parts.append(
-            f'<rect class="point{" point-significant" if significant else ""}" '
-            f'x="{_r(x_value - half)}" y="{_r(cy - half)}" width="{MARKER}" height="{MARKER}" '
-            f'fill="{COLOUR_MARK if significant else "#ffffff"}" stroke="{COLOUR_MARK}" '
-            f'stroke-width="2"/>'
-        )
-        parts.append(
-            _text(
-                TEXT_X,
-                cy + 4,
-                _truncate(value_text, TEXT_CHARS) + star,
-                "start",
-                size=12,
-                weight="600" if significant else None,
-                full=value_text + star,
-            )
-        )
-        parts.append("</g>")
 
-    axis_y = rows_bottom + 2
-    parts.append(
-        f'<g class="axis"><line x1="{PLOT_LEFT}" y1="{axis_y}" x2="{PLOT_RIGHT}" y2="{axis_y}" '
-        f'stroke="{COLOUR_AXIS}" stroke-width="1"/>'
+def _group(rows: list[ForestRow], compound: str, pooled: PooledEstimate | None) -> ForestGroup:
+    kind = rows[0].kind
+    numbers = [float(v) for r in rows for v in (r.value, r.ci_low, r.ci_high) if v is not None]
+    if pooled:
+        numbers += [pooled.estimate, pooled.ci_low, pooled.ci_high]
+    axis = _LogAxis(numbers) if kind == RATIO else _LinearAxis(numbers)
+
+    directions = {r.higher_is_better for r in rows}
+    comparators = {r.comparator for r in rows if r.comparator}
+    comparator = comparators.pop() if len(comparators) == 1 else "the comparator"
+    if len(directions) == 1:
+        left, right, note = favours_sides(directions.pop(), compound, comparator)
+    else:
+        left, right, _ = favours_sides(None, compound, comparator)
+        note = (
+            "These findings disagree on whether a rise is desirable, so the sides are not "
+            f"named for {compound}."
+        )
+
+    def x(value) -> float | None:
+        return None if value is None else axis.x(float(value))
+
+    plot_rows = tuple(
+        PlotRow(
+            label=r.label,
+            effect_text=r.effect_text or _default_effect_text(r),
+            significant=r.significant,
+            x_value=x(r.value),
+            x_low=x(r.ci_low) if r.ci_high is not None else None,
+            x_high=x(r.ci_high) if r.ci_low is not None else None,
+        )
+        for r in rows
     )
-    for tick in scale.ticks:
-        x = _r(scale.x(tick))
-        parts.append(
-            f'<line x1="{x}" y1="{axis_y}" x2="{x}" y2="{axis_y + 5}" stroke="{COLOUR_AXIS}" '
-            f'stroke-width="1"/>'
+    diamond = (
+        PlotDiamond(
+            label=f"Pooled estimate, random effects, {pooled.study_count} studies",
+            effect_text=pooled.text or _pooled_text(pooled),
+            x_low=axis.x(pooled.ci_low),
+            x_value=axis.x(pooled.estimate),
+            x_high=axis.x(pooled.ci_high),
         )
-        parts.append(
-            _text(
-                scale.x(tick), axis_y + 18, _tick_label(tick), "middle", size=11, fill=COLOUR_MUTED
-            )
-        )
-    parts.append("</g>")
-    return axis_y + AXIS_HEIGHT - 6
+        if pooled
+        else None
+    )
+    null = 1.0 if kind == RATIO else 0.0
+    scale = rows[0].scale_label or ("Ratio" if kind == RATIO else "Difference")
+    scale_note = (
+        f"{scale}, log scale; 1 = no difference" if kind == RATIO else f"{scale}; 0 = no difference"
+    )
+    return ForestGroup(
+        outcome=rows[0].outcome,
+        scale_note=scale_note,
+        rows=plot_rows,
+        pooled=diamond,
+        ticks=tuple(Tick(t, _tick_label(t), axis.x(t)) for t in axis.ticks),
+        null_x=axis.x(null),
+        favours_left=left,
+        favours_right=right,
+        direction_note=note,
+    )
 
 
-class _LogScale:
-    def __init__(self, low: float, high: float):
-        low, high = min(low, 1.0), max(high, 1.0)
-        lo, hi = math.log10(low), math.log10(high)
-        if hi - lo < 0.2:  # at least a factor of ~1.6 across the panel
-            mid = (lo + hi) / 2
-            lo, hi = mid - 0.1, mid + 0.1
-        pad = (hi - lo) * 0.06
-        self.lo, self.hi = lo - pad, hi + pad
-        self.ticks = self._ticks()
+class _LogAxis:
+    """Symmetric about 1 on a log scale: from 1/end to end."""
+
+    def __init__(self, values: list[float]):
+        extent = max((abs(math.log10(v)) for v in values), default=0.0)
+        fitting = [(end, inner) for end, inner in RATIO_ENDS if math.log10(end) >= extent]
+        if fitting:
+            end, inner = fitting[0]
+        else:
+            power = math.ceil(extent)
+            end, inner = 10.0**power, (10.0 ** (power // 2),)
+        self.half = math.log10(end)
+        above = sorted({float(end), *(float(i) for i in inner)})
+        self.ticks = [*(1 / t for t in reversed(above)), 1.0, *above]
 
     def x(self, value: float) -> float:
-        return PLOT_LEFT + (math.log10(value) - self.lo) / (self.hi - self.lo) * (
-            PLOT_RIGHT - PLOT_LEFT
-        )
+        return _position(math.log10(value) / self.half)
 
-    def _ticks(self) -> list[float]:
-        low, high = 10**self.lo, 10**self.hi
-        series = [
-            (1,),
-            (1, 2, 5),
-            (1, 1.5, 2, 3, 5, 7),
-            (1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9),
-        ]
-        best: list[float] = [1.0]
-        for mantissas in series:
-            ticks = sorted(
-                {
-                    round(m * 10**e, 6)
-                    for e in range(math.floor(self.lo) - 1, math.ceil(self.hi) + 1)
-                    for m in mantissas
-                    if low <= m * 10**e <= high
-                }
-            )
-            if len(ticks) > 9:
+
+class _LinearAxis:
+    """Symmetric about 0: from -end to end, end a round number."""
+
+    def __init__(self, values: list[float]):
+        extent = max((abs(v) for v in values), default=0.0) or 1.0
+        exponent = math.floor(math.log10(extent))
+        for mantissa in (1, 2, 2.5, 5, 10):
+            end = mantissa * 10.0**exponent
+            if end >= extent:
                 break
-            best = ticks
-            if len(ticks) >= 4:
-                break
-        if 1.0 not in best:
-            best = sorted({*best, 1.0})
-        return best
-
-
-class _LinearScale:
-    def __init__(self, low: float, high: float):
-        low, high = min(low, 0.0), max(high, 0.0)
-        if high - low == 0:
-            low, high = -1.0, 1.0
-        step = _nice_step((high - low) / 5)
-        self.lo = math.floor(low / step) * step
-        self.hi = math.ceil(high / step) * step
-        count = round((self.hi - self.lo) / step)
-        self.ticks = [round(self.lo + step * i, 10) for i in range(count + 1)]
+        self.end = end
+        self.ticks = [round(end * f, 10) for f in (-1, -0.5, 0, 0.5, 1)]
 
     def x(self, value: float) -> float:
-        return PLOT_LEFT + (value - self.lo) / (self.hi - self.lo) * (PLOT_RIGHT - PLOT_LEFT)
+        return _position(value / self.end)
 
 
-def _nice_step(raw: float) -> float:
-    exponent = math.floor(math.log10(raw))
-    fraction = raw / 10**exponent
-    nice = 1 if fraction <= 1 else 2 if fraction <= 2 else 5 if fraction <= 5 else 10
-    return nice * 10**exponent
+def _position(fraction: float) -> float:
+    """-1..1 (the axis's ends) to a percentage of the width, clamped to the drawing area."""
+    fraction = max(-1.0, min(1.0, fraction))
+    return round(50.0 + fraction * (50.0 - PAD), 6)
 
 
 def _tick_label(value: float) -> str:
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    if text == "-0":
-        text = "0"
+    text = "0" if value == 0 else f"{value:g}"
     return text.replace("-", "\u2212")
-
-
-def _default_effect_text(row: ForestRow) -> str:
-    return f"{_num(row.value)} ({_num(row.ci_low)} to {_num(row.ci_high)})"
 
 
 def _num(value) -> str:
@@ -313,57 +334,30 @@ def _num(value) -> str:
     return f"{Decimal(str(value)).normalize():f}".replace("-", "\u2212")
 
 
-def _row_sentence(row: ForestRow) -> str:
-    effect = row.effect_text or (
-        _default_effect_text(row) if is_plottable(row) else not_plottable_reason(row)
-    )
-    significance = {True: "significant", False: "not significant"}.get(
-        row.significant, "significance not assessable"
-    )
-    favours = f", favours {row.favours}" if row.favours else ""
-    return f"{row.label}: {effect}; {significance}{favours}."
+def _default_effect_text(row: ForestRow) -> str:
+    if row.ci_low is None or row.ci_high is None:
+        return f"{_num(row.value)} (95% CI not reported)"
+    return f"{_num(row.value)} (95% CI {_num(row.ci_low)} to {_num(row.ci_high)})"
 
 
-def _description(rows: list[ForestRow]) -> str:
-    if not rows:
-        return "No findings."
-    lines = []
-    for i, row in enumerate(rows, 1):
-        suffix = "" if is_plottable(row) else f" Not plottable: {not_plottable_reason(row)}."
-        lines.append(f"{i}. {_row_sentence(row)}{suffix}")
-    return " ".join(lines)
+def _pooled_text(pooled: PooledEstimate) -> str:
+    return f"{pooled.estimate:.3f} (95% CI {pooled.ci_low:.3f} to {pooled.ci_high:.3f})"
 
 
-def _text(
-    x,
-    y,
-    content: str,
-    anchor: str,
-    *,
-    fill: str = COLOUR_TEXT,
-    size: int = 13,
-    weight: str | None = None,
-    full: str | None = None,
-) -> str:
-    """A <text> element; when content was shortened, the full text goes in a <title>."""
-    weight_attr = f' font-weight="{weight}"' if weight else ""
-    hint = f"<title>{escape(full)}</title>" if full is not None and full != content else ""
+def _description(rows: list[ForestRow], compound: str) -> str:
+    drawn = sum(1 for r in rows if is_plottable(r))
+    outcomes = len({(r.outcome, r.measure, r.unit) for r in rows if is_plottable(r)})
     return (
-        f'<text x="{_r(x)}" y="{_r(y)}" text-anchor="{anchor}" font-size="{size}" '
-        f'fill="{fill}"{weight_attr}>{hint}{escape(content)}</text>'
+        f"{drawn} finding{'s' if drawn != 1 else ''} of {compound} drawn in {outcomes} "
+        f"outcome group{'s' if outcomes != 1 else ''}, each on its own axis."
     )
-
-
-def _truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _r(value: float) -> str:
-    """Coordinates rounded to 0.1 so the markup is stable and compact."""
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
+    """Numbers rounded to 0.01 so the markup is stable and compact."""
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
-def _safe_id(value: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c in "-_" else "-" for c in value)
-    return cleaned or "forest-plot"
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{_r(value)}%"

@@ -120,14 +120,19 @@ def format_money(value: Decimal, currency: str, *, per_mg: bool = False) -> str:
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}".strip()
 
 
+def format_amount(amount, amount_max, unit, per_kg) -> str:
+    """An amount or range with its unit: "1.6 mg", "300–600 mg", "1–3 g per kg of body
+    weight"; empty without an amount. Dosing and the dose a finding studied both read this way."""
+    if amount is None:
+        return ""
+    text = plain(amount)
+    if amount_max is not None and amount_max != amount:
+        text += f"{EN_DASH}{plain(amount_max)}"
+    return f"{text} {unit}{' per kg of body weight' if per_kg else ''}"
+
+
 def format_dose(finding) -> str:
-    """The dose studied for a finding: "300–600 mg", "0.35 g/kg, with a meal"; empty when the
-    source reports none."""
-    if finding.dose is None:
-        return finding.dose_timing
-    amount = plain(finding.dose)
-    if finding.dose_max is not None:
-        amount += f"–{plain(finding.dose_max)}"
-    unit = f"{finding.dose_unit}/kg" if finding.dose_per_kg else finding.dose_unit
-    text = f"{amount} {unit}"
-    return f"{text}, {finding.dose_timing}" if finding.dose_timing else text
+    """The dose studied for a finding: "300–600 mg", "0.35 g per kg of body weight, with a
+    meal"; the timing alone or empty when the source reports no amount."""
+    amount = format_amount(finding.dose, finding.dose_max, finding.dose_unit, finding.dose_per_kg)
+    return ", ".join(part for part in (amount, finding.dose_timing) if part)

@@ -232,7 +232,15 @@ OFFER_FIELDS = (
 # Not exported: live data, not content (clicks live in their own table, never exported).
 # Nor an offer's review: an imported offer is checked like any save (Offer.save) and held
 # again if its price is implausible.
-EXCLUDED_FIELDS = {(Compound, "updated_at"), (Offer, "review"), (Offer, "review_note")}
+EXCLUDED_FIELDS = {
+    (Compound, "updated_at"),
+    (Offer, "review"),
+    (Offer, "review_note"),
+    # Derived from the name on every save (Searchable), never carried by a file.
+    (Compound, "search_key"),
+    (CompoundAlias, "search_key"),
+    (Goal, "search_key"),
+}
 
 SECTIONS = (
     "goals",
@@ -424,19 +432,40 @@ def compound_entry(compound: Compound) -> dict:
     return entry
 
 
-def study_entry(study: Study) -> dict:
-    """One study with its findings as the document writes it."""
+def study_entry(study: Study, public: bool = False) -> dict:
+    """One study with its findings as the document writes it (`public`: see export_document;
+    the findings are then only those prefetched, of published compounds)."""
     entry = _export_fields(study, STUDY_FIELDS)
     findings = sorted(
         study.findings.all(),
         key=lambda f: (f.compound.slug, f.goal.slug, _text_key(f.outcome)),
     )
     entry["findings"] = [_export_fields(f, FINDING_FIELDS) for f in findings]
+    if public:
+        if study.reported_in is not None and not study.reported_in.is_published:
+            entry["reported_in"] = None
+        for finding, finding_entry in zip(findings, entry["findings"], strict=True):
+            other = finding.comparator_compound
+            if other is not None and not other.published:
+                finding_entry["comparator_compound"] = None
     return entry
 
 
-def export_document() -> dict:
-    """The whole knowledge base (except live counters) in the interchange format."""
+def _citable_without_article(study: Study) -> bool:
+    return bool(study.doi or study.pmid or study.url or study.source_id)
+
+
+def export_document(public: bool = False) -> dict:
+    """The whole knowledge base (except live counters) in the interchange format.
+
+    `public`: only what visitors may see, for the public download (/data/): published
+    compounds and what belongs to them (ratings, interactions between two of them), published
+    articles, active vendors with their visible offers, every goal, tier and source, and the
+    studies with a finding for a published compound, with only those findings. A reference to
+    something left out is dropped (a study reported in an unpublished article, a comparator
+    compound not published: the comparator's name stays), and a study citable only through an
+    unpublished article is left out, so the document still imports into an empty database.
+    """
     compounds = Compound.objects.prefetch_related(
         "aliases",
         "dosings__goal",
@@ -447,16 +476,26 @@ def export_document() -> dict:
     )
     interactions = Interaction.objects.select_related("compound_a", "compound_b")
     ratings = Rating.objects.select_related("compound", "goal", "tier")
-    studies = Study.objects.select_related("source", "reported_in").prefetch_related(
-        models.Prefetch(
-            "findings",
-            Finding.objects.select_related("compound", "goal", "comparator_compound"),
-        )
-    )
+    findings = Finding.objects.select_related("compound", "goal", "comparator_compound")
+    studies = Study.objects.select_related("source", "reported_in__compound")
     articles = Article.objects.select_related("compound", "goal")
-    vendors = Vendor.objects.prefetch_related(
-        models.Prefetch("offers", Offer.objects.select_related("compound"))
-    )
+    vendors, offers = Vendor.objects.all(), Offer.objects.select_related("compound")
+    if public:
+        compounds = compounds.published()
+        interactions = interactions.filter(compound_a__published=True, compound_b__published=True)
+        ratings = ratings.filter(compound__published=True)
+        findings = findings.filter(compound__published=True)
+        studies = studies.filter(models.Exists(findings.filter(study=models.OuterRef("pk"))))
+        articles = articles.published()
+        vendors, offers = vendors.active(), offers.visible()
+    studies = studies.prefetch_related(models.Prefetch("findings", findings))
+    vendors = vendors.prefetch_related(models.Prefetch("offers", offers))
+    if public:
+        studies = [
+            s
+            for s in studies
+            if s.reported_in is None or s.reported_in.is_published or _citable_without_article(s)
+        ]
 
     def interaction_entry(interaction):
         pair = sorted([interaction.compound_a.slug, interaction.compound_b.slug])
@@ -487,7 +526,7 @@ def export_document() -> dict:
         "sources": [
             _export_fields(s, SOURCE_FIELDS) for s in sorted(Source.objects.all(), key=_slug)
         ],
-        "studies": [study_entry(s) for s in sorted(studies, key=_slug)],
+        "studies": [study_entry(s, public) for s in sorted(studies, key=_slug)],
         "articles": [_export_fields(a, ARTICLE_FIELDS) for a in sorted(articles, key=_slug)],
         "vendors": [vendor_entry(v) for v in sorted(vendors, key=_slug)],
     }

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Case, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
@@ -22,6 +22,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from evidence import search, stats
+from evidence.formatting import format_amount
 
 https_only = RegexValidator(r"^https://[^\s/$.?#][^\s]*$", "Enter a well-formed https:// URL.")
 
@@ -48,7 +49,24 @@ class PublicChangeNote(models.Model):
         abstract = True
 
 
-class Goal(models.Model):
+class Searchable(models.Model):
+    """A row found by its name: it stores `search.index_key(name)` whenever it is saved (bulk
+    writers fill it with the same function), which PostgreSQL's trigram index serves."""
+
+    search_key = models.TextField(editable=False, default="", db_default="")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.search_key = search.index_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "search_key"}
+        super().save(*args, **kwargs)
+
+
+class Goal(Searchable):
     """A health goal a visitor can pick, e.g. Liver health."""
 
     name = models.CharField(max_length=120, unique=True)
@@ -56,7 +74,7 @@ class Goal(models.Model):
     category = models.CharField(max_length=80, help_text="Heading the goal is grouped under.")
     description = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_key"])
 
     class Meta:
         ordering = ["category", "name"]
@@ -136,28 +154,22 @@ class CompoundQuerySet(models.QuerySet):
         """The compounds among these whose name or an alias matches the text, and the goals
         whose name does, by the forgiving rules of evidence.search (word order, hyphens and
         spaces, Greek letters, accents, a small typo). An alias may name several compounds:
-        every compound it names is found. One query reads every name it compares."""
+        every compound it names is found. One query reads the names compared (on PostgreSQL
+        only those its trigram index admits; evidence.search says how), two after a typo."""
         query = search.normalise(text)
         if not query:
             return Found()
-        text_field = models.CharField()
-        compound, goal = Value("compound", text_field), Value("goal", text_field)
-        names = list(
-            self.order_by()
-            .values_list("pk", "name", Value("", text_field), compound)
-            .union(
-                CompoundAlias.objects.filter(compound__in=self.values("pk"))
-                .order_by()
-                .values_list("compound_id", "name", Value("", text_field), compound),
-                Goal.objects.order_by().values_list("pk", "name", "slug", goal),
-                all=True,
-            )
-        )
+        trigram = connection.vendor == "postgresql"
+        names = self._names(_key_contains(query) if trigram else None)
         corrected = ""
         found = _best_first(query, names)
         if not found and search.correctable(query):
+            if trigram:
+                names = self._names(_key_similar(query))
             words = search.vocabulary(row[1] for row in names)
             corrected = search.did_you_mean(query, words)
+            if corrected and trigram:
+                names = self._names(_key_contains(corrected))
             found = _best_first(corrected, names) if corrected else []
         return Found(
             compound_ids=tuple(pk for pk, _, _, kind in found if kind == "compound"),
@@ -168,6 +180,45 @@ class CompoundQuerySet(models.QuerySet):
             ),
             corrected=corrected,
         )
+
+    def _names(self, key_filter: Q | None) -> list[tuple[int, str, str, str]]:
+        """(id, name, goal slug or "", kind) of these compounds' names and aliases and of every
+        goal, narrowed by `key_filter` on the stored search keys when given."""
+        text_field = models.CharField()
+        compound, goal = Value("compound", text_field), Value("goal", text_field)
+        narrow = key_filter if key_filter is not None else Q()
+        return list(
+            self.order_by()
+            .filter(narrow)
+            .values_list("pk", "name", Value("", text_field), compound)
+            .union(
+                CompoundAlias.objects.filter(narrow, compound__in=self.values("pk"))
+                .order_by()
+                .values_list("compound_id", "name", Value("", text_field), compound),
+                Goal.objects.filter(narrow).order_by().values_list("pk", "name", "slug", goal),
+                all=True,
+            )
+        )
+
+
+def _key_contains(query: str) -> Q:
+    """Rows whose search key holds the pieces `search.key_contains` asks for."""
+    admitted = Q(pk__in=[])
+    for pieces in search.key_contains(query):
+        every = Q()
+        for piece in pieces:
+            every &= Q(search_key__contains=piece)
+        admitted |= every
+    return admitted
+
+
+def _key_similar(query: str) -> Q:
+    """Rows whose search key has a word trigram-similar to a correctable word of the query."""
+    similar = Q(pk__in=[])
+    for word in query.split():
+        if len(word) >= search.MIN_CORRECTED_LENGTH:
+            similar |= Q(search_key__trigram_word_similar=word)
+    return similar
 
 
 def _best_first(query: str, names: list[tuple[int, str, str, str]]) -> list[tuple]:
@@ -186,7 +237,7 @@ def _best_first(query: str, names: list[tuple[int, str, str, str]]) -> list[tupl
     return [row for _, _, row in sorted(best.values(), key=lambda each: each[:2])]
 
 
-class Compound(models.Model):
+class Compound(Searchable):
     class Kind(models.TextChoices):
         PEPTIDE = "peptide", "Peptide"
         SUPPLEMENT = "supplement", "Supplement"
@@ -213,7 +264,9 @@ class Compound(models.Model):
 
     objects = CompoundQuerySet.as_manager()
     # Each history row carries its own date; updated_at would only repeat it.
-    history = HistoricalRecords(excluded_fields=["updated_at"], bases=[PublicChangeNote])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "search_key"], bases=[PublicChangeNote]
+    )
 
     # No Meta.ordering: the table is large and hot; each query orders as it needs.
 
@@ -224,7 +277,7 @@ class Compound(models.Model):
         return reverse("compound_detail", args=[self.slug])
 
 
-class CompoundAlias(models.Model):
+class CompoundAlias(Searchable):
     """Another name the compound is known by (brand, INN, abbreviation). One alias may name
     several compounds ("vitamin b3": niacin and nicotinamide); search then offers the choice."""
 
@@ -240,7 +293,7 @@ class CompoundAlias(models.Model):
         help_text="Why an import flagged this alias (e.g. another compound has it too).",
     )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_key"])
 
     class Meta:
         verbose_name_plural = "compound aliases"
@@ -413,11 +466,8 @@ class Dosing(models.Model):
         return ", ".join(part for part in (dose, route, self.timing) if part)
 
     def dose_text(self) -> str:
-        """The amount or range with its unit: "1.6 mg", "1–3 g per kg"."""
-        amount = "" if self.amount is None else f"{self.amount.normalize():f}"
-        if self.amount_max is not None and self.amount_max != self.amount:
-            amount += f"\u2013{self.amount_max.normalize():f}"
-        return f"{amount} {self.unit}{' per kg' if self.per_kg else ''}"
+        """The amount or range with its unit (`evidence.formatting.format_amount`)."""
+        return format_amount(self.amount, self.amount_max, self.unit, self.per_kg)
 
     @property
     def milligrams_per_month(self) -> Decimal | None:
@@ -1797,6 +1847,42 @@ class VendorAccount(models.Model):
         return f"{self.user} for {self.vendor}"
 
 
+class CertaintyChange(models.Model):
+    """A change of the computed certainty of benefit of a compound for a goal
+    (evidence.certainty), for the public change log (evidence.changelog).
+
+    Certainty is computed, never edited, so no edited row's history holds it: the rescore that
+    computes it (stacks.refresh) writes one of these when a pair that was scored before gets a
+    different certainty. A pair's first assessment is not written: it comes with the finding
+    added, which the log lists already. Levels are 1 (very low) to 4 (high); empty is "not
+    assessable" (no finding in the compound's favour).
+    """
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="+")
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="+")
+    previous = models.PositiveSmallIntegerField(null=True, blank=True)
+    certainty = models.PositiveSmallIntegerField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(previous__isnull=True) & Q(certainty__isnull=False))
+                | (Q(previous__isnull=False) & Q(certainty__isnull=True))
+                | ~Q(previous=F("certainty")),
+                name="certainty_change_is_a_change",
+                violation_error_message="A certainty change needs a certainty that changed.",
+            ),
+        ]
+        indexes = [
+            # A compound's "What changed" reads its newest changes.
+            models.Index(fields=["compound", "-changed_at"], name="certainty_change_compound_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.compound} for {self.goal}: certainty {self.previous} -> {self.certainty}"
+
+
 class ErrorReport(models.Model):
     """A visitor's report of an error on a compound or evidence page, kept for the editors.
 
@@ -1860,6 +1946,10 @@ class ContentVersion(models.Model):
     # cache at most once per evidence.cache.RETIRE_INTERVAL; the first request after this
     # time moves the version.
     retire_after = models.PositiveBigIntegerField(null=True, blank=True)
+    # When the version last moved (Unix seconds): the Last-Modified of every page and answer
+    # keyed by it (evidence.cache.conditional_get). Null until the first change after this
+    # field was added.
+    changed_at = models.PositiveBigIntegerField(null=True, blank=True)
 
     def __str__(self):
         return f"Content version {self.version}"

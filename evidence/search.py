@@ -11,10 +11,16 @@ then its beginning, then the query as one piece, then its words in any order). W
 matches, `did_you_mean` corrects each longer word of the query to the closest word of the names
 (difflib, ratio at least 0.8) and the search is run again with the correction.
 
-The same rules run on SQLite and PostgreSQL: the caller reads the names (compound names,
-aliases and goal names) in one query and matches them here. That is one extra query per search,
-linear in the number of names; at 10,000 compounds it stays a few tens of milliseconds, and
-the page cache keeps each search's page until content changes (docs/performance.md).
+The rules are these functions on both databases; what differs is which names reach them.
+Every searchable row stores `index_key(name)`, its variants spaced and compact, written when the
+row is saved. On PostgreSQL that column has a trigram index (pg_trgm, GIN, migration 0023), and
+the database hands over only the rows `key_contains` admits (LIKE '%piece%', which the index
+serves), or, for a typo, the rows whose key is trigram-similar to a query word
+(`%>`, pg_trgm's word similarity, default threshold 0.6); the ranking and the correction then
+run here on those few. unaccent is not needed: the key is already folded (accents, Greek, case)
+by the same `variants` the query goes through. On SQLite, the fallback, every name is read in one
+query and matched here; linear in the number of names, a few tens of milliseconds at 10,000
+compounds. The same search tests run on both (tests/evidence/test_search*.py).
 """
 
 import difflib
@@ -118,6 +124,24 @@ def matcher(query: str) -> Callable[[str], int | None]:
 def rank(query: str, name: str) -> int | None:
     """How well `name` matches the normalised `query` (WHOLE..WORDS), or None."""
     return matcher(query)(name)
+
+
+def index_key(name: str) -> str:
+    """What a row stores to be found: every spelling of its name, spaced and compact, one
+    space between them. A match of `key_contains` in it is a match of `rank`'s first test in
+    one of them (a query piece has no spaces, so it never spans two)."""
+    return " ".join(dict.fromkeys((*variants(name), *_compact(name))))
+
+
+def key_contains(query: str) -> list[list[str]]:
+    """The pieces an index key must contain for `rank` to be able to match the normalised
+    query: any one of the returned groups, each group's pieces all. The whole query without
+    spaces, or (several words) every word."""
+    words = query.split()
+    piece = "".join(words)
+    if not piece:
+        return []
+    return [[piece], words] if len(words) > 1 else [[piece]]
 
 
 @lru_cache(maxsize=65_536)

@@ -16,6 +16,7 @@ from django.core.paginator import InvalidPage, Paginator
 from django.db import DatabaseError, connection
 from django.db.models import Count, F, Prefetch, Q
 from django.http import (
+    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -25,17 +26,26 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
+from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from evidence import charts
-from evidence.cache import Param, cache_page_until_content_changes, cache_status, form_params
+from evidence import charts, data_export
+from evidence.cache import (
+    PUBLIC_MAX_AGE,
+    Param,
+    cache_page_until_content_changes,
+    cache_status,
+    content_version,
+    form_params,
+)
 from evidence.changelog import ChangeLog, recent_changes
 from evidence.clicks import counts_as_click
-from evidence.formatting import format_dose, format_effect, format_favours
+from evidence.formatting import format_dose, format_effect, format_favours, plain
 from evidence.htmx import HtmxHttpRequest, render_page, wants_fragment
 from evidence.markdown import render_markdown
 from evidence.models import (
@@ -57,11 +67,15 @@ from evidence.models import (
     Vendor,
 )
 from evidence.pooling import METHOD_NAME as POOLING_METHOD
+from evidence.pooling import Pooled
 from evidence.reports import ErrorReportForm, may_report
 from evidence.sitemaps import SITEMAPS
 from evidence.synthesis import synthesise
 
 # The compound index -----------------------------------------------------------------------
+
+
+COMPOUNDS_PER_PAGE = 100
 
 
 class SearchForm(forms.Form):
@@ -71,6 +85,17 @@ class SearchForm(forms.Form):
         required=False,
         strip=True,
         error_messages={"max_length": "Search text can be at most 100 characters long."},
+    )
+    page = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        error_messages={
+            **dict.fromkeys(
+                ("invalid", "min_value"), "The page must be a whole number, 1 or more."
+            ),
+            "max_value": "There are not that many pages.",
+        },
     )
 
 
@@ -90,30 +115,41 @@ def _ratings_by_tier():
 
 
 @require_safe
-@cache_page_until_content_changes(*form_params(SearchForm))
+@cache_page_until_content_changes(*form_params(SearchForm, page="1"))
 def compound_index(request: HtmxHttpRequest) -> HttpResponse:
+    """The A-Z index, or search results best match first; either a page of
+    COMPOUNDS_PER_PAGE at a time, so the page stays small whatever the catalogue's size."""
     form = SearchForm(request.GET)
-    compounds = (
+    valid = form.is_valid()
+    query = form.cleaned_data["q"] if valid else ""
+    found = Compound.objects.published().find(query) if query else None
+    if found is None:  # the A-Z index: names only to order and page, then one page in full
+        names = Compound.objects.published().values_list("pk", "name")
+        in_order = sorted(names, key=lambda row: (_index_letter(row[1]), row[1].casefold()))
+        letters = [_index_letter(name) for _, name in in_order]
+        ids = [pk for pk, _ in in_order]
+    else:
+        ids, letters = list(found.compound_ids), []
+    paginator = Paginator(ids, COMPOUNDS_PER_PAGE)
+    try:
+        page = paginator.page((form.cleaned_data["page"] if valid else None) or 1)
+    except InvalidPage:
+        raise Http404("No such page of compounds.") from None
+    by_id = (
         Compound.objects.published()
         .with_evidence_recorded()
         .prefetch_related(_aliases_in_order(), Prefetch("ratings", queryset=_ratings_by_tier()))
+        .in_bulk(page.object_list)
     )
-    query = form.cleaned_data["q"] if form.is_valid() else ""
-    found = Compound.objects.published().find(query) if query else None
-    goals = []
-    if found is None:  # the A-Z index
-        compounds = sorted(
-            compounds.order_by("name"), key=lambda c: (_index_letter(c.name), c.name.casefold())
-        )
+    compounds = [by_id[pk] for pk in page.object_list if pk in by_id]
+    groups, letter_pages = [], {}
+    if found is None:
         groups = [
             (letter, list(items))
             for letter, items in groupby(compounds, key=lambda c: _index_letter(c.name))
         ]
-    else:  # search results, best match first
-        by_id = {c.pk: c for c in compounds.filter(pk__in=found.compound_ids)}
-        compounds = [by_id[pk] for pk in found.compound_ids]
-        groups = []
-        goals = found.goals
+        for position, letter in enumerate(letters):  # where each letter's first entry is
+            letter_pages.setdefault(letter, position // COMPOUNDS_PER_PAGE + 1)
     # An alias naming several of the compounds found: the page says so and lists the choice.
     shared_aliases = (
         CompoundAlias.shared_among(compounds, found.corrected or query) if found else []
@@ -124,12 +160,13 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
         "corrected": found.corrected if found else "",
         "shared_aliases": shared_aliases,
         "groups": groups,
+        "letter_pages": letter_pages.items(),
+        "page": page,
         "found": compounds if found else [],
-        "goals": goals,
-        "result_count": len(compounds),
+        "goals": found.goals if found else [],
+        "result_count": paginator.count,
     }
-    status = 200 if form.is_valid() else 400
-    return render_page(request, "evidence/compound_index.html", context, status)
+    return render_page(request, "evidence/compound_index.html", context, 200 if valid else 400)
 
 
 # One compound -------------------------------------------------------------------------------
@@ -270,10 +307,55 @@ def _comparator_side(finding: Finding) -> str:
     return finding.get_comparator_display().lower()
 
 
-def _forest_kind(finding: Finding) -> str:
-    if not finding.is_comparative:
-        return charts.NOT_COMPARATIVE
-    return charts.RATIO if finding.is_ratio else charts.DIFFERENCE
+def _forest_row(finding: Finding, study: Study, effect_text: str) -> charts.ForestRow:
+    """The finding as the forest plot draws it: a comparison on its measure's own scale."""
+    if finding.measure == Finding.Measure.QUALITATIVE:
+        kind = charts.NO_FIGURES
+    elif not finding.is_comparative:
+        kind = charts.NOT_COMPARATIVE
+    else:
+        kind = charts.RATIO if finding.is_ratio else charts.DIFFERENCE
+    if finding.measure == Finding.Measure.PROPORTION:
+        scale_label = "Difference in percentage points"
+        if finding.comparator_value is not None and finding.ci_low is None:
+            effect_text += f", a difference of {plain(finding.effect)} points"
+    elif finding.value_unit:
+        scale_label = f"{finding.get_measure_display()} ({finding.value_unit})"
+    else:
+        scale_label = finding.get_measure_display()
+    if kind in (charts.RATIO, charts.DIFFERENCE) and finding.ci_low is None:
+        effect_text += " (95% CI not reported)"
+    return charts.ForestRow(
+        label=f"{study.display_title} ({study.year})" if study.year else study.display_title,
+        outcome=finding.outcome,
+        kind=kind,
+        value=finding.effect,
+        ci_low=finding.ci_low,
+        ci_high=finding.ci_high,
+        significant=finding.significant,
+        higher_is_better=finding.higher_is_better,
+        comparator=_comparator_side(finding),
+        measure=finding.measure,
+        unit=finding.value_unit,
+        scale_label=scale_label,
+        effect_text=effect_text,
+    )
+
+
+def _forest_pooled(pooled: Pooled) -> charts.PooledEstimate:
+    return charts.PooledEstimate(
+        outcome=pooled.outcome,
+        measure=pooled.measure,
+        unit=pooled.unit,
+        estimate=pooled.estimate,
+        ci_low=pooled.ci_low,
+        ci_high=pooled.ci_high,
+        study_count=pooled.study_count,
+        text=(
+            f"{pooled.abbreviation} {pooled.estimate:.3f} (95% CI {pooled.ci_low:.3f}–"
+            f"{pooled.ci_high:.3f}), I² {pooled.i2 * 100:.0f}%"
+        ).strip(),
+    )
 
 
 # Beyond this many rows a forest plot is unreadable (and a page heavy on a phone); the
@@ -337,19 +419,11 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
     )
     # The plot lists the findings in the same order as the table.
     forest_rows = [
-        charts.ForestRow(
-            label=f"{row['finding'].outcome} ({entry['study'].display_title})",
-            kind=_forest_kind(row["finding"]),
-            value=row["finding"].effect,
-            ci_low=row["finding"].ci_low,
-            ci_high=row["finding"].ci_high,
-            significant=row["significant"],
-            favours=row["favours"],
-            effect_text=row["effect"],
-        )
+        _forest_row(row["finding"], entry["study"], row["effect"])
         for entry in study_entries
         for row in entry["findings"]
     ]
+    synthesis = synthesise(findings)
     sample_sizes = [e["study"].n for e in study_entries]
     # Every source named on the page whose licence asks for attribution: credited once each.
     attributions = {
@@ -357,7 +431,6 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         for e in study_entries
         if e["study"].source and e["study"].source.attribution_required
     }
-    plottable = [row for row in forest_rows if charts.is_plottable(row)]
     article = (
         Article.objects.published().filter(compound=compound, goal=goal).newest_first().first()
     )
@@ -365,7 +438,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         "compound": compound,
         "goal": goal,
         "rating": rating,
-        "synthesis": synthesise(findings),
+        "synthesis": synthesis,
         "pooling_method": POOLING_METHOD,
         "studies": study_entries if show_all else study_entries[:STUDIES_SHOWN],
         "studies_hidden": 0 if show_all else max(0, len(study_entries) - STUDIES_SHOWN),
@@ -376,20 +449,11 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         "finding_count": len(findings),
         "forest_cut": len(forest_rows) > FOREST_MAX_ROWS,
         "forest_max_rows": FOREST_MAX_ROWS,
-        "forest_svg": mark_safe(  # forest_plot escapes every text it draws
-            charts.forest_plot(
-                forest_rows[:FOREST_MAX_ROWS],
-                chart_id="forest",
-                title=f"Forest plot: {compound.name} for {goal.name}",
-            )
-        )
-        if plottable
-        else "",
-        "not_plottable": [
-            (row.label, charts.not_plottable_reason(row))
-            for row in forest_rows
-            if not charts.is_plottable(row)
-        ],
+        "forest": charts.forest_layout(
+            forest_rows[:FOREST_MAX_ROWS],
+            compound=compound.name,
+            pooled=[_forest_pooled(o.pooled) for o in synthesis.outcomes if o.pooled],
+        ),
         "attributions": sorted(attributions.values(), key=lambda source: source.name),
         "report_form": ErrorReportForm.for_page(request.path, findings),
         "article": article,
@@ -665,6 +729,48 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
 def sitemap(request: HttpRequest) -> HttpResponse:
     """sitemap.xml: every public page (evidence.sitemaps); `?p=` pages past 50,000."""
     return sitemap_views.sitemap(request, sitemaps=SITEMAPS).render()
+
+
+# The open data download -----------------------------------------------------------------------
+
+
+@require_safe
+def data(request: HttpRequest) -> HttpResponse:
+    """The public download (evidence.data_export): what it holds, when it was built, and the
+    licence and attribution of every source in it. Not cached: a rebuild changes the page
+    without any content edit, and reading the manifest is one small file."""
+    manifest = data_export.read_manifest()
+    context = {
+        "manifest": manifest,
+        "current": manifest is not None and manifest.content_version == content_version(),
+    }
+    return render(request, "evidence/data.html", context)
+
+
+@require_safe
+def data_download(request: HttpRequest) -> HttpResponse:
+    """The prebuilt file itself, as an attachment; its checksum is its ETag."""
+    manifest = data_export.read_manifest()
+    if manifest is None:
+        raise Http404("The download has not been built yet.")
+    etag = f'"{manifest.sha256}"'
+    last_modified = int(manifest.built_at.timestamp())
+    response = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if response is None:
+        try:
+            file = manifest.path.open("rb")
+        except FileNotFoundError:  # a newer build removed it since the manifest was read
+            raise Http404("The download is being rebuilt; try again in a moment.") from None
+        response = FileResponse(
+            file,
+            as_attachment=True,
+            filename=data_export.DOWNLOAD_NAME,
+            content_type="application/json",
+        )
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
+    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+    return response
 
 
 # Methodology and health -----------------------------------------------------------------------

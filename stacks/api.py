@@ -1,4 +1,9 @@
-"""Read-only JSON API over the scoring service, documented at /api/openapi.json."""
+"""Read-only JSON API over the scoring service, documented at /api/openapi.json.
+
+Every read answers with an ETag and Last-Modified and revalidates with 304
+(evidence.cache.conditional_get); any origin may read it (evidence.http). The paginated
+lists of the whole knowledge base are in stacks/api_lists.py.
+"""
 
 import re
 from datetime import date
@@ -12,7 +17,7 @@ from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
 from pydantic import TypeAdapter
 
-from evidence.cache import Param, cached_json
+from evidence.cache import Param, cached_json, conditional_get
 from evidence.models import (
     AntiDopingStatus,
     Compound,
@@ -52,11 +57,14 @@ api = NinjaAPI(
 )
 
 
-def get_and_head(path: str, **options):
+def get_and_head(path: str, params: tuple[Param, ...] = (), **options):
     """A GET operation, documented once; HEAD answered by the same view (the server drops
-    the body), left out of the schema so no operation id appears twice."""
+    the body), left out of the schema so no operation id appears twice. Both revalidate
+    (ETag, Last-Modified, 304) by the path and `params`, the query parameters the answer
+    depends on (those its cache key holds)."""
 
     def register(view):
+        view = conditional_get(*params, kind="json")(view)
         api.api_operation(["HEAD"], path, include_in_schema=False)(view)
         return api.get(path, **options)(view)
 
@@ -275,9 +283,7 @@ class StudyOut(Schema):
     reviewed: bool = Field(description="False until an editor has reviewed imported content.")
 
 
-class FindingOut(Schema):
-    study: StudyOut
-    goal: str
+class FindingFieldsOut(Schema):
     outcome: str
     comparator: str
     comparator_name: str
@@ -316,6 +322,11 @@ class FindingOut(Schema):
     quote: str = Field(description="The source's own words, verbatim; empty when none.")
     reviewed: bool = Field(description="False while an import's doubt awaits an editor.")
     review_note: str = Field(description="Why an import flagged the finding for review.")
+
+
+class FindingOut(FindingFieldsOut):
+    study: StudyOut
+    goal: str
 
 
 class RatingOut(Schema):
@@ -441,16 +452,9 @@ def _ranking(ranking: Ranking) -> dict:
     }
 
 
-@get_and_head("/goals/", response=list[GoalOut], summary="All goals")
-def list_goals(request: HttpRequest):
-    return cached_json(
-        request,
-        lambda: _dump(list[GoalOut], [_goal(g) for g in Goal.objects.order_by("category", "name")]),
-    )
-
-
 @get_and_head(
     "/goals/{slug}/ranking/",
+    RANKING_PARAMS,
     response={200: RankingOut, 404: ErrorOut, 422: ErrorOut},
     summary="Compounds ranked for one goal",
 )
@@ -467,6 +471,7 @@ def goal_ranking(request: HttpRequest, slug: str, params: Query[ConstraintParams
 
 @get_and_head(
     "/stack/",
+    STACK_PARAMS,
     response={200: StackOut, 404: ErrorOut, 422: ErrorOut},
     summary="A recommended stack for several goals",
 )
@@ -586,15 +591,18 @@ def _compound(slug: str) -> dict:
             {
                 "study": _study(f.study),
                 "goal": f.goal.slug,
-                **{
-                    k: getattr(f, k)
-                    for k in FindingOut.model_fields
-                    if k not in {"study", "goal", "favours"}
-                },
-                "favours": str(f.favours),
+                **_finding_fields(f),
             }
             for f in compound.findings.all()
         ],
+    }
+
+
+def _finding_fields(finding: Finding) -> dict:
+    """A finding's own fields (FindingFieldsOut), without its study and goal."""
+    return {
+        **{k: getattr(finding, k) for k in FindingFieldsOut.model_fields if k != "favours"},
+        "favours": str(finding.favours),
     }
 
 
@@ -695,3 +703,8 @@ def _evidence(slug: str, goal_slug: str) -> dict:
             for row in result.outcomes
         ],
     }
+
+
+# The paginated lists register their operations on `api` (last, as they read the schemas
+# and helpers above).
+from stacks import api_lists  # noqa: E402, F401

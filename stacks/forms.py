@@ -53,7 +53,8 @@ class ConstraintsForm(forms.Form):
         max_value=MAX_BUDGET,
         max_digits=BUDGET_MAX_DIGITS,
         decimal_places=BUDGET_DECIMAL_PLACES,
-        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "1", "min": "0"}),
+        error_messages={"min_value": "A budget cannot be negative."},
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "1"}),
     )
     currency = forms.ChoiceField(choices=Offer.Currency.choices, required=False, initial="USD")
     limit = forms.IntegerField(
@@ -62,6 +63,10 @@ class ConstraintsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # No min/max on the budget input: the browser would refuse -5 silently (htmx halts the
+        # request and the old results stay); the server's error says what is wrong instead.
+        for attr in ("min", "max"):
+            self.fields["budget"].widget.attrs.pop(attr, None)
         # A callable: the tiers are read (once) only when the field is drawn or a tier chosen.
         self.fields["min_tier"].choices = lambda: self.min_tier_choices
 

@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable
 
 from django.db import transaction
 from django.db.models import Prefetch, Q
+from django.utils import timezone
 
 from evidence.batch import run_or_defer
 from evidence.cache import bump_content_version
 from evidence.certainty import facts_from_finding
 from evidence.models import (
+    CertaintyChange,
     Compound,
     Dosing,
     Finding,
@@ -171,9 +173,39 @@ def refresh_compounds(compound_ids: Iterable[int]) -> int:
     if not compound_ids:
         return 0
     rows = score_rows(compound_ids=compound_ids)
-    GoalScore.objects.filter(compound_id__in=compound_ids).delete()
+    old = GoalScore.objects.filter(compound_id__in=compound_ids)
+    before = _certainties(old)
+    old.delete()
     GoalScore.objects.bulk_create(rows, batch_size=1000)
+    record_certainty_changes(before, rows)
     return len(rows)
+
+
+def _certainties(scores) -> dict[tuple[int, int], int | None]:
+    return {
+        (g, c): level for g, c, level in scores.values_list("goal_id", "compound_id", "certainty")
+    }
+
+
+def record_certainty_changes(
+    before: dict[tuple[int, int], int | None], rows: Iterable[GoalScore]
+) -> int:
+    """Record, for the public change log, every pair scored before whose computed certainty
+    the fresh rows change (evidence.models.CertaintyChange); returns how many."""
+    now = timezone.now()
+    changes = [
+        CertaintyChange(
+            compound_id=row.compound_id,
+            goal_id=row.goal_id,
+            previous=before[key],
+            certainty=row.certainty,
+            changed_at=now,
+        )
+        for row in rows
+        if (key := (row.goal_id, row.compound_id)) in before and before[key] != row.certainty
+    ]
+    CertaintyChange.objects.bulk_create(changes, batch_size=1000)
+    return len(changes)
 
 
 def rescore_all(progress: Callable[[int, int], None] | None = None) -> int:
@@ -181,11 +213,13 @@ def rescore_all(progress: Callable[[int, int], None] | None = None) -> int:
     goal_ids = list(Goal.objects.order_by("pk").values_list("pk", flat=True))
     written = 0
     with transaction.atomic():
+        before = _certainties(GoalScore.objects.all())
         GoalScore.objects.all().delete()
         for start in range(0, len(goal_ids), GOALS_PER_BATCH):
             batch = goal_ids[start : start + GOALS_PER_BATCH]
             rows = score_rows(goal_ids=batch)
             GoalScore.objects.bulk_create(rows, batch_size=2000)
+            record_certainty_changes(before, rows)
             written += len(rows)
             if progress:
                 progress(min(start + GOALS_PER_BATCH, len(goal_ids)), len(goal_ids))

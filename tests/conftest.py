@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.test import override_settings
 
 
 @pytest.fixture(autouse=True)
@@ -15,3 +16,12 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _data_export_in_a_temporary_folder(tmp_path):
+    """load_demo builds the /data/ download: never into the project's own folder. (Not with
+    pytest-django's `settings`, which an autouse fixture would set up before _empty_cache,
+    and so restore a test's CACHES only after _empty_cache clears them.)"""
+    with override_settings(DATA_EXPORT_ROOT=tmp_path / "exports"):
+        yield

@@ -4,12 +4,19 @@
  *   is opened on wide screens, where there is room beside the results.
  * - [data-scroll-into-view-on-phone]: a page opened from a shared link with results (the
  *   builder with ?goals=) scrolls to them on a phone, where they start below the form.
+ * - [data-js-text]: words true only with JavaScript ("Results update as you type."), written
+ *   into the element here, so a visitor without JavaScript is never told them.
+ * - htmx GET requests leave out empty fields, so the address bar and shared links read
+ *   /?goals=liver-health rather than /?goals=liver-health&min_tier=&budget=.
  */
 (function () {
   "use strict";
   var wide = window.matchMedia("(min-width: 60rem)");
 
   function enhance() {
+    document.querySelectorAll("[data-js-text]").forEach(function (element) {
+      element.textContent = element.getAttribute("data-js-text");
+    });
     if (wide.matches) {
       document.querySelectorAll("details[data-open-when-wide]").forEach(function (details) {
         details.open = true;
@@ -21,6 +28,22 @@
       results.scrollIntoView({ block: "start" });
     }
   }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var formData = event.detail.formData;
+    if (event.detail.verb !== "get" || !formData) {
+      return;
+    }
+    var entries = Array.from(formData.entries());
+    entries.forEach(function (entry) {
+      formData.delete(entry[0]);
+    });
+    entries.forEach(function (entry) {
+      if (entry[1] !== "") {
+        formData.append(entry[0], entry[1]);
+      }
+    });
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", enhance);

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import caches
 from django.core.management import call_command
 from django.test import Client
 
-from evidence.models import Finding, Rating
-from evidence.roles import EVIDENCE_EDITORS
+from evidence.models import Finding, Offer, Rating, VendorAccount
+from evidence.roles import EVIDENCE_EDITORS, VENDOR_ACCOUNTS
 from tests.factories import (
     make_compound,
     make_finding,
@@ -31,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 webclient = importlib.import_module("webclient")
 loadreport = importlib.import_module("loadreport")
 loadtest = importlib.import_module("loadtest")
+hostile = importlib.import_module("hostile")
+redisserver = importlib.import_module("redisserver")
 
 PAGE = """
 <form id="other"><input name="elsewhere" value="x"></form>
@@ -137,6 +140,9 @@ def test_summarize_counts_statuses_surprises_and_missing_answers():
     assert total["latency_ms"]["max"] == 30  # requests without an answer have no latency
 
 
+MB = 1024 * 1024
+
+
 def passing_results() -> dict:
     saves = {
         kind: {"made": 3, "failed": 0}
@@ -147,7 +153,7 @@ def passing_results() -> dict:
             "finding deleted (inline)",
         )
     }
-    return {
+    results = {
         "load": {
             "by_type": loadreport.summarize([("page", 200, 1.0, None, 200)]),
             "clicks_sent": {"1": 5, "2": 7},
@@ -180,7 +186,48 @@ def passing_results() -> dict:
             },
         },
         "gunicorn": {"problem_lines": 0, "access_log": {"2xx": 1}},
+        "database_down": {"status": 503, "body": {"database": "unavailable", "cache": "ok"}},
     }
+    results["fresh"]["vendor_history"] = 40
+    redis = {"used_memory": 9 * MB, "used_memory_peak": 12 * MB, "maxmemory": 256 * MB}
+    healthy = [{"status": 200, "body": {"database": "ok", "cache": "ok"}}] * 3
+    degraded = [{"status": 200, "body": {"database": "ok", "cache": "degraded"}}] * 3
+
+    def phase(p95: float, hostile: bool, running: bool = True) -> dict:
+        return {
+            "seconds": 45.0,
+            "hostile": hostile,
+            "redis_running": running,
+            "visitors": {"requests": 900, "2xx": 900, "latency_ms": {"p95": p95}},
+            "junk": {"requests": 120 if hostile else 0},
+            "vendor_saves": 40 if hostile else 0,
+            "editor_saves": 12,
+            "new_content_versions": 14 if hostile else 12,
+            "redis_before": redis if running else None,
+            "redis_after": redis if running else None,
+            "healthz": healthy if running else degraded,
+        }
+
+    results["load"]["phases"] = {
+        "baseline": phase(400.0, hostile=False),
+        "hostile": phase(450.0, hostile=True),
+        "redis stopped": phase(1500.0, hostile=False, running=False),
+    }
+    results["load"]["junk_probe"] = {
+        "requests": 300,
+        "answered_200": 300,
+        "distinct_urls": 300,
+        "pages": 9,
+        "new_entries": 9,
+        "most_entries_per_version": 9,
+        "used_memory_before": 8 * MB,
+        "used_memory_after": 9 * MB,
+    }
+    results["load"]["outage_probe"] = {"requests": 40, "answered_200": 40}
+    results["load"]["vendor"] = {"offer_id": 2, "made": 40, "failed": 0, "failures": []}
+    results["load"]["healthz_before_redis_stop"] = healthy[0]
+    results["load"]["healthz_after_redis_restart"] = [degraded[0], healthy[0]]
+    return results
 
 
 def test_a_clean_run_passes_every_check():
@@ -193,7 +240,10 @@ def test_a_lost_click_fails_even_when_the_totals_agree():
     results = passing_results()
     results["clicks_counted"] = {"1": 6, "2": 6}
     failed = [c["name"] for c in loadreport.evaluate(results) if not c["pass"]]
-    assert failed == ["clicks sent (302) = clicks counted (OfferClicks delta), every offer"]
+    assert failed == [
+        "clicks sent (302) = clicks counted (OfferClicks delta), every offer",
+        "clicks on the offer the vendor kept saving: sent = counted",  # offer 2
+    ]
 
 
 def test_a_ranking_still_showing_the_first_tier_fails():
@@ -201,6 +251,128 @@ def test_a_ranking_still_showing_the_first_tier_fails():
     results["ranking_after"]["entry"]["tier"] = 3
     failed = [c["name"] for c in loadreport.evaluate(results) if not c["pass"]]
     assert failed == ["ranking API after the edits: tier set last (was)"]
+
+
+def failed_checks(results: dict) -> list[str]:
+    return [c["name"] for c in loadreport.evaluate(results) if not c["pass"]]
+
+
+def test_a_5xx_fails_the_run():
+    results = passing_results()
+    results["load"]["by_type"] = loadreport.summarize(
+        [("page", 200, 1.0, None, 200), ("junk-parameter page", 502, 3.0, None, 200)]
+    )
+    assert "5xx responses (client; gunicorn access log)" in failed_checks(results)
+    results = passing_results()
+    results["gunicorn"]["access_log"]["5xx"] = 1  # one the client never saw (a probe's)
+    assert failed_checks(results) == ["5xx responses (client; gunicorn access log)"]
+
+
+def test_a_click_lost_on_the_offer_the_vendor_saved_fails():
+    results = passing_results()
+    results["clicks_counted"]["2"] = 6  # 7 sent
+    assert failed_checks(results) == [
+        "clicks sent (302) = clicks counted (OfferClicks delta), every offer",
+        "clicks on the offer the vendor kept saving: sent = counted",
+    ]
+
+
+def test_visitors_more_than_twice_as_slow_beside_the_hostile_clients_fail():
+    results = passing_results()
+    results["load"]["phases"]["hostile"]["visitors"]["latency_ms"]["p95"] = 801.0
+    assert failed_checks(results) == ["visitors' p95 beside the hostile clients <= 2x without them"]
+
+
+def test_junk_that_adds_cache_entries_fails():
+    results = passing_results()
+    results["load"]["junk_probe"]["most_entries_per_version"] = 10  # 9 pages
+    assert failed_checks(results) == [
+        "junk probe: cache entries per content version <= pages (URLs sent, all new)"
+    ]
+
+
+def test_every_vendor_save_retiring_the_cache_fails():
+    results = passing_results()
+    results["load"]["phases"]["hostile"]["new_content_versions"] = 12 + 40
+    assert failed_checks(results) == [
+        "cache retirements in the hostile phase <= editor saves + vendor's 1 a minute"
+    ]
+
+
+def test_healthz_saying_ok_while_redis_is_stopped_fails():
+    results = passing_results()
+    results["load"]["phases"]["redis stopped"]["healthz"] = [
+        {"status": 200, "body": {"database": "ok", "cache": "ok"}}
+    ]
+    assert failed_checks(results) == ["/healthz with Redis stopped: 200, cache degraded"]
+
+
+def test_healthz_answering_200_without_its_database_fails():
+    results = passing_results()
+    results["database_down"] = {"status": 200, "body": {"database": "ok", "cache": "ok"}}
+    assert failed_checks(results) == [
+        "/healthz with PostgreSQL unreachable: 503, database unavailable"
+    ]
+
+
+def test_a_missing_phase_fails_rather_than_passes():
+    results = passing_results()
+    del results["load"]["phases"]["redis stopped"]
+    assert "Redis stopped: visitors' answers 200 / sent (p95); one client alone" in failed_checks(
+        results
+    )
+
+
+def slice_result(visitor_ms: list[float], hostile: bool, started: float) -> dict:
+    visitor_samples = [("page", 200, ms, None, 200) for ms in visitor_ms]
+    samples = [*visitor_samples, ("outbound click", 302, 1.0, None, 302)]
+    junk = (
+        {"urls": {f"/?x={started}"}, "pages": {"/"}} if hostile else {"urls": set(), "pages": set()}
+    )
+    return {
+        "seconds": 10.0,
+        "started_at": started,
+        "ended_at": started + 10,
+        "hostile": hostile,
+        "redis_running": True,
+        "quiet_wait_seconds": 0.0,
+        "stragglers": 0,
+        "crashes": [],
+        "by_type": loadreport.summarize(samples),
+        "samples": samples,
+        "visitor_samples": visitor_samples,
+        "junk_sent": junk,
+        "surprises": [],
+        "clicks_sent": {"1": 1},
+        "clicks_unanswered": 0,
+        "clicks_wrong_location": 0,
+        "editor_saves": 4,
+        "vendor_saves": 3 if hostile else 0,
+        "redis_before": {"dbsize": int(started)},
+        "redis_after": {"dbsize": int(started) + 5},
+        "new_content_versions": 2,
+        "new_cache_entries": 5,
+        "healthz": [{"status": 200}],
+        "cpu": {"app_and_db": 0.5, "harness": 0.1, "other": 0.2 if started else 0.4, "idle": 0.2},
+    }
+
+
+def test_slices_of_a_phase_add_up_with_percentiles_over_all_their_requests():
+    first = slice_result([float(ms) for ms in range(1, 51)], hostile=True, started=0)
+    second = slice_result([float(ms) for ms in range(51, 101)], hostile=True, started=20)
+    phase = loadtest.merge_slices([first, second])
+    assert phase["visitors"]["requests"] == 100
+    assert phase["visitors"]["latency_ms"]["p95"] == 95  # not either slice's own p95
+    assert phase["clicks_sent"] == {"1": 2}
+    assert (phase["editor_saves"], phase["vendor_saves"], phase["new_content_versions"]) == (
+        8,
+        6,
+        4,
+    )
+    assert phase["junk"]["distinct_urls"] == 2
+    assert phase["span_seconds"] == 30  # the vendor's allowance runs on the clock
+    assert phase["redis_before"] == {"dbsize": 0} and phase["redis_after"] == {"dbsize": 25}
+    assert phase["cpu"]["other"] == 0.3
 
 
 # Against the app: what the visitors and the editor send is what the app expects.
@@ -303,7 +475,40 @@ def test_a_finding_added_and_deleted_through_the_study_inline(catalogue):
     assert study.findings.count() == 1
 
 
-# Two-factor login: the editor computes its codes as an authenticator app would
+# Two-factor login: the editor and the vendor compute their codes as an authenticator app
+
+
+class DjangoBrowser:
+    """webclient.Client's interface (get, post_form, cookies) over Django's test client, so
+    the load test's own login and save code runs against the real admin without a server."""
+
+    def __init__(self):
+        self.django = Client()
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        return {name: morsel.value for name, morsel in self.django.cookies.items() if morsel.value}
+
+    def _response(self, response) -> "webclient.Response":
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        return webclient.Response(response.status_code, headers, response.content, 0.0)
+
+    def get(self, path, headers=None):
+        return self._response(self.django.get(path, headers=headers or {}))
+
+    def post_form(self, path, fields, referer):
+        body, content_type = webclient.encode_multipart(fields)
+        return self._response(self.django.generic("POST", path, body, content_type=content_type))
+
+
+def enrolled_staff(username: str, *groups: str) -> tuple[User, str]:
+    """A staff user enrolled by `manage.py enrol_two_factor`, and the secret it printed."""
+    user = User.objects.create_user(username, password="synthetic-password", is_staff=True)
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    out = StringIO()
+    call_command("enrol_two_factor", username, stdout=out)
+    return user, webclient.totp_secret(out.getvalue())
 
 
 def test_totp_code_matches_django_otps_devices(db):
@@ -311,25 +516,120 @@ def test_totp_code_matches_django_otps_devices(db):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     device = TOTPDevice.objects.create(user=User.objects.create_user("synthetic-staff"))
-    secret = loadtest.totp_secret(device.config_url)
+    secret = webclient.totp_secret(device.config_url)
     for at in (0, 59, 1_700_000_000, time.time()):
         totp = TOTP(device.bin_key)
         totp.time = at
-        assert loadtest.totp_code(secret, at) == f"{totp.token():06d}"
+        assert webclient.totp_code(secret, at) == f"{totp.token():06d}"
+    # The RFC 6238 test vector (SHA-1, key "12345678901234567890", T=59): 94287082.
+    rfc_key = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    assert webclient.totp_code(rfc_key, 59) == "287082"
+
+
+def test_a_computed_code_is_one_the_enrolled_device_accepts(db):
+    user, secret = enrolled_staff("synthetic-editor")
+    device = user.totpdevice_set.get()
+    assert device.verify_token(webclient.totp_code(secret))
+    assert not device.verify_token(webclient.totp_code(secret, time.time() - 300))
 
 
 def test_the_editors_login_form_with_a_computed_code_logs_in(db, settings):
     settings.STAFF_TWO_FACTOR = True
-    user = User.objects.create_user("editor", password="synthetic-password", is_staff=True)
-    out = StringIO()
-    call_command("enrol_two_factor", user.username, stdout=out)
-    secret = loadtest.totp_secret(out.getvalue())
-    client = Client()
-    path = "/admin/login/?next=/admin/"
-    fields = webclient.parse_form(client.get(path).content.decode(), "login-form")
+    _, secret = enrolled_staff("editor", EVIDENCE_EDITORS)
+    browser = DjangoBrowser()
+    rec = loadtest.Recorder()
+    webclient.admin_login(browser, "editor", "synthetic-password", secret, rec.call)
+    assert browser.get("/admin/").status == 200
+    assert [s[1] for s in rec.samples] == [200, 302]
+
+
+def test_a_login_with_a_stale_code_is_refused(db, settings):
+    settings.STAFF_TWO_FACTOR = True
+    _, secret = enrolled_staff("editor", EVIDENCE_EDITORS)
+    browser = DjangoBrowser()
+    stale = webclient.totp_code(secret, time.time() - 600)
+    fields = webclient.parse_form(browser.get("/admin/login/").text, "login-form")
     fields = webclient.set_field(fields, "username", "editor")
     fields = webclient.set_field(fields, "password", "synthetic-password")
-    fields = webclient.set_field(fields, "otp_token", loadtest.totp_code(secret))
-    body, content_type = webclient.encode_multipart(fields)
-    assert client.generic("POST", path, body, content_type=content_type).status_code == 302
-    assert client.get("/admin/").status_code == 200
+    fields = webclient.set_field(fields, "otp_token", stale)
+    assert browser.post_form("/admin/login/", fields, referer="/admin/login/").status == 200
+    assert browser.get("/admin/").status == 302  # still the login page's redirect
+
+
+# The vendor-saving client, against the real admin
+
+
+def test_the_vendor_client_re_saves_its_own_offer_with_a_real_change_each_time(catalogue, settings):
+    settings.STAFF_TWO_FACTOR = True
+    offer = Offer.objects.get(pk=catalogue["plan"]["offers"][0]["id"])
+    user, secret = enrolled_staff("synthetic-vendor-account", VENDOR_ACCOUNTS)
+    VendorAccount.objects.create(user=user, vendor=offer.vendor)
+    saver = hostile.VendorSaver(0, offer.pk, 5, (user.username, "synthetic-password", secret))
+    saver.client = DjangoBrowser()
+    saver.rec = loadtest.Recorder()
+    webclient.admin_login(saver.client, user.username, "synthetic-password", secret, saver.rec.call)
+    stocked = offer.in_stock
+    saver.save_once()
+    offer.refresh_from_db()
+    assert offer.in_stock is not stocked
+    saver.save_once()
+    offer.refresh_from_db()
+    assert offer.in_stock is stocked
+    assert saver.saves == {"made": 2, "failed": 0}
+    assert Offer.history.filter(history_user=user, history_type="~").count() == 2
+
+
+# The junk-parameter client
+
+
+def test_junk_urls_are_all_new_and_use_no_parameter_a_page_reads():
+    plan = {
+        "pairs": [["synthetic-a", "goal-x"], ["synthetic-b", "goal-y"]],
+        "goals": [{"slug": f"goal-{n}", "rated": 1} for n in "xyz"],
+    }
+    urls = hostile.JunkUrls(plan, random.Random(3), evidence_pages=2, builders=2)
+    drawn = [urls.next() for _ in range(500)]
+    assert len({url for url, _ in drawn}) == 500
+    assert {base for _, base in drawn} == {urls.base_url(b) for b in urls.bases}
+    for url, base in drawn:
+        query = dict(pair.split("=") for pair in url.partition("?")[2].split("&"))
+        real = {pair.split("=")[0] for pair in base.partition("?")[2].split("&") if pair}
+        assert set(query) - real, url  # some junk in every URL
+        assert not (set(query) - real) & hostile.KNOWN_PARAMS, url
+
+
+def test_junk_urls_all_normalise_to_one_cache_entry_per_page(catalogue, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "test-loadtest-junk",
+        }
+    }
+    local = caches["default"]
+    local.clear()
+    urls = hostile.JunkUrls(catalogue["plan"], random.Random(5), evidence_pages=2, builders=1)
+    client = Client()
+    sent = set()
+    for _ in range(80):
+        url, base = urls.next()
+        sent.add(url)
+        assert client.get(url).status_code == 200, url
+    keys = set(local._cache)
+    pages = redisserver.page_keys_by_version(keys)
+    assert len(sent) == 80
+    assert len(urls.bases) == 3
+    assert sum(pages.values()) == len(urls.bases)  # one entry a page, 80 URLs notwithstanding
+    local.clear()
+
+
+def test_page_keys_are_counted_per_content_version():
+    keys = {
+        ":1:page:rel:11:aa",
+        ":1:page:rel:11:bb",
+        ":1:json:rel:12:aa",
+        ":1:fragment:rel:12:cc",
+        ":1:retired-by:4",
+        ":1:healthz:abcd",
+        ":1:click:offer:1:ff",
+    }
+    assert redisserver.page_keys_by_version(keys) == {"11": 2, "12": 2}

@@ -29,6 +29,12 @@ def query(page: Page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
 
+def empty_fields(page: Page) -> list[str]:
+    """Fields the address bar carries without a value (`min_tier=&budget=`)."""
+    fields = parse_qs(urlsplit(page.url).query, keep_blank_values=True)
+    return [name for name, values in fields.items() if "" in values]
+
+
 def set_marker(page: Page) -> None:
     """A value that survives an htmx swap but not a page load."""
     page.evaluate("window.__marker = 1")
@@ -51,6 +57,7 @@ def test_picking_a_goal_shows_the_stack_without_a_page_load(page, demo):
     expect(page).to_have_url(re.compile(rf"/\?goals={LIVER}\b"))
     assert query(page)["goals"] == [LIVER]
     expect(page.locator("#stack-summary")).to_contain_text("1 goal ·")
+    assert empty_fields(page) == []
     assert_same_document(page)
 
 
@@ -70,6 +77,25 @@ def test_declaring_pregnancy_moves_the_compound_to_the_excluded_list(page, demo)
     expect(ranked(page)).to_have_text([OTHER])
     expect(page).to_have_url(re.compile(r"[?&]condition=pregnancy\b"))
     assert query(page)["goals"] == [LIVER]
+    assert empty_fields(page) == []
+    assert_same_document(page)
+
+
+def test_a_negative_budget_shows_an_error_and_no_stale_results(new_page, demo):
+    page = new_page(expected_status=400)  # the form's errors come back with 400
+    page.goto(f"/?goals={LIVER}")
+    expect(ranked(page)).to_have_text([TA1, OTHER])
+    set_marker(page)
+
+    page.get_by_text("More filters").click()
+    page.get_by_label("Monthly budget").fill("-5")
+    page.get_by_label("Monthly budget").press("Tab")
+
+    error = "Monthly budget: A budget cannot be negative."
+    expect(page.get_by_role("alert")).to_contain_text(error)
+    expect(ranked(page)).to_have_count(0)
+    expect(page.get_by_role("heading", name="Your recommended stack")).to_have_count(0)
+    expect(page.locator("#stack-summary")).to_have_text("No stack: a choice needs correcting.")
     assert_same_document(page)
 
 

@@ -25,6 +25,10 @@ PAGES = [
     "/api/goals/liver-health/ranking/",
     "/api/stack/",
     "/api/compounds/thymosin-alpha-1/",
+    "/api/compounds/",
+    "/api/studies/",
+    "/api/changes/",
+    "/data/",
 ]
 PARAMETERS = [
     "goals",
@@ -41,6 +45,9 @@ PARAMETERS = [
     "size",
     "goal",
     "p",
+    "page",
+    "page_size",
+    "since",
 ]
 nasty_text = st.one_of(
     st.text(max_size=50),

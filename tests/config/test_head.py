@@ -32,6 +32,11 @@ PAGES = [
     "/api/goals/liver-health/ranking/",
     "/api/stack/?goals=liver-health",
     "/api/compounds/thymosin-alpha-1/",
+    "/api/compounds/",
+    "/api/studies/?goal=liver-health",
+    "/api/sources/",
+    "/api/changes/",
+    "/data/",
 ]
 # Headers that differ between any two requests, whatever their method.
 VOLATILE = {"Date", "Set-Cookie"}

@@ -326,11 +326,13 @@ def test_a_vendor_accounts_deferred_saves_show_when_the_interval_ends(vendor_off
     client = logged_in(vendor_account(vendor_offer.vendor, "synthetic-looping-seller"))
     save_offer_price(client, vendor_offer, "41.00")
     save_offer_price(client, vendor_offer, "42.00")
-    deferred = page_cache.content_version()
+    deferred = page_cache.content_state()
     later = timezone.now() + page_cache.RETIRE_INTERVAL + timedelta(seconds=1)
     monkeypatch.setattr(page_cache.timezone, "now", lambda: later)
-    assert page_cache.content_version() != deferred
-    assert page_cache.content_version() == page_cache.content_version()  # retired once
+    retired = page_cache.content_state()
+    assert retired.version != deferred.version
+    assert retired.changed_at >= int(later.timestamp())  # Last-Modified moves with it
+    assert page_cache.content_state() == retired  # retired once
 
 
 def test_staff_saves_retire_the_cache_at_once_every_time(vendor_offer):

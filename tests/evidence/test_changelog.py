@@ -89,8 +89,12 @@ def test_added_and_removed_findings_and_ratings_are_listed():
     rating = make_rating(compound, goal, tier_number=4)
     finding.delete()
     rating.delete()
-    assert texts(ChangeLog(compound))[:4] == [
+    # Removing the only finding (the rating kept) leaves no certainty to compute: the rescore
+    # logs that change too, after the removal that caused it.
+    assert texts(ChangeLog(compound))[:5] == [
         "Rating for Synthetic goal D removed (it was Tier 4 (Preliminary evidence)).",
+        "Computed certainty of benefit for Synthetic goal D changed from Moderate to "
+        "not assessable.",
         "Finding removed for Synthetic goal D: Synth in “Synthetic trial”.",
         "Rated Tier 4 (Preliminary evidence) for Synthetic goal D.",
         "Finding added for Synthetic goal D: Synth in “Synthetic trial”, OR 1.5 (95% CI 1.2–1.9).",
@@ -161,3 +165,11 @@ def test_recent_changes_are_the_compound_s_latest_five():
         make_rating(compound)
     assert len(recent_changes(compound)) == 5
     assert recent_changes(Compound.objects.get(pk=compound.pk))[0].text.startswith("Rated")
+
+
+def test_a_finding_of_a_study_without_a_title_says_so_not_that_the_study_was_removed():
+    study = make_study(title="")
+    make_finding(make_compound(), make_goal("Synthetic goal U"), study=study, outcome="Synthetic U")
+    [text] = [t for t in texts(ChangeLog()) if t.startswith("Finding added")]
+    assert "Synthetic U in a study whose title is not reported" in text
+    assert "since removed" not in text

@@ -144,9 +144,9 @@ def build_compound(size: int):
 def test_compound_detail_query_count_is_constant(client, django_assert_max_num_queries, size):
     compound = build_compound(size)
     # 14: two of them read the regulatory and the anti-doping statuses, one the published
-    # deep dives; 6 more read "What changed" (one per history table, and the goals, tiers
-    # and studies the changes name).
-    with django_assert_max_num_queries(20):
+    # deep dives; 7 more read "What changed" (one per history table and one for the computed
+    # certainty's changes, and the goals, tiers and studies the changes name).
+    with django_assert_max_num_queries(21):
         response = client.get(reverse("compound_detail", args=[compound.slug]))
     assert response.status_code == 200
 
@@ -222,3 +222,14 @@ def test_a_compound_without_findings_or_ratings_says_no_evidence_recorded_yet(cl
     html = client.get(compound.get_absolute_url()).content.decode()
 
     assert "No evidence recorded yet." in html
+
+
+def test_offers_are_listed_in_stock_first_then_cheapest_and_the_page_says_so(client):
+    ta1 = make_compound()
+    make_offer(ta1, product_name="Synthetic dear", price=Decimal("90.00"))
+    make_offer(ta1, product_name="Synthetic sold out", price=Decimal("10.00"), in_stock=False)
+    make_offer(ta1, product_name="Synthetic cheap", price=Decimal("30.00"))
+    html = full_page(client.get(reverse("compound_detail", args=[ta1.slug])))
+    shown = re.findall(r"<h3>(Synthetic [a-z ]+)</h3>", html)
+    assert shown == ["Synthetic cheap", "Synthetic dear", "Synthetic sold out"]
+    assert "Offers in stock come first, then the lowest pack price." in html

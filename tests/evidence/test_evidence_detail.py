@@ -54,7 +54,7 @@ def test_evidence_page_shows_rating_counts_studies_plot_and_a_link_to_the_articl
     assert "<strong>immune</strong>" not in html  # the article is on its own page
     assert "alert('x')" not in html
     assert "citation not given" not in html
-    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
+    assert 'class="forest-group"' in html
     # 4 studies, 3 randomised (a meta-analysis and 2 RCTs), 199 + 468 + 316 + 690 participants.
     assert re.search(r'stat-value">4<.*?stud', html, re.S)
     assert re.search(r'stat-value">3<.*?randomised', html, re.S)
@@ -140,8 +140,8 @@ def test_the_forest_plot_is_cut_to_a_readable_size_while_the_table_keeps_every_f
     html = client.get(reverse("evidence_detail", args=[compound.slug, goal.slug])).content.decode()
     assert "The plot shows the first 40 of the 45 findings" in html
     assert html.count('data-label="Outcome"') == 45
-    svg = html[html.index("<svg") : html.index("</svg>")]
-    assert "Synthetic outcome 39" in svg and "Synthetic outcome 40" not in svg
+    plot = html[html.index('<figure class="forest"') : html.index("</figure>")]
+    assert "Synthetic outcome 39" in plot and "Synthetic outcome 40" not in plot
 
 
 def test_long_evidence_pages_list_the_strongest_studies_first_and_offer_all(client):
@@ -224,3 +224,41 @@ def test_without_a_deep_dive_the_evidence_page_points_to_the_others(client):
     section = html[html.index('id="research"') :]
     assert "No research article has been published for this compound and goal yet." in section
     assert '<a href="/research/">Every research deep dive</a>' in section
+
+
+def test_every_comparison_is_plotted_and_only_a_single_arm_result_lacks_a_comparison(client):
+    ta1, liver, _, _ = make_thymosin()
+    html = full_page(client.get(reverse("evidence_detail", args=[ta1.slug, liver.slug])))
+    plot = html[html.index('<figure class="forest"') : html.index("</figure>")]
+    # The add-on trial against entecavir alone is a comparison: its difference is drawn,
+    # without a CI because none was reported.
+    hcc = plot[plot.index(">HCC incidence<") :]
+    hcc = hcc[: hcc.index("</section>")]
+    assert "Add-on to entecavir in cirrhosis" in hcc
+    assert "a difference of −0.4 points (95% CI not reported)" in hcc
+    assert "point--no-ci" in hcc
+    assert "Favours Entecavir alone" in hcc and f"Favours {ta1.name}" in hcc
+    not_drawn = html[html.index('<ul class="not-plottable') :]
+    not_drawn = not_drawn[: not_drawn.index("</ul>")]
+    assert "Not drawn (no comparison group: a single-arm result): ALT normalisation" in not_drawn
+    assert "Not drawn (reported without figures): Immune cell counts" in not_drawn
+    assert "HCC incidence" not in not_drawn
+
+
+def test_each_outcome_s_favours_sides_follow_its_desirable_direction(client):
+    ta1, liver, _, _ = make_thymosin()
+    html = full_page(client.get(reverse("evidence_detail", args=[ta1.slug, liver.slug])))
+    plot = html[html.index('<figure class="forest"') : html.index("</figure>")]
+
+    def sides(outcome: str) -> tuple[str, str]:
+        group = plot[plot.index(f">{outcome}<") :]
+        group = group[: group.index("</section>")]
+        left = re.search(r'forest-favours__left">.*?</span>([^<]+)<', group).group(1)
+        right = re.search(r'forest-favours__right">([^<]+)<', group).group(1)
+        return left, right
+
+    # Survival hazards: lower is better, so the compound's side is the left.
+    assert sides("Overall survival")[0] == f"Favours {ta1.name}"
+    # Complete response against interferon-alpha: higher is better, the compound's side is
+    # the right.
+    assert sides("Complete response") == ("Favours Interferon-alpha", f"Favours {ta1.name}")

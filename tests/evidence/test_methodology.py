@@ -1,6 +1,9 @@
 """The methodology page (/methodology/): the document and the tier ladder."""
 
+import re
+
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from tests.factories import tier
@@ -30,3 +33,12 @@ def test_methodology_without_its_document_says_it_is_being_written(client, setti
     response = client.get(reverse("methodology"))
     assert response.status_code == 200
     assert "being written" in full_page(response)
+
+
+def test_the_published_methodology_names_no_internal_file_and_does_not_point_to_itself(client):
+    html = full_page(client.get(reverse("methodology")))
+    assert "How we rank compounds" in html
+    assert "Methodology page" not in html
+    assert not re.search(r"[a-z_]+/[a-z_]+\.py", html), "a source file is named on the page"
+    # Developers still find the code in the Markdown source's comment.
+    assert "stacks/scoring.py" in (settings.BASE_DIR / "docs" / "methodology.md").read_text()

@@ -1287,7 +1287,7 @@ def test_a_dose_range_per_kg_with_timing_reads_well():
     )
     assert (
         str(Dosing.objects.get(pk=dosing.pk))
-        == "Synthetic creatine: 1–3 g per kg, oral, at bedtime"
+        == "Synthetic creatine: 1–3 g per kg of body weight, oral, at bedtime"
     )
 
 
@@ -1440,3 +1440,13 @@ def test_an_error_report_has_a_known_state():
         ErrorReport.objects.create(
             page="/compounds/synthetic/", message="Synthetic report.", state="lost"
         )
+
+
+def test_a_renamed_compound_is_found_by_its_new_name_even_with_update_fields():
+    compound = make_compound("Synthetic oldname")
+    compound.name = "Synthetic newname"
+    compound.save(update_fields=["name"])
+    compound.refresh_from_db()
+    assert "synthetic newname" in compound.search_key
+    assert Compound.objects.published().find("newname").compound_ids == (compound.pk,)
+    assert Compound.objects.published().find("oldname").compound_ids == ()

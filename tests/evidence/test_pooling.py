@@ -115,3 +115,31 @@ def test_one_study_is_never_pooled():
 
 def test_the_api_answers_404_for_an_unknown_pair(client):
     assert client.get("/api/compounds/no-such/evidence/no-such/").status_code == 404
+
+
+def test_the_forest_plot_draws_the_pooled_estimate_as_a_diamond_over_its_ci(client, trials):
+    compound, goal = trials
+    html = client.get(f"/compounds/{compound.slug}/evidence/{goal.slug}/").content.decode()
+    plot = html[html.index('<figure class="forest"') : html.index("</figure>")]
+    assert plot.count('class="forest-row forest-row--pooled"') == 1
+    assert plot.count('<li class="forest-row') == 4  # the three trials, then the pooled row
+    pooled = expected()
+    assert (
+        f"HR {pooled['estimate']:.3f} (95% CI {pooled['ci_low']:.3f}–{pooled['ci_high']:.3f})"
+        in plot
+    )
+    assert "Pooled estimate, random effects, 3 studies" in plot
+    # The axis is symmetric about 1 on a log scale, from 1/end to end (its last tick), drawn
+    # from 9% to 91% of the width: the diamond spans the pooled CI on that scale.
+    end = float(re.findall(r'text-anchor="middle">([^<]+)</text>', plot)[-1])
+
+    def x(value: float) -> float:
+        return 50 + math.log10(value) / math.log10(end) * 41
+
+    diamond = re.search(r'<svg class="diamond" x="([\d.]+)%" y="0" width="([\d.]+)%"', plot)
+    assert float(diamond.group(1)) == pytest.approx(x(pooled["ci_low"]), abs=0.01)
+    assert float(diamond.group(2)) == pytest.approx(
+        x(pooled["ci_high"]) - x(pooled["ci_low"]), abs=0.02
+    )
+    # Lower hazards are better: the compound's side is the left.
+    assert f'{compound.name}<span class="visually-hidden"> (left of the dashed line)' in plot

@@ -44,6 +44,7 @@ def free_text_fields(model) -> list[models.Field]:
         field
         for field in model._meta.concrete_fields
         if isinstance(field, (models.CharField, models.TextField))
+        and field.editable  # nobody types a derived field (a search key)
         and not field.choices
         and field.name not in NOT_TEXT
     ]

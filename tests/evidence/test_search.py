@@ -1,6 +1,8 @@
 """The forgiving search rules (evidence/search.py): normalising, ranking, "did you mean"."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evidence import search
 
@@ -55,3 +57,27 @@ def test_did_you_mean_corrects_longer_words_to_the_closest_known_word():
     assert search.did_you_mean("thymosin", words) == ""  # nothing to correct
     assert search.did_you_mean("tb1", words) == ""  # too short to guess at
     assert search.did_you_mean("quantum", words) == ""  # nothing close
+
+
+# The stored index key: what PostgreSQL's trigram index narrows the names to must never lose a
+# match the rules would find (evidence.search.index_key, key_contains).
+
+NAMES = st.text(
+    alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789αβγΩéü -,'"), max_size=30
+)
+
+
+def _key_admits(key: str, query: str) -> bool:
+    return any(all(piece in key for piece in group) for group in search.key_contains(query))
+
+
+@given(name=NAMES, query=NAMES)
+def test_every_name_the_rules_match_is_admitted_by_its_index_key(name, query):
+    normalised = search.normalise(query)
+    if search.rank(normalised, name) is not None:
+        assert _key_admits(search.index_key(name), normalised)
+
+
+def test_index_key_holds_each_spelling_spaced_and_compact():
+    assert search.index_key("Tα1") == "talpha1 ta1"
+    assert search.index_key("Thymosin alpha-1") == "thymosin alpha 1 thymosinalpha1"

@@ -34,12 +34,14 @@ from tests.factories import (
 )
 
 # The content models: not simple-history's tables of them, nor the vendor-account link
-# (an inline on the user's page, tested in test_roles.py), nor the clicks (live data).
+# (an inline on the user's page, tested in test_roles.py), nor the clicks (live data), nor
+# the computed certainty's changes (themselves a history, written by the rescore).
 EVIDENCE_MODELS = [
     m
     for m in apps.get_app_config("evidence").get_models()
     if not hasattr(m, "instance_type")
-    and m._meta.model_name not in {"vendoraccount", "contentversion", "offerclicks", "errorreport"}
+    and m._meta.model_name
+    not in {"vendoraccount", "contentversion", "offerclicks", "errorreport", "certaintychange"}
 ]
 _seq = count(1)
 

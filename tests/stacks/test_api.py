@@ -29,7 +29,7 @@ def test_goals_lists_slug_name_and_category(client):
     response = client.get("/api/goals/")
     assert response.status_code == 200
     assert {"slug": goal.slug, "name": "Synthetic sleep", "category": "Synthetic rest"} in (
-        response.json()
+        response.json()["results"]
     )
 
 
@@ -296,3 +296,13 @@ def test_a_cached_ranking_is_retired_by_an_edit(client, django_assert_max_num_qu
     rating.tier = Tier.objects.get(number=1)
     rating.save()
     assert client.get(url).json()["ranked"][0]["tier"] == 1
+
+
+def test_the_api_docs_page_has_a_language_a_phone_viewport_and_a_link_back(client):
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert '<a href="/">← Back to Evidence Stack Builder</a>' in html
+    assert '<main id="swagger-ui"></main>' in html

@@ -1,5 +1,6 @@
 """The stack builder (/): full page, HTMX fragment, filters, errors, query count."""
 
+import re
 from decimal import Decimal
 from itertools import combinations
 
@@ -175,3 +176,21 @@ def test_the_summary_is_announced_and_the_disclaimer_follows_the_stack(client):
 
 def test_the_builder_without_goals_does_not_scroll_anywhere(client):
     assert "data-scroll-into-view-on-phone" not in client.get("/").content.decode()
+
+
+def test_a_negative_budget_is_refused_in_a_sentence_and_shows_no_stack(client):
+    goal = make_goal()
+    make_rated_compound(goal)
+    response = client.get(f"/?goals={goal.slug}&budget=-5", headers={"HX-Request": "true"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Monthly budget: A budget cannot be negative." in html
+    assert "Your recommended stack" not in html
+    assert "No stack: a choice needs correcting." in html
+
+
+def test_the_budget_field_leaves_the_range_check_to_the_server(client):
+    # A `min` would make the browser refuse -5 silently under htmx (the old results stay).
+    html = client.get("/").content.decode()
+    budget = re.search(r'<input [^>]*name="budget"[^>]*>', html)[0]
+    assert "min=" not in budget and "max=" not in budget

@@ -1,5 +1,7 @@
 """A goal's page (/goals/<slug>/): its ranking, evidence map, fragment, errors, query count."""
 
+import re
+
 import pytest
 
 from tests.factories import make_goal, make_rated_compound
@@ -89,3 +91,12 @@ def test_the_status_line_and_filter_count_follow_the_filters_out_of_band(client)
     assert 'id="filter-count" class="filters-disclosure__count" hx-swap-oob="true">(2 in use)' in (
         fragment
     )
+
+
+def test_the_link_for_more_leaves_out_empty_fields(client):
+    goal = make_goal()
+    for _ in range(23):
+        make_rated_compound(goal)
+    html = client.get(f"/goals/{goal.slug}/?min_tier=&budget=&currency=USD&condition=pregnancy")
+    more = re.search(r'<a href="\?([^"]*)"[^>]*>Show more</a>', html.content.decode())[1]
+    assert more.replace("&amp;", "&") == "condition=pregnancy&limit=40"

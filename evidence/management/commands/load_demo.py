@@ -1,6 +1,7 @@
 """The quick start's demo content: `manage.py load_demo` (run by `make run` after migrate).
 
-Two parts, each marked with where it came from: the research deep dive's Thymosin alpha-1
+Then builds the public download /data/ offers (build_data_export). Two parts of content,
+each marked with where it came from: the research deep dive's Thymosin alpha-1
 content (demo/thymosin-alpha-1.json) and the open dataset Supplements Open Facts (CC BY 4.0),
 from the project's pinned snapshot in data/supplements-open-facts/ (docs/open-data.md).
 """
@@ -9,6 +10,7 @@ import os
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from evidence.interchange import ValidationFailed, import_document, loads
@@ -41,6 +43,8 @@ class Command(BaseCommand):
         loaded = self.load_data()
         if not deep_dive_only:
             self.load_open_data(just_loaded=loaded)
+        # The public download (/data/) of what was just loaded.
+        call_command("build_data_export", stdout=self.stdout, stderr=self.stderr)
         self.ensure_demo_admin()
 
     def load_data(self) -> bool:

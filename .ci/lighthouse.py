@@ -46,8 +46,7 @@ PAGES = {
     "Compound": "/compounds/thymosin-alpha-1/",
     "Evidence": "/compounds/thymosin-alpha-1/evidence/liver-health/",
     "Methodology": "/methodology/",
-    # ---- The research article (branch wt-research), added by the lead on merge: ----
-    # "Research article": "/research/<the demo article's slug>/",
+    "Research article": "/research/thymosin-alpha-1-for-liver-health/",
 }
 PRESETS = ("mobile", "desktop")
 CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage"

@@ -16,6 +16,9 @@ What a key holds, so that no visitor can make the cache grow or serve the wrong 
   key depends on nothing but the key, and a visitor arriving with campaign parameters gets
   the same page (no redirect: a visitor's first page costs no extra round trip, and the
   builder's own GET form, which always sends its defaults, is never redirected).
+* the scheme and host (one of ALLOWED_HOSTS, checked before any view runs): pages name
+  their own absolute address (the canonical link, Open Graph, the sitemap), so a page served
+  under one host is never served under another.
 * the release (`release_id`): a deploy retires every page cached before it, so no page
   outlives the hashed static file names it links to.
 * for pages, the htmx rule (evidence.htmx.wants_fragment) over every header it reads, which
@@ -288,7 +291,7 @@ def csrf_token_for_page(request: HttpRequest) -> str:
 
 
 def _key(kind: str, request: HttpRequest, query: QueryDict) -> str:
-    address = f"{request.path}?{query.urlencode()}"
+    address = f"{request.scheme}://{request.get_host()}{request.path}?{query.urlencode()}"
     digest = hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
     return f"{kind}:{release_id()}:{content_state(request).version}:{digest}"
 

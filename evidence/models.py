@@ -1458,6 +1458,18 @@ class ArticleQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published=True, compound__published=True)
 
+    def newest_first(self):
+        """Most recently updated first; articles without a date after those with one, the
+        latest entered first."""
+        return self.order_by(F("last_updated").desc(nulls_last=True), "-pk")
+
+
+# A deep dive's own disclaimer, when its body opens with one: "**Disclaimer:** ..." up to
+# the first blank line.
+LEAD_DISCLAIMER = re.compile(
+    r"\A\s*\*\*Disclaimer:?\*\*:?[ \t]*(?P<text>.+?)(?:\n[ \t\r]*\n|\Z)", re.S
+)
+
 
 class Article(models.Model):
     """A research deep dive, written in Markdown and rendered sanitised."""
@@ -1479,9 +1491,15 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        if self.goal_id:
-            return reverse("evidence_detail", args=[self.compound.slug, self.goal.slug])
-        return self.compound.get_absolute_url()
+        return reverse("research_article", args=[self.slug])
+
+    def split_disclaimer(self) -> tuple[str, str]:
+        """The body's opening disclaimer (its Markdown text, "" when the body opens with none)
+        and the rest of the body, so a page can show the disclaimer once, as a notice."""
+        match = LEAD_DISCLAIMER.match(self.body or "")
+        if match is None:
+            return "", self.body or ""
+        return match["text"].strip(), self.body[match.end() :]
 
     @property
     def is_published(self) -> bool:

@@ -15,6 +15,8 @@ urlpatterns = [
         views.compound_changes_feed,
         name="compound_changes_feed",
     ),
+    path("research/", views.research_index, name="research_index"),
+    path("research/<slug:slug>/", views.research_article, name="research_article"),
     path("changes/", views.changes, name="changes"),
     path("report/", views.report_error, name="report_error"),
     path("changes/feed/", views.changes_feed, name="changes_feed"),
@@ -26,5 +28,6 @@ urlpatterns = [
     path("data/evidence-stack-builder.json", views.data_download, name="data_download"),
     path("how-we-make-money/", views.disclosure, name="disclosure"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", views.sitemap, name="sitemap"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -10,6 +10,7 @@ from itertools import groupby
 
 from django import forms
 from django.conf import settings
+from django.contrib.sitemaps import views as sitemap_views
 from django.contrib.syndication.views import Feed
 from django.core.paginator import InvalidPage, Paginator
 from django.db import DatabaseError, connection
@@ -36,6 +37,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from evidence import charts, data_export
 from evidence.cache import (
     PUBLIC_MAX_AGE,
+    Param,
     cache_page_until_content_changes,
     cache_status,
     content_version,
@@ -67,6 +69,7 @@ from evidence.models import (
 from evidence.pooling import METHOD_NAME as POOLING_METHOD
 from evidence.pooling import Pooled
 from evidence.reports import ErrorReportForm, may_report
+from evidence.sitemaps import SITEMAPS
 from evidence.synthesis import synthesise
 
 # The compound index -----------------------------------------------------------------------
@@ -206,6 +209,13 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 .order_by("-in_stock", "currency", F("price").asc(nulls_last=True), "pk"),
                 to_attr="visible_offers",
             ),
+            Prefetch(
+                "articles",
+                queryset=Article.objects.filter(published=True)
+                .select_related("goal")
+                .newest_first(),
+                to_attr="published_articles",
+            ),
         ),
         slug=slug,
     )
@@ -260,6 +270,7 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "interactions": interactions,
         "comparator_in": comparator_in,
         "offers": compound.visible_offers,
+        "articles": compound.published_articles,
         "recent_changes": recent_changes(compound),
         "report_form": ErrorReportForm.for_page(request.path),
     }
@@ -421,10 +432,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         if e["study"].source and e["study"].source.attribution_required
     }
     article = (
-        Article.objects.published()
-        .filter(compound=compound, goal=goal)
-        .order_by(F("last_updated").desc(nulls_last=True), "-pk")
-        .first()
+        Article.objects.published().filter(compound=compound, goal=goal).newest_first().first()
     )
     context = {
         "compound": compound,
@@ -449,13 +457,74 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         "attributions": sorted(attributions.values(), key=lambda source: source.name),
         "report_form": ErrorReportForm.for_page(request.path, findings),
         "article": article,
-        "article_html": mark_safe(
-            render_markdown(article.body, heading_offset=1)
-        )  # sanitised by nh3
-        if article
-        else "",
     }
     return render(request, "evidence/evidence_detail.html", context)
+
+
+# Research deep dives -----------------------------------------------------------------------
+
+
+class ResearchForm(forms.Form):
+    goal = forms.SlugField(required=False, max_length=120)
+
+
+@require_safe
+@cache_page_until_content_changes(*form_params(ResearchForm))
+def research_index(request: HttpRequest) -> HttpResponse:
+    """Every published deep dive, newest first; `?goal=<slug>` keeps one goal's."""
+    form = ResearchForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Unknown value for goal: use a goal's slug or nothing.")
+    articles = Article.objects.published().select_related("compound", "goal").newest_first()
+    goal = None
+    if slug := form.cleaned_data["goal"]:
+        goal = get_object_or_404(Goal, slug=slug)
+        articles = articles.filter(goal=goal)
+    goals = (
+        Goal.objects.filter(articles__in=Article.objects.published())
+        .distinct()
+        .order_by("name")
+        .only("name", "slug")
+    )
+    context = {"articles": articles, "goal": goal, "goals": goals}
+    return render(request, "evidence/research_index.html", context)
+
+
+@require_safe
+@cache_page_until_content_changes()
+def research_article(request: HttpRequest, slug: str) -> HttpResponse:
+    """One deep dive with its tier: the editors' rating for its goal, else the certainty
+    computed from the studies; links to the evidence, the vendors and the builder."""
+    article = get_object_or_404(
+        Article.objects.published().select_related("compound", "goal"), slug=slug
+    )
+    compound, goal = article.compound, article.goal
+    rating = certainty = None
+    has_evidence = False
+    if goal is not None:
+        rating = Rating.objects.filter(compound=compound, goal=goal).select_related("tier").first()
+        has_evidence = rating is not None
+        if rating is None:
+            findings = list(
+                Finding.objects.filter(compound=compound, goal=goal).select_related("study")
+            )
+            has_evidence = bool(findings)
+            certainty = synthesise(findings).certainty_of_benefit if findings else None
+    disclaimer, body = article.split_disclaimer()
+    context = {
+        "article": article,
+        "compound": compound,
+        "goal": goal,
+        "rating": rating,
+        "certainty": certainty,
+        "has_evidence": has_evidence,
+        # Both sanitised by nh3.
+        "disclaimer_html": mark_safe(render_markdown(f"**Disclaimer:** {disclaimer}"))
+        if disclaimer
+        else "",
+        "body_html": mark_safe(render_markdown(body)),
+    }
+    return render(request, "evidence/research_article.html", context)
 
 
 # The public change log ------------------------------------------------------------------------
@@ -646,13 +715,23 @@ User-agent: *
 Disallow: /go/
 Disallow: /admin/
 Disallow: /stack/
+
+Sitemap: {sitemap}
 """
 
 
 @require_safe
 @cache_control(public=True, max_age=24 * 60 * 60)
 def robots_txt(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(ROBOTS_TXT, content_type="text/plain; charset=utf-8")
+    text = ROBOTS_TXT.format(sitemap=request.build_absolute_uri(reverse("sitemap")))
+    return HttpResponse(text, content_type="text/plain; charset=utf-8")
+
+
+@require_safe
+@cache_page_until_content_changes(Param("p", defaults=("1",)))
+def sitemap(request: HttpRequest) -> HttpResponse:
+    """sitemap.xml: every public page (evidence.sitemaps); `?p=` pages past 50,000."""
+    return sitemap_views.sitemap(request, sitemaps=SITEMAPS).render()
 
 
 # The open data download -----------------------------------------------------------------------

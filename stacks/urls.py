@@ -4,6 +4,7 @@ from stacks import views
 
 urlpatterns = [
     path("", views.builder, name="builder"),
+    path("goals/", views.goal_index, name="goal_index"),
     path("goals/<slug:slug>/", views.goal_detail, name="goal_detail"),
     path("stack/report/", views.stack_report, name="stack_report"),
     path("stack/report.pdf", views.stack_report_pdf, name="stack_report_pdf"),

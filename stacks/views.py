@@ -37,6 +37,28 @@ def builder(request):
     return render_page(request, "stacks/builder.html", context, status)
 
 
+# The heading for goals whose category is blank: none is invented for them.
+UNCATEGORISED = "Uncategorised"
+
+
+@require_safe
+@cache_page_until_content_changes()
+def goal_index(request):
+    """Every goal under its category, categories and goals A-Z; goals without a category
+    last, under "Uncategorised"."""
+    groups: dict[str, list[Goal]] = {}
+    for goal in Goal.objects.only("name", "slug", "category", "description"):
+        groups.setdefault(goal.category.strip() or UNCATEGORISED, []).append(goal)
+    categories = [
+        (category, sorted(goals, key=lambda goal: goal.name.casefold()))
+        for category, goals in sorted(
+            groups.items(), key=lambda item: (item[0] == UNCATEGORISED, item[0].casefold())
+        )
+    ]
+    context = {"categories": categories, "goal_count": sum(len(g) for _, g in categories)}
+    return render(request, "stacks/goal_index.html", context)
+
+
 @require_safe
 @cache_page_until_content_changes(*form_params(ConstraintsForm, limit=DEFAULT_LIMIT))
 def goal_detail(request, slug):

@@ -12,11 +12,15 @@
     {{ dosing.amount|plain_number }}        1.6000 -> "1.6"
     {{ rating.limitations|markdown }}       an editor's Markdown (lists, emphasis) as safe HTML,
                                             its headings below the section's <h2>
+    {% canonical_url %}                     the page's absolute address (base.html's <head>)
+    {% block_text "title" %}                a block's text again, whitespace collapsed (the
+                                            Open Graph tags repeat the title and description)
 
 The formatting itself lives in evidence.formatting (plain functions, shared with the admin).
 """
 
 from django import template
+from django.template.loader_tags import BLOCK_CONTEXT_KEY
 from django.utils.safestring import mark_safe
 
 from evidence.cache import csrf_token_for_page
@@ -57,6 +61,30 @@ def csrf_header_token(context) -> str:
     carries one visitor's token to another)."""
     request = context.get("request")
     return csrf_token_for_page(request) if request is not None else ""
+
+
+@register.simple_tag(takes_context=True)
+def canonical_url(context) -> str:
+    """The page's own absolute address: its path and only the query parameters the view
+    reads, normalised (a cached view sees no others, evidence.cache), so campaign parameters
+    and their order never make a second address for one page."""
+    request = context.get("request")
+    if request is None:
+        return ""
+    query = request.GET.urlencode()
+    return request.build_absolute_uri(request.path + (f"?{query}" if query else ""))
+
+
+@register.simple_tag(takes_context=True)
+def block_text(context, name: str) -> str:
+    """The text a block of this page renders (its most derived version), whitespace
+    collapsed: what the title and description blocks say, repeated in the meta tags. The
+    block's own escaping stands."""
+    blocks = context.render_context.get(BLOCK_CONTEXT_KEY)
+    block = blocks.get_block(name) if blocks is not None else None
+    if block is None:
+        return ""
+    return mark_safe(" ".join(block.render(context).split()))  # escaped by the block itself
 
 
 @register.filter

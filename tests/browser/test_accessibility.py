@@ -35,13 +35,11 @@ PAGES = {
     "api docs": "/api/docs",
     "not found": "/no-such-page/",
 }
-# ---- Pages of the research branch (wt-research), added here by the lead on merge: ----------
-# "research index": "/research/",
-# "research article": "/research/<the demo article's slug>/",
-# "goals index": "/goals/",
-RESEARCH_PAGES: dict[str, str] = {}
-# ---------------------------------------------------------------------------------------------
-PAGES |= RESEARCH_PAGES
+PAGES |= {
+    "research index": "/research/",
+    "research article": "/research/thymosin-alpha-1-for-liver-health/",
+    "goals index": "/goals/",
+}
 
 STATUS = {"not found": 404}
 # /api/docs is django-ninja's Swagger UI, a third-party page: ours are only its lang, viewport

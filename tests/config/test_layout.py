@@ -22,8 +22,11 @@ def test_layout_has_nav_footer_disclaimer_and_local_htmx(client):
         assert f'href="{reverse(name)}"' in html
     assert DISCLAIMER in html and FOOTER in html
     assert re.search(r'<script src="/static/django_htmx/htmx-2[^"]*\.js"', html)
-    # Every script and stylesheet is served from our own /static/, never from another host.
-    assets = re.findall(r'<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"', html)
+    # Every script and stylesheet is served from our own /static/, never from another host
+    # (the canonical link names the page itself, an address and no asset).
+    assets = re.findall(
+        r'<(?:script|link)\b(?![^>]*rel="canonical")[^>]*\b(?:src|href)="([^"]+)"', html
+    )
     assert assets
     assert [a for a in assets if not a.startswith("/")] == []
     assert 'hx-headers=\'{"x-csrftoken": "' in html

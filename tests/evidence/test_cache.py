@@ -14,6 +14,7 @@ from evidence import cache as page_cache
 from evidence.cache import content_version
 from stacks.ranking import DEFAULT_LIMIT
 from tests.factories import (
+    make_article,
     make_compound,
     make_goal,
     make_offer,
@@ -97,6 +98,7 @@ def site():
     make_rated_compound(goal, tier_number=3)
     make_rating(compound, other_goal)
     make_offer(compound)
+    make_article(compound, goal, slug="synthetic-cached-deep-dive")
     return goal, other_goal, compound
 
 
@@ -110,6 +112,10 @@ def cached_urls(site) -> list[str]:
         f"/compounds/{compound.slug}/evidence/{goal.slug}/",
         "/vendors/",
         "/methodology/",
+        "/goals/",
+        f"/research/?goal={goal.slug}",
+        "/research/synthetic-cached-deep-dive/",
+        "/sitemap.xml",
         f"/api/goals/{goal.slug}/ranking/?limit=200",
         f"/api/stack/?goals={goal.slug}&goals={other_goal.slug}",
         f"/api/compounds/{compound.slug}/",

@@ -143,10 +143,10 @@ def build_compound(size: int):
 @pytest.mark.parametrize("size", [1, 10])
 def test_compound_detail_query_count_is_constant(client, django_assert_max_num_queries, size):
     compound = build_compound(size)
-    # 13: two of them read the regulatory and the anti-doping statuses; 7 more read "What
-    # changed" (one per history table and one for the computed certainty's changes, and the
-    # goals, tiers and studies the changes name).
-    with django_assert_max_num_queries(20):
+    # 14: two of them read the regulatory and the anti-doping statuses, one the published
+    # deep dives; 7 more read "What changed" (one per history table and one for the computed
+    # certainty's changes, and the goals, tiers and studies the changes name).
+    with django_assert_max_num_queries(21):
         response = client.get(reverse("compound_detail", args=[compound.slug]))
     assert response.status_code == 200
 

@@ -13,7 +13,7 @@ from tests.factories.pages import DISCLAIMER, build_evidence, full_page, make_th
 pytestmark = pytest.mark.django_db
 
 
-def test_evidence_page_shows_rating_counts_studies_plot_and_article(client):
+def test_evidence_page_shows_rating_counts_studies_plot_and_a_link_to_the_article(client):
     ta1, liver, rating, _ = make_thymosin()
     Article.objects.create(
         compound=ta1,
@@ -48,9 +48,10 @@ def test_evidence_page_shows_rating_counts_studies_plot_and_article(client):
         "https://example.com/synthetic-studies/",
         "Thymosin Alpha-1 for Liver Health",
         "1 April 2025",
-        "<strong>immune</strong>",
+        '<a href="/research/ta1-liver/">Thymosin Alpha-1 for Liver Health</a>',
     ]:
         assert text in html, text
+    assert "<strong>immune</strong>" not in html  # the article is on its own page
     assert "alert('x')" not in html
     assert "citation not given" not in html
     assert 'class="forest-group"' in html
@@ -89,7 +90,7 @@ def test_evidence_page_says_when_the_review_and_article_dates_are_known(client):
     )
     html = full_page(client.get(reverse("evidence_detail", args=[ta1.slug, liver.slug])))
     assert "Last reviewed" in html and "1 March 2025" in html
-    assert "Last updated: not stated" in html
+    assert "Last updated: not reported" in html
 
 
 def test_unpublished_articles_are_not_shown(client):
@@ -198,7 +199,9 @@ def test_the_rating_s_sections_render_their_markdown_lists_as_lists(client):
     assert "<script>" not in limitations and "- Synthetic" not in limitations
 
 
-def test_the_research_deep_dive_is_collapsed_below_the_evidence(client):
+def test_the_evidence_page_links_to_the_deep_dive_below_the_evidence_instead_of_embedding_it(
+    client,
+):
     ta1, liver, _, _ = make_thymosin()
     Article.objects.create(
         compound=ta1,
@@ -210,9 +213,17 @@ def test_the_research_deep_dive_is_collapsed_below_the_evidence(client):
     )
     html = full_page(client.get(reverse("evidence_detail", args=[ta1.slug, liver.slug])))
     article = html[html.index('id="article-title"') :]
-    assert article.index('<details class="collapsible">') < article.index('class="article-body"')
-    assert "<summary>Read the research deep dive</summary>" in article
+    assert '<a href="/research/synthetic-deep-dive/">Read the research deep dive' in article
+    assert "Synthetic body." not in html and 'class="article-body"' not in html
     assert html.index('id="forest"') < html.index('id="article-title"')
+
+
+def test_without_a_deep_dive_the_evidence_page_points_to_the_others(client):
+    ta1, liver, _, _ = make_thymosin()
+    html = full_page(client.get(reverse("evidence_detail", args=[ta1.slug, liver.slug])))
+    section = html[html.index('id="research"') :]
+    assert "No research article has been published for this compound and goal yet." in section
+    assert '<a href="/research/">Every research deep dive</a>' in section
 
 
 def test_every_comparison_is_plotted_and_only_a_single_arm_result_lacks_a_comparison(client):

@@ -46,3 +46,9 @@ def test_crawlers_leave_the_clinicians_reports_alone(client):
     parser = robots(client)
     for url in ("/stack/report/?goals=a", "/stack/report.pdf?goals=a"):
         assert not parser.can_fetch("Googlebot", url), url
+
+
+def test_robots_txt_names_the_sitemap(client):
+    parser = robots(client)
+    assert parser.site_maps() == ["http://testserver/sitemap.xml"]
+    assert client.get("/sitemap.xml").status_code == 200

@@ -165,6 +165,7 @@ def test_every_content_model_with_free_text_is_poisoned(poisoned):
 
 def test_every_page_renders_every_poisoned_field_inert(client, poisoned):
     goal, compound, vendor = poisoned
+    article = Article.objects.get()
     urls = [
         f"/?goals={goal.slug}",
         f"/goals/{goal.slug}/",
@@ -172,6 +173,11 @@ def test_every_page_renders_every_poisoned_field_inert(client, poisoned):
         "/compounds/?q=alias",
         f"/compounds/{compound.slug}/",
         f"/compounds/{compound.slug}/evidence/{goal.slug}/",
+        "/research/",
+        f"/research/?goal={goal.slug}",
+        f"/research/{article.slug}/",
+        "/goals/",
+        "/sitemap.xml",
         "/vendors/",
         f"/vendors/{vendor.slug}/",
         "/methodology/",

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from evidence.models import (
     AntiDopingStatus,
+    Article,
     Compound,
     CompoundAlias,
     Contraindication,
@@ -218,3 +219,12 @@ def make_rated_compound(goal, tier_number=3, findings=1, **compound_fields) -> C
     for _ in range(findings):
         make_finding(compound, goal)
     return compound
+
+
+def make_article(compound, goal=None, *, published=True, **fields) -> Article:
+    """A research deep dive about the compound (and goal), published unless told."""
+    i = _next()
+    fields.setdefault("slug", f"synthetic-deep-dive-{i}")
+    fields.setdefault("title", f"Synthetic deep dive {i}")
+    fields.setdefault("body", "## Synthetic overview\n\nSynthetic text.")
+    return Article.objects.create(compound=compound, goal=goal, published=published, **fields)

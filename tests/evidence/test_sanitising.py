@@ -36,7 +36,8 @@ PAYLOAD = (
     '<script>alert(1)</script><img src=x onerror="alert(2)">'
     '<a href="javascript:alert(3)">x</a>[md](javascript:alert(4))'
 )
-NOT_TEXT = {"slug", "key", "url", "website", "pmid", "doi", "licence_url"}
+# Codes and identifiers, each checked as one (a currency is three capital letters).
+NOT_TEXT = {"slug", "key", "url", "website", "pmid", "doi", "licence_url", "currency"}
 
 
 def free_text_fields(model) -> list[models.Field]:
@@ -45,6 +46,7 @@ def free_text_fields(model) -> list[models.Field]:
         for field in model._meta.concrete_fields
         if isinstance(field, (models.CharField, models.TextField))
         and field.editable  # nobody types a derived field (a search key)
+        and not isinstance(field, models.URLField)  # an address, checked as one (https only)
         and not field.choices
         and field.name not in NOT_TEXT
     ]

@@ -55,6 +55,13 @@ def disclaimer():
     return {}
 
 
+@register.inclusion_tag("evidence/components.html#certainty_steps")
+def certainty_steps(steps, label="", total=""):
+    """The steps of a computed certainty, each with its reason and change ("(-1)"); `label`
+    names the list for screen readers, `total` (e.g. "Moderate") closes it when given."""
+    return {"steps": steps, "label": label, "total": total}
+
+
 @register.simple_tag(takes_context=True)
 def csrf_header_token(context) -> str:
     """The CSRF token for htmx's header (evidence.cache decides which: a cached page never

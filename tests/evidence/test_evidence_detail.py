@@ -182,6 +182,7 @@ def test_the_page_shows_the_certainty_of_benefit_with_every_step_and_by_outcome(
     assert "Starts Low: the design is not reported" in html
     assert "Risk of bias: the only study has a serious limitation (design not reported)" in html
     assert "Indirectness: surrogate outcomes (biomarkers) only" in html
+    assert '<span class="muted">(-1)</span>' in html  # each step with its change
     assert "not yet reviewed by an editor" in html
 
 

@@ -6,13 +6,16 @@ from itertools import combinations
 
 import pytest
 
-from evidence.models import Condition, Interaction
+from evidence.models import Condition, Finding, Interaction, Study
 from tests.factories import (
+    make_compound,
     make_contraindication,
     make_dosing,
+    make_finding,
     make_goal,
     make_offer,
     make_rated_compound,
+    make_study,
 )
 
 pytestmark = pytest.mark.django_db
@@ -196,3 +199,19 @@ def test_the_budget_field_leaves_the_range_check_to_the_server(client):
     html = client.get("/").content.decode()
     budget = re.search(r'<input [^>]*name="budget"[^>]*>', html)[0]
     assert "min=" not in budget and "max=" not in budget
+
+
+def test_a_computed_place_lists_its_certainty_steps_named_for_the_compound(client):
+    goal = make_goal("Synthetic computed goal")
+    compound = make_compound("Synthetic computed compound")
+    make_finding(
+        compound,
+        goal,
+        study=make_study(design=Study.Design.NOT_REPORTED, n=None),
+        outcome="Synthetic biomarker",
+        outcome_kind=Finding.OutcomeKind.SURROGATE,
+    )
+    html = client.get("/", {"goals": goal.slug}).content.decode()
+    assert 'aria-label="Certainty of benefit for Synthetic computed compound: Very low"' in html
+    assert "Starts Low: the design is not reported" in html
+    assert "<strong>Certainty of benefit: Very low</strong>" in html

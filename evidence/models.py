@@ -1608,6 +1608,11 @@ class Vendor(models.Model):
 
 
 class OfferQuerySet(models.QuerySet):
+    def in_display_order(self):
+        """How pages and the API list a compound's offers: in stock first, then by currency,
+        then the lowest pack price (offers without a public price last in their currency)."""
+        return self.order_by("-in_stock", "currency", F("price").asc(nulls_last=True), "pk")
+
     def visible(self):
         """Offers a visitor may see and follow: an active vendor's, for a published compound,
         and not held for staff review (with a public price or not)."""

@@ -206,7 +206,7 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 queryset=Offer.objects.visible()
                 .with_price_per_mg()
                 .select_related("vendor")
-                .order_by("-in_stock", "currency", F("price").asc(nulls_last=True), "pk"),
+                .in_display_order(),
                 to_attr="visible_offers",
             ),
             Prefetch(

@@ -11,7 +11,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, get_origin
 
-from django.db.models import F, Prefetch
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Field, NinjaAPI, Query, Schema
 from ninja.errors import HttpError, ValidationError
@@ -583,7 +583,7 @@ def _compound(slug: str) -> dict:
                 queryset=Offer.objects.visible()
                 .with_price_per_mg()
                 .select_related("vendor")
-                .order_by("-in_stock", "currency", F("price").asc(nulls_last=True), "pk"),
+                .in_display_order(),
                 to_attr="visible_offers",
             ),
             Prefetch(

@@ -133,7 +133,8 @@ def builder_url(goals) -> str:
     return f"/?{picked}&in_stock=on&budget=1000&currency=USD&condition=pregnancy"
 
 
-@pytest.mark.parametrize(("goal_count", "budget"), [(1, 6), (3, 8)])
+# The same reads whatever the number of goals asked for (one query reads every goal's lists).
+@pytest.mark.parametrize(("goal_count", "budget"), [(1, 5), (3, 5), (10, 5)])
 @pytest.mark.parametrize("fragment", [False, True], ids=["page", "htmx fragment"])
 @pytest.mark.parametrize("per_goal", [COMPOUNDS_PER_GOAL, 3 * COMPOUNDS_PER_GOAL])
 def test_builder_reads_a_fixed_number_of_queries(
@@ -141,15 +142,19 @@ def test_builder_reads_a_fixed_number_of_queries(
 ):
     goals = goals_with_stocked_compounds(goal_count, per_goal)
     headers = {"HX-Request": "true"} if fragment else {}
-    # The whole page also draws the currency list: the currencies offers are priced in.
-    budget += 0 if fragment else 1
+    # The whole page also draws the currency list (the currencies offers are priced in) and
+    # the tier filter's choices.
+    budget += 0 if fragment else 2
     with django_assert_max_num_queries(budget):
         response = client.get(builder_url(goals), headers=headers)
     assert response.status_code == 200
     stack = response.context["stack"]
     assert len(stack.picks) >= 2  # the warnings' reads happened
     kinds = {w.kind for w in stack.warnings}
-    assert kinds == {"interaction", "shared_contraindication", "same_mechanism"}
+    assert kinds >= {"shared_contraindication", "same_mechanism"}
+    # Interactions are recorded within a goal; with ten goals the stack picks one compound of
+    # each, so no two picks interact (the read still happens, inside the budget).
+    assert ("interaction" in kinds) == (goal_count < 10)
     for ranking in stack.rankings:
         assert len(ranking.ranked) == per_goal - 1
         [excluded] = ranking.excluded

@@ -1014,6 +1014,9 @@ class Study(models.Model):
 
     # The one definition of randomised evidence; scoring and every page read it here.
     RANDOMISED_DESIGNS = frozenset({Design.META_ANALYSIS, Design.RCT})
+    # Designs from strongest to weakest, as Design lists them: pages and the clinician's
+    # report list studies in this order (a value outside the choices goes last).
+    DESIGN_RANK = {design: rank for rank, design in enumerate(Design.values)}
 
     @property
     def is_randomised(self) -> bool:

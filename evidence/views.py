@@ -279,10 +279,8 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 # The evidence for one compound and goal -----------------------------------------------------
 
+
 # Study.Design is declared strongest first; studies are listed in that order.
-DESIGN_RANK = {design: rank for rank, design in enumerate(Study.Design.values)}
-
-
 def _published_comparator(finding: Finding) -> Compound | None:
     compound = finding.comparator_compound
     return compound if compound is not None and compound.published else None
@@ -412,7 +410,7 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
     study_entries = sorted(
         studies.values(),
         key=lambda e: (
-            DESIGN_RANK.get(e["study"].design, 99),
+            Study.DESIGN_RANK.get(e["study"].design, 99),
             -(e["study"].year or 0),
             e["study"].slug,
         ),

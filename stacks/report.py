@@ -33,7 +33,6 @@ from evidence.models import (
     Rating,
     Study,
 )
-from evidence.views import DESIGN_RANK
 from stacks.models import GoalScore
 from stacks.ranking import Constraints, Exclusion, Stack, StackWarning, build_stack
 
@@ -233,7 +232,7 @@ def build_report(goals: Sequence[Goal], constraints: Constraints, limit: int) ->
 
 def _strongest_first(finding: Finding):
     study = finding.study
-    return (DESIGN_RANK.get(study.design, 99), -(study.n or 0), study.slug, finding.outcome)
+    return (Study.DESIGN_RANK.get(study.design, 99), -(study.n or 0), study.slug, finding.outcome)
 
 
 def _key_finding(finding: Finding) -> KeyFinding:

@@ -63,6 +63,16 @@ class Pooled:
     def is_ratio(self) -> bool:
         return self.measure in Finding.RATIO_MEASURES
 
+    @property
+    def effect_text(self) -> str:
+        """How the estimate reads on the Summary of findings and beside the forest plot's
+        diamond: "HR 0.500 (95% CI 0.300–0.800)", a mean difference with its unit."""
+        unit = f" {self.unit}" if self.unit else ""
+        return (
+            f"{self.abbreviation} {self.estimate:.3f}{unit} "
+            f"(95% CI {self.ci_low:.3f}–{self.ci_high:.3f})"
+        ).strip()
+
     def as_dict(self) -> dict:
         return {
             "outcome": self.outcome,

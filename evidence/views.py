@@ -349,10 +349,7 @@ def _forest_pooled(pooled: Pooled) -> charts.PooledEstimate:
         ci_low=pooled.ci_low,
         ci_high=pooled.ci_high,
         study_count=pooled.study_count,
-        text=(
-            f"{pooled.abbreviation} {pooled.estimate:.3f} (95% CI {pooled.ci_low:.3f}–"
-            f"{pooled.ci_high:.3f}), I² {pooled.i2 * 100:.0f}%"
-        ).strip(),
+        text=f"{pooled.effect_text}, I² {pooled.i2 * 100:.0f}%",
     )
 
 

@@ -1023,12 +1023,17 @@ class Study(models.Model):
         return self.design in self.RANDOMISED_DESIGNS
 
     @property
+    def pubmed_url(self) -> str:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
     def citation_url(self) -> str:
-        if self.pmid:
-            return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/"
-        if self.doi:
-            return f"https://doi.org/{self.doi}"
-        return self.url
+        """The one link a page gives the study: PubMed, else the DOI, else its address."""
+        return self.pubmed_url or self.doi_url or self.url
 
 
 class Finding(models.Model):

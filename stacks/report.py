@@ -263,9 +263,9 @@ def citation(study: Study) -> Citation:
     """A study's PMID, DOI and address as text with their links, and its provenance."""
     links = []
     if study.pmid:
-        links.append((f"PMID {study.pmid}", f"https://pubmed.ncbi.nlm.nih.gov/{study.pmid}/"))
+        links.append((f"PMID {study.pmid}", study.pubmed_url))
     if study.doi:
-        links.append((f"doi:{study.doi}", f"https://doi.org/{study.doi}"))
+        links.append((f"doi:{study.doi}", study.doi_url))
     if study.url and not links:
         links.append((study.url, study.url))
     provenance = []

@@ -1012,6 +1012,11 @@ class Study(models.Model):
     def display_title(self) -> str:
         return self.title or "Title not reported"
 
+    @property
+    def title_with_year(self) -> str:
+        """How a list of findings names the study: "Title (2019)", the year when known."""
+        return f"{self.display_title} ({self.year})" if self.year else self.display_title
+
     # The one definition of randomised evidence; scoring and every page read it here.
     RANDOMISED_DESIGNS = frozenset({Design.META_ANALYSIS, Design.RCT})
     # Designs from strongest to weakest, as Design lists them: pages and the clinician's

@@ -324,7 +324,7 @@ def _forest_row(finding: Finding, study: Study, effect_text: str) -> charts.Fore
     if kind in (charts.RATIO, charts.DIFFERENCE) and finding.ci_low is None:
         effect_text += " (95% CI not reported)"
     return charts.ForestRow(
-        label=f"{study.display_title} ({study.year})" if study.year else study.display_title,
+        label=study.title_with_year,
         outcome=finding.outcome,
         kind=kind,
         value=finding.effect,

@@ -247,7 +247,7 @@ def _key_finding(finding: Finding) -> KeyFinding:
     if finding.comparator_name:
         comparator += f": {finding.comparator_name}"
     return KeyFinding(
-        study=study.display_title + (f" ({study.year})" if study.year else ""),
+        study=study.title_with_year,
         design=design,
         participants=participants,
         outcome=finding.outcome,

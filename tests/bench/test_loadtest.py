@@ -633,3 +633,10 @@ def test_page_keys_are_counted_per_content_version():
         ":1:click:offer:1:ff",
     }
     assert redisserver.page_keys_by_version(keys) == {"11": 2, "12": 2}
+
+
+def test_the_junk_client_uses_the_apps_own_limits():
+    # bench/hostile.py runs outside Django, so it restates two limits; they must not drift.
+    from stacks import ranking
+
+    assert (hostile.MAX_GOALS, hostile.MAX_LIMIT) == (ranking.MAX_GOALS, ranking.MAX_LIMIT)

@@ -3,10 +3,12 @@
 from functools import cached_property
 
 from django import forms
+from django.core.validators import slug_re
 from django.http import QueryDict
 
 from evidence.currencies import currency_choices, validate_currency
 from evidence.models import Compound, Condition, Goal, Offer, Tier
+from stacks.goal_picker import category_exists
 from stacks.ranking import (
     BUDGET_DECIMAL_PLACES,
     BUDGET_MAX_DIGITS,
@@ -133,6 +135,14 @@ class ConstraintsForm(forms.Form):
         )
 
 
+def goals_asked_for(query: QueryDict) -> list[Goal]:
+    """The goals `query` names (`goals=`), by category and name: the only ones a builder form
+    needs. Only slug-shaped values are looked up (a NUL byte never reaches the database); the
+    form refuses the others as unknown goals."""
+    slugs = [value for value in query.getlist("goals") if slug_re.fullmatch(value)]
+    return list(Goal.objects.filter(slug__in=slugs).order_by("category", "name"))
+
+
 class BuilderForm(ConstraintsForm):
     goals = forms.MultipleChoiceField(
         label="Your goals", required=False, widget=forms.CheckboxSelectMultiple
@@ -151,3 +161,23 @@ class BuilderForm(ConstraintsForm):
         if len(chosen) > MAX_GOALS:
             raise forms.ValidationError(f"Pick at most {MAX_GOALS} goals at a time.")
         return [goal for goal in self.goal_list if goal.slug in chosen]
+
+
+class GoalPickerForm(forms.Form):
+    """What the builder's goal picker lists besides the chosen and the most researched goals:
+    the goals matching a search, and those of one category (stacks.goal_picker)."""
+
+    goal_q = forms.CharField(label="Find a goal", max_length=100, required=False)
+    goal_category = forms.CharField(label="Goal category", max_length=80, required=False)
+
+    def clean_goal_category(self) -> str:
+        category = self.cleaned_data["goal_category"]
+        if category and not category_exists(category):
+            raise forms.ValidationError(f"There is no goal category named “{category}”.")
+        return category
+
+    def search(self) -> str:
+        return self.cleaned_data.get("goal_q", "") if self.is_valid() else ""
+
+    def category(self) -> str:
+        return self.cleaned_data.get("goal_category", "") if self.is_valid() else ""

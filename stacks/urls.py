@@ -4,6 +4,7 @@ from stacks import views
 
 urlpatterns = [
     path("", views.builder, name="builder"),
+    path("stack/goal-options/", views.goal_options, name="goal_options"),
     path("goals/", views.goal_index, name="goal_index"),
     path("goals/<slug:slug>/", views.goal_detail, name="goal_detail"),
     path("stack/report/", views.stack_report, name="stack_report"),

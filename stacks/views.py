@@ -9,18 +9,20 @@ from evidence.cache import cache_page_until_content_changes, form_params
 from evidence.htmx import render_page, wants_fragment
 from evidence.models import Goal
 from stacks.charts import MapPoint, evidence_map
-from stacks.forms import BuilderForm, ConstraintsForm
+from stacks.forms import BuilderForm, ConstraintsForm, GoalPickerForm, goals_asked_for
+from stacks.goal_picker import UNCATEGORISED, build_goal_picker, find_goals, goals_in_category
 from stacks.ranking import DEFAULT_LIMIT, build_stack, rank_goal
 from stacks.report import build_report, render_pdf
 
+BUILDER_PARAMS = (*form_params(BuilderForm, limit=DEFAULT_LIMIT), *form_params(GoalPickerForm))
+
 
 @require_safe
-@cache_page_until_content_changes(*form_params(BuilderForm, limit=DEFAULT_LIMIT))
+@cache_page_until_content_changes(*BUILDER_PARAMS)
 def builder(request):
-    goals = Goal.objects.order_by("category", "name")
-    if wants_fragment(request):  # the fragment draws no goal picker: read only those asked for
-        goals = goals.filter(slug__in=request.GET.getlist("goals"))
-    form = BuilderForm(request.GET or None, goals=list(goals))
+    # Only the goals asked for are read: the picker lists the others a few at a time.
+    form = BuilderForm(request.GET or None, goals=goals_asked_for(request.GET))
+    picker_form = GoalPickerForm(request.GET)
     stack = None
     if form.is_bound and form.is_valid() and form.cleaned_data["goals"]:
         stack = build_stack(
@@ -28,17 +30,37 @@ def builder(request):
         )
     context = {
         "form": form,
-        "goals": form.goal_list,
+        "picker_form": picker_form,
         "selected_goals": set(request.GET.getlist("goals")),
         "stack": stack,
         "constraints": form.constraints(),
     }
-    status = 400 if form.is_bound and not form.is_valid() else 200
-    return render_page(request, "stacks/builder.html", context, status)
+    if not wants_fragment(request):  # the fragment draws no goal picker
+        context["picker"] = build_goal_picker(
+            form.goal_list,
+            request.GET,
+            search=picker_form.search(),
+            category=picker_form.category(),
+        )
+    invalid = (form.is_bound and not form.is_valid()) or not picker_form.is_valid()
+    return render_page(request, "stacks/builder.html", context, 400 if invalid else 200)
 
 
-# The heading for goals whose category is blank: none is invented for them.
-UNCATEGORISED = "Uncategorised"
+@require_safe
+@cache_page_until_content_changes(*form_params(GoalPickerForm))
+def goal_options(request):
+    """The goals the picker fetches as a visitor types a search (`goal_q`: the matching goals)
+    or opens a category (`goal_category`: its goals), as a fragment of the builder's page."""
+    form = GoalPickerForm(request.GET)
+    if not form.is_valid():
+        return render(request, "stacks/builder.html#goal_options_error", {"form": form}, status=400)
+    if search := form.search():
+        context = {"matches": find_goals(search)}
+        return render(request, "stacks/builder.html#goal_matches", context)
+    if category := form.category():
+        context = {"chip_goals": goals_in_category(category), "chip_list": "in"}
+        return render(request, "stacks/builder.html#goal_chips", context)
+    return HttpResponse("")  # an emptied search box: nothing to list
 
 
 @require_safe
@@ -100,9 +122,7 @@ REPORT_TEMPLATE = "stacks/report.html"
 def _report_context(request) -> tuple[dict, str]:
     """The report's context for the builder's choices in the query, or the errors that stop
     it (a plain message; empty when there are none). Reads only the goals asked for."""
-    asked = request.GET.getlist("goals")
-    goals = Goal.objects.filter(slug__in=asked).order_by("category", "name")
-    form = BuilderForm(request.GET, goals=list(goals))
+    form = BuilderForm(request.GET, goals=goals_asked_for(request.GET))
     context = {"form": form, "report": None, "query": request.GET.urlencode()}
     if not form.is_valid():
         errors = [

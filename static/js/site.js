@@ -6,8 +6,12 @@
  *   builder with ?goals=) scrolls to them on a phone, where they start below the form.
  * - [data-js-text]: words true only with JavaScript ("Results update as you type."), written
  *   into the element here, so a visitor without JavaScript is never told them.
- * - htmx GET requests leave out empty fields, so the address bar and shared links read
- *   /?goals=liver-health rather than /?goals=liver-health&min_tier=&budget=.
+ * - htmx GET requests leave out empty fields and repeated pairs, so the address bar and
+ *   shared links read /?goals=liver-health rather than /?goals=liver-health&min_tier=&budget=.
+ * - The builder's goal picker may list a goal twice (most researched, in its category, in a
+ *   search's matches): every checkbox of one goal shows one state, also those fetched later.
+ * - [data-not-a-filter]: a field inside the builder's form whose change is not a new choice
+ *   (the goal search box) does not ask for new results.
  */
 (function () {
   "use strict";
@@ -38,9 +42,46 @@
     entries.forEach(function (entry) {
       formData.delete(entry[0]);
     });
+    var seen = {};
     entries.forEach(function (entry) {
-      if (entry[1] !== "") {
+      var pair = entry[0] + "=" + entry[1];
+      if (entry[1] !== "" && !seen[pair]) {
+        seen[pair] = true;
         formData.append(entry[0], entry[1]);
+      }
+    });
+  });
+
+  function sameGoal(input) {
+    return document.querySelectorAll(
+      '.goal-chip__input[value="' + CSS.escape(input.value) + '"]'
+    );
+  }
+
+  // Capture phase: the copies agree before the form (htmx) reads its fields.
+  document.addEventListener(
+    "change",
+    function (event) {
+      var field = event.target;
+      if (field.matches && field.matches("[data-not-a-filter]")) {
+        event.stopPropagation();
+        return;
+      }
+      if (field.matches && field.matches(".goal-chip__input")) {
+        sameGoal(field).forEach(function (copy) {
+          copy.checked = field.checked;
+        });
+      }
+    },
+    true
+  );
+
+  document.addEventListener("htmx:load", function (event) {
+    event.detail.elt.querySelectorAll(".goal-chip__input").forEach(function (input) {
+      if (!input.checked) {
+        input.checked = Array.from(sameGoal(input)).some(function (copy) {
+          return copy.checked;
+        });
       }
     });
   });

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 PAGES = [
     "/",
+    "/stack/goal-options/",
     "/goals/liver-health/",
     "/compounds/",
     "/compounds/thymosin-alpha-1/",
@@ -48,6 +49,8 @@ PARAMETERS = [
     "page",
     "page_size",
     "since",
+    "goal_q",
+    "goal_category",
 ]
 nasty_text = st.one_of(
     st.text(max_size=50),
@@ -118,6 +121,10 @@ def test_other_methods_are_refused_cleanly(client, demo, path, method):
     [
         "/?goals=%00",
         "/?goals=liver-health&currency=%00",
+        "/?goal_q=%00",
+        "/?goal_category=%00",
+        "/stack/goal-options/?goal_q=%00",
+        "/stack/goal-options/?goal_category=%00",
         "/goals/liver-health/?condition=%00",
         "/compounds/?q=%00",
         "/api/stack/?goals=%00",

@@ -1,12 +1,14 @@
 """The stack builder (/): full page, HTMX fragment, filters, errors, query count."""
 
+import gzip
 import re
 from decimal import Decimal
 from itertools import combinations
 
 import pytest
 
-from evidence.models import Condition, Finding, Interaction, Study
+from evidence.models import Condition, Finding, Goal, Interaction, Study
+from stacks.goal_picker import MOST_RESEARCHED
 from tests.factories import (
     make_compound,
     make_contraindication,
@@ -29,7 +31,10 @@ def test_builder_without_goals_invites_a_choice(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Start with a goal" in html
-    assert "Synthetic organs" in html and goal.slug in html
+    # Its category is listed, closed: the goals are fetched (or, without JavaScript, the page
+    # asked again) when it is opened.
+    assert "Synthetic organs" in html and goal.slug not in html
+    assert 'href="?goal_category=Synthetic+organs#goal-category-synthetic-organs"' in html
     assert "Educational purposes only, not medical advice" in html
 
 
@@ -142,9 +147,9 @@ def test_builder_reads_a_fixed_number_of_queries(
 ):
     goals = goals_with_stocked_compounds(goal_count, per_goal)
     headers = {"HX-Request": "true"} if fragment else {}
-    # The whole page also draws the currency list (the currencies offers are priced in) and
-    # the tier filter's choices.
-    budget += 0 if fragment else 2
+    # The whole page also draws the currency list (the currencies offers are priced in), the
+    # tier filter's choices, and the goal picker's most researched goals and categories.
+    budget += 0 if fragment else 4
     with django_assert_max_num_queries(budget):
         response = client.get(builder_url(goals), headers=headers)
     assert response.status_code == 200
@@ -166,7 +171,7 @@ def test_the_fragment_reads_only_the_goals_it_was_asked_for(client, no_cache):
     for _ in range(30):
         make_goal()
     response = client.get(builder_url(goals), headers={"HX-Request": "true"})
-    assert [g.slug for g in response.context["goals"]] == [goals[0].slug]
+    assert [g.slug for g in response.context["form"].goal_list] == [goals[0].slug]
     assert b"<html" not in response.content
 
 
@@ -220,3 +225,75 @@ def test_a_computed_place_lists_its_certainty_steps_named_for_the_compound(clien
     assert 'aria-label="Certainty of benefit for Synthetic computed compound: Very low"' in html
     assert "Starts Low: the design is not reported" in html
     assert "<strong>Certainty of benefit: Very low</strong>" in html
+
+
+# The goal picker ---------------------------------------------------------------------------
+
+
+def test_the_picker_lists_chosen_goals_first_and_then_the_most_researched(client):
+    chosen = make_goal("Synthetic chosen", slug="synthetic-chosen")
+    other = make_goal("Synthetic researched", slug="synthetic-researched")
+    make_rated_compound(chosen)
+    make_rated_compound(other)
+    html = client.get("/", {"goals": chosen.slug}).content.decode()
+    picker = html[html.index('class="goal-picker"') : html.index('class="constraints"')]
+    assert picker.index("Chosen") < picker.index("Most researched")
+    assert 'value="synthetic-chosen" id="goal-synthetic-chosen" checked' in picker
+    assert 'value="synthetic-researched" id="goal-top-synthetic-researched">' in picker
+    assert picker.count('value="synthetic-chosen"') == 1
+
+
+def test_without_javascript_a_search_is_asked_of_the_page_itself(client):
+    make_goal("Synthetic sleep quality", slug="synthetic-sleep-quality")
+    response = client.get("/", {"goal_q": "sleep"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="goal_q" value="sleep"' in html
+    matches = html[html.index('id="goal-matches"') :]
+    assert 'id="goal-found-synthetic-sleep-quality"' in matches[: matches.index("</div>")]
+
+
+def test_without_javascript_a_category_opens_on_the_page_itself(client):
+    make_goal("Synthetic knees", slug="synthetic-knees", category="Synthetic joints")
+    make_goal("Synthetic mood", slug="synthetic-mood", category="Synthetic mind")
+    html = client.get("/", {"goal_category": "Synthetic joints"}).content.decode()
+    assert '<details class="goal-category" id="goal-category-synthetic-joints" open>' in html
+    assert 'id="goal-in-synthetic-knees"' in html
+    assert "synthetic-mood" not in html  # its category stays closed
+
+
+def test_an_unknown_goal_category_is_refused_in_a_sentence(client):
+    make_goal(category="Synthetic joints")
+    response = client.get("/", {"goal_category": "Synthetic nowhere"})
+    assert response.status_code == 400
+    assert "There is no goal category named “Synthetic nowhere”." in response.content.decode()
+
+
+def test_the_builders_own_requests_leave_the_picker_fields_out(client):
+    # Results do not depend on the goal search: htmx leaves it out, so the address bar and the
+    # cached fragment are the same whatever was typed in it.
+    html = client.get("/").content.decode()
+    assert 'hx-params="not goal_q,goal_category"' in html
+
+
+def test_the_builder_page_stays_small_with_a_thousand_goals(client, no_cache):
+    categories = 40
+    Goal.objects.bulk_create(
+        Goal(
+            name=f"Synthetic goal {i:04d}",
+            slug=f"synthetic-bulk-goal-{i:04d}",
+            category=f"Synthetic category {i % categories:02d}",
+        )
+        for i in range(1000)
+    )
+    researched = list(Goal.objects.order_by("slug")[:20])
+    for goal in researched:
+        make_rated_compound(goal)
+    response = client.get("/")
+    html = response.content
+    assert response.status_code == 200
+    assert len(gzip.compress(html, compresslevel=6)) < 100_000
+    assert len(html) < 100_000
+    # Only the most researched goals are drawn as checkboxes; the rest wait in their category.
+    assert html.count(b'name="goals"') == MOST_RESEARCHED
+    assert html.count(b'<details class="goal-category"') == categories

@@ -1,0 +1,151 @@
+"""The builder's goal picker, bounded however many goals the site holds.
+
+A page draws the goals the visitor chose, the most researched ones, a search box and the
+categories with their counts; a category's goals, or a search's matches, only when asked for
+(`goal_category`, `goal_q`: with JavaScript the picker fetches them as the visitor opens a
+category or types, without it the page is asked again with them). A site with a thousand
+goals thus costs a page a few dozen goal names, not a thousand checkboxes.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Lower, Trim
+from django.http import QueryDict
+from django.utils.text import slugify
+
+from evidence.models import Compound, Goal
+from stacks.models import GoalScore
+
+# The heading for goals whose category is blank: none is invented for them.
+UNCATEGORISED = "Uncategorised"
+# How many goals the "most researched" list and a search show at most.
+MOST_RESEARCHED = 12
+SEARCH_MATCHES = 30
+
+
+@dataclass(frozen=True)
+class GoalCategory:
+    name: str
+    goal_count: int
+    # The same builder page with this category's goals listed: the link a visitor without
+    # JavaScript follows (with it, the list is fetched in place).
+    open_query: str
+
+    @property
+    def anchor(self) -> str:
+        return "goal-category-" + slugify(self.name)
+
+
+@dataclass(frozen=True)
+class GoalMatches:
+    """What a search for goals found: the best SEARCH_MATCHES, how many more there were, and
+    the corrected text when they were found only after correcting a typo."""
+
+    text: str
+    goals: tuple[Goal, ...] = ()
+    more: int = 0
+    corrected: str = ""
+
+
+@dataclass(frozen=True)
+class GoalPicker:
+    chosen: tuple[Goal, ...]
+    most_researched: tuple[Goal, ...]
+    categories: tuple[GoalCategory, ...]
+    matches: GoalMatches | None = None
+    open_category: str = ""
+    category_goals: tuple[Goal, ...] = ()
+
+
+def build_goal_picker(
+    chosen: list[Goal], query: QueryDict, search: str = "", category: str = ""
+) -> GoalPicker:
+    """The picker for a builder page: `chosen` goals first, then the most researched others,
+    the categories (`query` is the page's own, for each category's link), and the matches of
+    `search` and the goals of `category` when asked for (leaving out the chosen ones, which
+    are listed already)."""
+    chosen_slugs = {goal.slug for goal in chosen}
+    matches = find_goals(search, leaving_out=chosen_slugs) if search else None
+    category_goals = goals_in_category(category, leaving_out=chosen_slugs) if category else ()
+    return GoalPicker(
+        chosen=tuple(chosen),
+        most_researched=most_researched_goals(leaving_out=chosen_slugs),
+        categories=goal_categories(query),
+        matches=matches,
+        open_category=category,
+        category_goals=category_goals,
+    )
+
+
+def most_researched_goals(leaving_out: set[str] = frozenset()) -> tuple[Goal, ...]:
+    """The MOST_RESEARCHED goals with the most ranked compounds (at least one), most first,
+    then A-Z; `leaving_out`: slugs not to list."""
+    ranked = (
+        GoalScore.objects.filter(goal=OuterRef("pk"), group=GoalScore.Group.RANKED)
+        .order_by()
+        .values("goal")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    goals = (
+        Goal.objects.exclude(slug__in=leaving_out)
+        .annotate(ranked_compounds=Coalesce(Subquery(ranked), 0))
+        .filter(ranked_compounds__gt=0)
+        .only("name", "slug", "category")
+        .order_by("-ranked_compounds", "name")
+    )
+    return tuple(goals[:MOST_RESEARCHED])
+
+
+def goal_categories(query: QueryDict | None = None) -> tuple[GoalCategory, ...]:
+    """Every category with its number of goals, A-Z, goals without one last (UNCATEGORISED)."""
+    counts: dict[str, int] = {}
+    rows = Goal.objects.order_by().values(heading=Trim("category")).annotate(count=Count("pk"))
+    for row in rows:
+        name = row["heading"] or UNCATEGORISED
+        counts[name] = counts.get(name, 0) + row["count"]
+    names = sorted(counts, key=lambda name: (name == UNCATEGORISED, name.casefold()))
+    return tuple(
+        GoalCategory(name, counts[name], _with(query, goal_category=name)) for name in names
+    )
+
+
+def goals_in_category(category: str, leaving_out: set[str] = frozenset()) -> tuple[Goal, ...]:
+    """The goals under `category` (UNCATEGORISED: those without one), A-Z."""
+    goals = (
+        _in_category(category)
+        .exclude(slug__in=leaving_out)
+        .only("name", "slug", "category")
+        .order_by(Lower("name"), "name")
+    )
+    return tuple(goals)
+
+
+def find_goals(text: str, leaving_out: set[str] = frozenset()) -> GoalMatches:
+    """The goals whose name matches `text` by the site's search rules (evidence.search:
+    word order, accents, a small typo), best first, at most SEARCH_MATCHES."""
+    found = Compound.objects.none().find(text)
+    goals = [goal for goal in found.goals if goal.slug not in leaving_out]
+    return GoalMatches(
+        text=text,
+        goals=tuple(goals[:SEARCH_MATCHES]),
+        more=max(0, len(goals) - SEARCH_MATCHES),
+        corrected=found.corrected,
+    )
+
+
+def category_exists(category: str) -> bool:
+    return _in_category(category).exists()
+
+
+def _in_category(category: str):
+    named = "" if category == UNCATEGORISED else category.strip()
+    return Goal.objects.annotate(trimmed=Trim("category")).filter(trimmed=named)
+
+
+def _with(query: QueryDict | None, **values: str) -> str:
+    changed = query.copy() if query is not None else QueryDict(mutable=True)
+    for name, value in values.items():
+        changed[name] = value
+    return changed.urlencode()

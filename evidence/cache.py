@@ -3,8 +3,12 @@
 Every cached entry is keyed by the current ContentVersion, read once per request (one
 indexed single-row query); any save or delete of content bumps it (evidence.signals), which
 retires all cached copies on every app server at once. The cache itself is Django's (Redis
-when REDIS_URL is set, else local memory). Pages are stored with a placeholder where the
-visitor's CSRF token goes, so no visitor ever receives another visitor's token.
+when REDIS_URL is set, else local memory). A cached page carries nothing of one visitor (no
+CSRF token: the one form that posts, "Report an error", is fetched when opened, and htmx
+sends the token from Django's cookie, static/js/site.js), so every visitor, and any HTTP
+cache between them and us, may share it: cached pages and answers also carry an ETag,
+Last-Modified and `Cache-Control: public` (`conditional_get`), and a request that names
+them is answered 304.
 
 What a key holds, so that no visitor can make the cache grow or serve the wrong answer:
 
@@ -62,7 +66,6 @@ from django.core.cache import caches
 from django.db import connection
 from django.db.models import Case, F, PositiveBigIntegerField, Value, When
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date
@@ -74,7 +77,6 @@ from evidence.models import ContentVersion
 logger = logging.getLogger(__name__)
 
 TIMEOUT = 60 * 60
-CSRF_PLACEHOLDER = "__csrf_token_placeholder__"
 # The largest body stored (bytes); a larger page or answer is rendered for each request.
 MAX_ENTRY_BYTES = 1024 * 1024
 
@@ -284,12 +286,6 @@ def bump_content_version(_changed=None) -> None:
         )
 
 
-def csrf_token_for_page(request: HttpRequest) -> str:
-    """The CSRF token a page should carry: the visitor's own, or a placeholder while the page
-    is rendered to be stored (each response then gets its visitor's token in its place)."""
-    return getattr(request, "csrf_placeholder", None) or get_token(request)
-
-
 def _key(kind: str, request: HttpRequest, query: QueryDict) -> str:
     address = f"{request.scheme}://{request.get_host()}{request.path}?{query.urlencode()}"
     digest = hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
@@ -350,11 +346,12 @@ def conditional_get(*params: Param, kind: str | Callable[[HttpRequest], str] = p
 
 
 def cache_page_until_content_changes(*params: Param) -> Callable:
-    """Serve a GET (or HEAD) page from the cache while the content version is unchanged.
+    """Serve a GET (or HEAD) page from the cache while the content version is unchanged,
+    with the validators of `conditional_get` (a 304 when the visitor's copy is current).
 
     `params`: the query parameters the view reads; the view sees only those, normalised.
-    Only 200 responses up to MAX_ENTRY_BYTES are stored. The stored HTML carries a
-    placeholder instead of the CSRF token; each response gets the requesting visitor's own.
+    Only 200 responses up to MAX_ENTRY_BYTES are stored. The page must carry nothing of one
+    visitor (the module's docstring says why).
     """
 
     def decorator(view: Callable) -> Callable:
@@ -364,25 +361,23 @@ def cache_page_until_content_changes(*params: Param) -> Callable:
             key = _key(page_part(request), request, request.GET)
             stored = cache_get(key)
             if stored is None:
-                response = _render_for_storing(view, request, *args, **kwargs)
+                response = view(request, *args, **kwargs)
                 if not _storable(response):
-                    return _finish(request, response)
+                    return response
                 stored = (response.content, response["Content-Type"])
                 cache_set(key, stored)
             content, content_type = stored
-            return _finish(request, HttpResponse(content, content_type=content_type))
+            return HttpResponse(content, content_type=content_type)
 
-        return cached_view
+        validated_view = conditional_get(*params)(cached_view)
+
+        @wraps(view)
+        def page_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            return _vary_on_htmx(validated_view(request, *args, **kwargs))
+
+        return page_view
 
     return decorator
-
-
-def _render_for_storing(view: Callable, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    request.csrf_placeholder = CSRF_PLACEHOLDER
-    try:
-        return view(request, *args, **kwargs)
-    finally:
-        del request.csrf_placeholder  # a 404 page rendered later gets a real token
 
 
 def _storable(response: HttpResponse) -> bool:
@@ -393,12 +388,9 @@ def _storable(response: HttpResponse) -> bool:
     )
 
 
-def _finish(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """The visitor's own CSRF token in place of the placeholder; Vary on the htmx headers."""
-    if not response.streaming and CSRF_PLACEHOLDER.encode() in response.content:
-        response.content = response.content.replace(
-            CSRF_PLACEHOLDER.encode(), get_token(request).encode()
-        )
+def _vary_on_htmx(response: HttpResponse) -> HttpResponse:
+    """Vary on the headers of the htmx rule, 304s included: a shared cache keeps the page and
+    its fragment apart."""
     patch_vary_headers(response, FRAGMENT_HEADERS)
     return response
 

@@ -92,20 +92,15 @@ class ErrorReportForm(forms.ModelForm):
         model = ErrorReport
         fields = ["page", "message"]
 
-    def __init__(self, *args, findings: list[Finding] | None = None, **kwargs):
-        """`findings`: the page's findings when the caller has them; otherwise they are read
-        for the page the form names."""
+    def __init__(self, *args, **kwargs):
+        """The form for the page it names (`page`): its findings are offered as choices."""
         kwargs.setdefault("auto_id", "report_%s")
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         path = self.data.get("page") if self.is_bound else self.initial.get("page")
-        # What the page is about: checked for a posted form, and read to offer the findings
-        # when the caller has not (a page showing its own empty form needs neither).
-        self.subject = None
-        if (self.is_bound or findings is None) and isinstance(path, str) and path:
-            self.subject = page_subject(path)
-        if findings is None:
-            findings = findings_on(*self.subject) if self.subject else []
+        # What the page is about: checked for a posted form, and read to offer its findings.
+        self.subject = page_subject(path) if isinstance(path, str) and path else None
+        findings = findings_on(*self.subject) if self.subject else []
         self.page_findings = {finding.pk: finding for finding in findings}
         if findings:
             choices = [("", "None in particular")]
@@ -113,11 +108,6 @@ class ErrorReportForm(forms.ModelForm):
             self.fields["finding"].widget = forms.Select(choices=choices)
         else:
             self.fields["finding"].widget = forms.HiddenInput()
-
-    @classmethod
-    def for_page(cls, path: str, findings: list[Finding] = ()) -> "ErrorReportForm":
-        """The empty form a compound or evidence page shows (`findings`: that page's)."""
-        return cls(initial={"page": path}, findings=list(findings))
 
     def clean_page(self) -> str:
         if self.subject is None:

@@ -272,7 +272,6 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "offers": compound.visible_offers,
         "articles": compound.published_articles,
         "recent_changes": recent_changes(compound),
-        "report_form": ErrorReportForm.for_page(request.path),
     }
     return render(request, "evidence/compound_detail.html", context)
 
@@ -450,7 +449,6 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
             pooled=[_forest_pooled(o.pooled) for o in synthesis.outcomes if o.pooled],
         ),
         "attributions": sorted(attributions.values(), key=lambda source: source.name),
-        "report_form": ErrorReportForm.for_page(request.path, findings),
         "article": article,
     }
     return render(request, "evidence/evidence_detail.html", context)

@@ -23,7 +23,6 @@ from django import template
 from django.template.loader_tags import BLOCK_CONTEXT_KEY
 from django.utils.safestring import mark_safe
 
-from evidence.cache import csrf_token_for_page
 from evidence.formatting import (
     CURRENCY_SYMBOLS,
     format_effect,
@@ -60,14 +59,6 @@ def certainty_steps(steps, label="", total=""):
     """The steps of a computed certainty, each with its reason and change ("(-1)"); `label`
     names the list for screen readers, `total` (e.g. "Moderate") closes it when given."""
     return {"steps": steps, "label": label, "total": total}
-
-
-@register.simple_tag(takes_context=True)
-def csrf_header_token(context) -> str:
-    """The CSRF token for htmx's header (evidence.cache decides which: a cached page never
-    carries one visitor's token to another)."""
-    request = context.get("request")
-    return csrf_token_for_page(request) if request is not None else ""
 
 
 @register.simple_tag(takes_context=True)

@@ -10,6 +10,8 @@
  *   shared links read /?goals=liver-health rather than /?goals=liver-health&min_tier=&budget=.
  * - The builder's goal picker may list a goal twice (most researched, in its category, in a
  *   search's matches): every checkbox of one goal shows one state, also those fetched later.
+ * - htmx requests that post (the "Report an error" form) send the CSRF token from Django's
+ *   cookie, so no page has to carry it and public pages can be shared by any HTTP cache.
  * - [data-not-a-filter]: a field inside the builder's form whose change is not a new choice
  *   (the goal search box) does not ask for new results.
  */
@@ -33,9 +35,23 @@
     }
   }
 
+  function cookie(name) {
+    var found = document.cookie.split("; ").find(function (pair) {
+      return pair.indexOf(name + "=") === 0;
+    });
+    return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+  }
+
   document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.verb !== "get") {
+      var token = cookie("csrftoken");
+      if (token) {
+        event.detail.headers["X-CSRFToken"] = token;
+      }
+      return;
+    }
     var formData = event.detail.formData;
-    if (event.detail.verb !== "get" || !formData) {
+    if (!formData) {
       return;
     }
     var entries = Array.from(formData.entries());

@@ -3,6 +3,7 @@ with its page and the finding it names, rate-limited per visitor without storing
 are, and listed in the admin with its state."""
 
 import re
+from urllib.parse import quote
 
 import pytest
 from django.test import Client
@@ -22,6 +23,8 @@ from tests.factories.personas import (
 
 pytestmark = pytest.mark.django_db
 
+HTMX = {"HX-Request": "true"}
+
 EVIDENCE_PAGE = "/compounds/thymosin-alpha-1/evidence/liver-health/"
 COMPOUND_PAGE = "/compounds/thymosin-alpha-1/"
 
@@ -35,16 +38,23 @@ def report(client, page, message="Synthetic: the CI looks transposed.", **data):
     return client.post("/report/", {"page": page, "message": message, **data})
 
 
-def test_every_compound_and_evidence_page_has_the_form(thymosin):
+def test_every_compound_and_evidence_page_offers_the_form_when_opened(thymosin):
     for page in (COMPOUND_PAGE, EVIDENCE_PAGE):
         html = anonymous_visitor().get(page).text
         assert "Report an error on this page" in html
-        assert 'action="/report/"' in html
-        assert f'name="page" value="{page}"' in html
+        # The form is fetched when the disclosure opens (htmx), or followed as a link: the
+        # page itself carries no visitor's CSRF token (evidence.cache).
+        assert f'hx-get="/report/?page={quote(page)}"' in html
+        assert f'<a href="/report/?page={quote(page)}">' in html
+        assert "csrfmiddlewaretoken" not in html
+        fragment = anonymous_visitor().get(f"/report/?page={page}", headers=HTMX).text
+        assert "<html" not in fragment
+        assert 'action="/report/"' in fragment
+        assert f'name="page" value="{page}"' in fragment
 
 
-def test_the_evidence_page_offers_its_own_findings_to_name(thymosin):
-    html = anonymous_visitor().get(EVIDENCE_PAGE).text
+def test_the_evidence_page_s_form_offers_its_own_findings_to_name(thymosin):
+    html = anonymous_visitor().get(f"/report/?page={EVIDENCE_PAGE}", headers=HTMX).text
     assert "Complete response (Tα1 vs interferon meta-analysis)</option>" in html
 
 
@@ -138,18 +148,29 @@ def test_an_htmx_post_gets_only_the_form_s_fragment(thymosin):
     assert 'id="report-error"' in response.text
 
 
-def test_the_form_on_a_cached_page_posts_with_the_visitor_s_own_token(thymosin):
+@pytest.mark.parametrize("token_in", ["form", "header"])
+def test_the_fetched_form_posts_with_the_visitor_s_own_token(thymosin, token_in):
     for _ in range(2):  # the second visitor gets the page from the cache
         visitor = Client(enforce_csrf_checks=True)
-        html = visitor.get(COMPOUND_PAGE).text
-        form = html[html.index('id="report-error"') :]
+        visitor.get(COMPOUND_PAGE)
+        form = visitor.get(f"/report/?page={COMPOUND_PAGE}", headers=HTMX).text
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
-        response = visitor.post(
-            "/report/",
-            {"csrfmiddlewaretoken": token, "page": COMPOUND_PAGE, "message": "Synthetic."},
-        )
+        data = {"page": COMPOUND_PAGE, "message": "Synthetic."}
+        if token_in == "form":
+            response = visitor.post("/report/", {"csrfmiddlewaretoken": token, **data})
+        else:  # htmx sends the cookie's token in a header (static/js/site.js)
+            cookie = visitor.cookies["csrftoken"].value
+            response = visitor.post("/report/", data, headers={**HTMX, "X-CSRFToken": cookie})
         assert response.status_code == 200
     assert ErrorReport.objects.count() == 2
+
+
+def test_a_post_without_a_token_is_refused(thymosin):
+    visitor = Client(enforce_csrf_checks=True)
+    visitor.get(COMPOUND_PAGE)
+    response = visitor.post("/report/", {"page": COMPOUND_PAGE, "message": "Synthetic."})
+    assert response.status_code == 403
+    assert ErrorReport.objects.count() == 0
 
 
 def test_the_report_page_needs_a_page_of_ours(thymosin):

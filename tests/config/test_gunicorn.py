@@ -47,3 +47,10 @@ def test_a_request_with_health_data_in_its_query_is_logged_by_path_only():
     assert '"GET / HTTP/1.1" 200' in line
     assert "pregnancy" not in line
     assert "liver-health" not in line
+
+
+def test_workers_are_forked_from_a_loaded_app_and_recycled_rarely_and_apart():
+    config = gunicorn_settings()
+    assert config["preload_app"] is True
+    assert config["max_requests"] >= 20_000
+    assert config["max_requests_jitter"] >= config["max_requests"] // 20

@@ -70,6 +70,7 @@ def app_env(database_url: str) -> dict[str, str]:
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_SECURE_COOKIES": "false",
         "DJANGO_HSTS_SECONDS": "0",
+        "DJANGO_LOCAL_CACHE": "true",  # one gunicorn, audited page by page
         "DATABASE_URL": database_url,
     }
 

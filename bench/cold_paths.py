@@ -15,7 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.update(DJANGO_DEBUG="false", DJANGO_SECURE_SSL_REDIRECT="false")
+os.environ.update(
+    DJANGO_DEBUG="false", DJANGO_SECURE_SSL_REDIRECT="false", DJANGO_LOCAL_CACHE="true"
+)
 os.environ.setdefault("DJANGO_SECRET_KEY", "cold-paths-measurement-only")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver")
 

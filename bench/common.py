@@ -66,6 +66,8 @@ def app_env(database_url: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "bench-only",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_BEHIND_TLS_PROXY": "true",
+        # Management commands are one process; a server given REDIS_URL (env) uses Redis.
+        "DJANGO_LOCAL_CACHE": "true",
         "DATABASE_URL": database_url,
     }
 

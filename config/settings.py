@@ -152,8 +152,16 @@ LOGGING = {
 # unset, the static files' manifest stands for the release.
 RELEASE_ID = env_str("RELEASE_ID")
 
-# The shared cache: Redis when REDIS_URL is set (several app servers), else this process.
+# The shared cache: Redis when REDIS_URL is set, else this process. Production needs Redis:
+# every gunicorn worker and app server then shares each page it renders, where a cache per
+# process would render each page once per worker (measured: a replay of the same pages found
+# no hit at all). A one-process site says so with DJANGO_LOCAL_CACHE=true.
 REDIS_URL = env_str("REDIS_URL")
+if not REDIS_URL and not env_bool("DJANGO_LOCAL_CACHE", DEBUG):
+    raise ImproperlyConfigured(
+        "REDIS_URL is required when DJANGO_DEBUG is off: the page cache is shared there by "
+        "every worker and app server. A one-process site may set DJANGO_LOCAL_CACHE=true."
+    )
 CACHES = {
     "default": (
         {

@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "test-only-" + "k3y-w1th-enough-entropy-for-the-deploy-check-" * 2,
     "DJANGO_ALLOWED_HOSTS": "evidence.example.com",
     "DATABASE_URL": "sqlite:///:memory:",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",  # named, not reached: `check` makes no request
 }
 
 
@@ -44,6 +45,15 @@ def test_production_refuses_to_start_without_a_secret_key():
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_shared_cache():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "REDIS_URL is required when DJANGO_DEBUG is off" in result.stderr
+    one_process = run_manage("check", env={**env, "DJANGO_LOCAL_CACHE": "true"})
+    assert one_process.returncode == 0, one_process.stderr
 
 
 def test_a_malformed_boolean_stops_start_up_with_a_clear_error():

@@ -6,7 +6,11 @@ DATABASE_REPLICA_URL is set): a second connection to the same test database, so 
 connection ran a query tells where the request was routed.
 """
 
+import json
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -179,3 +183,48 @@ def test_the_replica_is_tried_again_after_the_back_off(replica_down, monkeypatch
         replica.availability.retry_at = 0.0
         assert choose_alias(request()) == REPLICA
     assert [r.getMessage() for r in caplog.records] == ["replica available again"]
+
+
+SHOW_SETTINGS = """
+import json
+from django.conf import settings
+print(json.dumps({
+    "aliases": sorted(settings.DATABASES),
+    "mirror": settings.DATABASES.get("replica", {}).get("TEST", {}).get("MIRROR"),
+    "host": settings.DATABASES.get("replica", {}).get("HOST"),
+    "routers": settings.DATABASE_ROUTERS,
+    "middleware": settings.MIDDLEWARE,
+}))
+"""
+
+
+def settings_with(**env) -> dict:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SHOW_SETTINGS],
+        cwd=settings.BASE_DIR,
+        env={**clean, "DATABASE_URL": "sqlite:///:memory:", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_without_a_replica_url_nothing_changes():
+    found = settings_with()
+    assert found["aliases"] == ["default"]
+    assert found["routers"] == []
+    assert "config.replica.ReplicaMiddleware" not in found["middleware"]
+
+
+def test_a_replica_url_adds_the_replica_its_router_and_the_middleware_after_auth():
+    found = settings_with(DATABASE_REPLICA_URL="postgres://reader@replica-host:5432/evidence")
+    assert found["aliases"] == ["default", REPLICA]
+    assert found["host"] == "replica-host"
+    assert found["mirror"] == DEFAULT_DB_ALIAS
+    assert found["routers"] == ["config.routers.PrimaryReplicaRouter"]
+    middleware = found["middleware"]
+    auth = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+    assert middleware[auth + 1] == "config.replica.ReplicaMiddleware"

@@ -250,7 +250,8 @@ def check_replica(
         )
 
         wait_for(lambda: caught_up(primary, replica), 30, "the replica replaying the edit")
-        checks.check(first in public_page().text, "the edit shows on the public page once replayed")
+        replayed = public_page()
+        checks.check(first in replayed.text, "the edit shows on the public page once replayed")
 
         # A lagging replica: replay paused, an edit on the primary.
         replica.value("SELECT pg_wal_replay_pause()")
@@ -271,6 +272,11 @@ def check_replica(
             first in lagging.text and second not in lagging.text,
             "meanwhile the public page shows the replica's own (older) content",
         )
+        # The ETag is a hash of the page's cache key, content version included.
+        checks.check(
+            "etag" in lagging.headers and lagging.headers["etag"] == replayed.headers.get("etag"),
+            "under the replica's own (older) content version (same ETag as before the edit)",
+        )
         replica.value("SELECT pg_wal_replay_resume()")
         wait_for(lambda: caught_up(primary, replica), 30, "the replica replaying after resume")
         resumed = public_page()
@@ -278,6 +284,10 @@ def check_replica(
             second in resumed.text,
             "once replay resumes the page shows the edit: no old page was cached under the "
             "new content version",
+        )
+        checks.check(
+            resumed.headers.get("etag") not in (None, replayed.headers.get("etag")),
+            "and under the new content version (a new ETag)",
         )
 
         # The replica stopped: the primary answers, the outage logged once.

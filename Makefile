@@ -74,3 +74,14 @@ bench: setup
 .PHONY: loadtest
 loadtest: setup
 	$(BIN)/python bench/loadtest.py $(LOADTEST_ARGS)
+
+# The deployment's topology on loopback (cluster/): a PostgreSQL primary and its streaming
+# replica with the app reading from both (replica.py), then two gunicorn app servers behind
+# nginx on one database and one Redis (two_apps.py). Each prints every check; exit 0 only when
+# all passed. Needs PostgreSQL 15's server binaries, nginx and redis-server; starts and stops
+# its own servers, and its own database (wtcluster_twoapps) on 127.0.0.1:5432.
+.PHONY: cluster-test
+cluster-test: setup
+	$(BIN)/python cluster/replica.py; replica=$$?; \
+	$(BIN)/python cluster/two_apps.py; two_apps=$$?; \
+	test $$replica -eq 0 -a $$two_apps -eq 0

@@ -104,6 +104,28 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # request's short queries never win that time back.
     DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 
+# A streaming replica of the primary for public reads (config.replica, config.routers);
+# optional: unset, every query goes to DATABASE_URL. Tests read it as a mirror of "default".
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        # An unreachable replica costs a request at most this long (seconds), then the
+        # primary answers and the replica is left alone for a while (config.replica).
+        **({"connect_timeout": 2} if "postgresql" in DATABASES["replica"]["ENGINE"] else {}),
+    }
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["config.routers.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "config.replica.ReplicaMiddleware",
+    )
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -63,7 +63,7 @@ from typing import NamedTuple
 from django import forms
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Case, F, PositiveBigIntegerField, Value, When
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
@@ -205,8 +205,12 @@ def content_state(request: HttpRequest | None = None) -> ContentState:
         if state is None:
             state = request._content_state = content_state()
         return state
-    # A plain cursor: this runs on every request, and the ORM would double its cost.
-    with connection.cursor() as cursor:
+    # A plain cursor: this runs on every request, and the ORM would double its cost. On the
+    # database the request's ORM reads use (config.routers: a public read's is the replica),
+    # so a lagging replica never has its older page stored under the primary's newer version;
+    # after the deferred retirement's write below, the router sends the re-read (and the rest
+    # of the request) to the primary.
+    with connections[router.db_for_read(ContentVersion)].cursor() as cursor:
         cursor.execute(
             "SELECT version, retire_after, changed_at "
             f"FROM {ContentVersion._meta.db_table} WHERE id = 1"

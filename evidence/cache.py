@@ -199,11 +199,14 @@ def content_state(request: HttpRequest | None = None) -> ContentState:
     """The current version and its time; moves it first when a deferred retirement is due.
 
     With a request, read once per request: the cache key and the ETag of one response then
-    always name the same version, and a request costs one query however many read it."""
+    always name the same version, and a request costs one query however many read it.
+    Without one, inside a cached view: the version that view's key names."""
     if request is not None:
         state = getattr(request, "_content_state", None)
         if state is None:
             state = request._content_state = content_state()
+        return state
+    if (state := _view_state.get()) is not None:
         return state
     # A plain cursor: this runs on every request, and the ORM would double its cost. On the
     # database the request's ORM reads use (config.routers: a public read's is the replica),
@@ -224,6 +227,22 @@ def content_state(request: HttpRequest | None = None) -> ContentState:
         due.update(version=new_version(), retire_after=None, changed_at=_next_change_time())
         return content_state()  # retired now, by this request or another one first
     return ContentState(version, changed_at)
+
+
+# The content state of the cached view running now (cache_page_until_content_changes).
+_view_state: ContextVar[ContentState | None] = ContextVar("view_state", default=None)
+
+
+def until_content_changes[T](name: str, compute: Callable[[], T]) -> T:
+    """A value derived from the content that many pages draw (the currencies offers are
+    priced in, the most researched goals): computed once per content version and release,
+    and shared through the cache, instead of read again by every page rendered."""
+    key = f"derived:{name}:{release_id()}:{content_state().version}"
+    value = cache_get(key)
+    if value is None:
+        value = compute()
+        cache_set(key, value)
+    return value
 
 
 def content_version() -> int:
@@ -365,7 +384,11 @@ def cache_page_until_content_changes(*params: Param) -> Callable:
             key = _key(page_part(request), request, request.GET)
             stored = cache_get(key)
             if stored is None:
-                response = view(request, *args, **kwargs)
+                state = _view_state.set(content_state(request))
+                try:
+                    response = view(request, *args, **kwargs)
+                finally:
+                    _view_state.reset(state)
                 if not _storable(response):
                     return response
                 stored = (response.content, response["Content-Type"])

@@ -6,6 +6,7 @@ from django import forms
 from django.core.validators import slug_re
 from django.http import QueryDict
 
+from evidence.cache import until_content_changes
 from evidence.currencies import currency_choices, validate_currency
 from evidence.models import Compound, Condition, Goal, Offer, Tier
 from stacks.goal_picker import category_exists
@@ -26,6 +27,12 @@ VISITOR_CONDITIONS = [
     (Condition.AUTOIMMUNE_DISEASE, "Autoimmune disease"),
     (Condition.IMMUNOSUPPRESSIVE_THERAPY, "On immunosuppressive therapy"),
 ]
+
+
+def _priced() -> list[str]:
+    """The currencies of visible offers with a public price."""
+    offers = Offer.objects.visible().priced().order_by()
+    return sorted(offers.values_list("currency", flat=True).distinct())
 
 
 class ConstraintsForm(forms.Form):
@@ -86,8 +93,7 @@ class ConstraintsForm(forms.Form):
     def currency_choices(self) -> list[tuple[str, str]]:
         """The currencies of visible offers with a public price, the default, and the one
         asked for (any ISO 4217 code), by code."""
-        priced = Offer.objects.visible().priced().values_list("currency", flat=True).distinct()
-        codes = {Offer.DEFAULT_CURRENCY, *priced}
+        codes = {Offer.DEFAULT_CURRENCY, *until_content_changes("priced-currencies", _priced)}
         if self.is_bound:
             codes.add(self.data.get("currency"))
         return currency_choices(codes)

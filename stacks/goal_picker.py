@@ -14,8 +14,10 @@ from django.db.models.functions import Coalesce, Lower, Trim
 from django.http import QueryDict
 from django.utils.text import slugify
 
+from evidence.cache import until_content_changes
 from evidence.models import Compound, Goal
 from stacks.models import GoalScore
+from stacks.ranking import MAX_GOALS
 
 # The heading for goals whose category is blank: none is invented for them.
 UNCATEGORISED = "Uncategorised"
@@ -80,7 +82,13 @@ def build_goal_picker(
 
 def most_researched_goals(leaving_out: set[str] = frozenset()) -> tuple[Goal, ...]:
     """The MOST_RESEARCHED goals with the most ranked compounds (at least one), most first,
-    then A-Z; `leaving_out`: slugs not to list."""
+    then A-Z; `leaving_out`: slugs not to list. Read once per content version."""
+    goals = until_content_changes("most-researched-goals", _most_researched_goals)
+    return tuple([goal for goal in goals if goal.slug not in leaving_out][:MOST_RESEARCHED])
+
+
+def _most_researched_goals() -> list[Goal]:
+    """Enough of them whichever goals (at most MAX_GOALS) are chosen."""
     ranked = (
         GoalScore.objects.filter(goal=OuterRef("pk"), group=GoalScore.Group.RANKED)
         .order_by()
@@ -89,26 +97,31 @@ def most_researched_goals(leaving_out: set[str] = frozenset()) -> tuple[Goal, ..
         .values("count")
     )
     goals = (
-        Goal.objects.exclude(slug__in=leaving_out)
-        .annotate(ranked_compounds=Coalesce(Subquery(ranked), 0))
+        Goal.objects.annotate(ranked_compounds=Coalesce(Subquery(ranked), 0))
         .filter(ranked_compounds__gt=0)
         .only("name", "slug", "category")
         .order_by("-ranked_compounds", "name")
     )
-    return tuple(goals[:MOST_RESEARCHED])
+    return list(goals[: MOST_RESEARCHED + MAX_GOALS])
 
 
 def goal_categories(query: QueryDict | None = None) -> tuple[GoalCategory, ...]:
-    """Every category with its number of goals, A-Z, goals without one last (UNCATEGORISED)."""
+    """Every category with its number of goals, A-Z, goals without one last (UNCATEGORISED);
+    counted once per content version."""
+    counts = until_content_changes("goal-categories", _goal_counts_by_category)
+    names = sorted(counts, key=lambda name: (name == UNCATEGORISED, name.casefold()))
+    return tuple(
+        GoalCategory(name, counts[name], _with(query, goal_category=name)) for name in names
+    )
+
+
+def _goal_counts_by_category() -> dict[str, int]:
     counts: dict[str, int] = {}
     rows = Goal.objects.order_by().values(heading=Trim("category")).annotate(count=Count("pk"))
     for row in rows:
         name = row["heading"] or UNCATEGORISED
         counts[name] = counts.get(name, 0) + row["count"]
-    names = sorted(counts, key=lambda name: (name == UNCATEGORISED, name.casefold()))
-    return tuple(
-        GoalCategory(name, counts[name], _with(query, goal_category=name)) for name in names
-    )
+    return counts
 
 
 def goals_in_category(category: str, leaving_out: set[str] = frozenset()) -> tuple[Goal, ...]:

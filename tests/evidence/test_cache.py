@@ -113,12 +113,17 @@ def local_cache(settings):
     local.clear()
 
 
+def stored(local) -> dict:
+    """The stored pages and answers (not the values derived once per content version)."""
+    return {key: value for key, value in local._cache.items() if ":derived:" not in key}
+
+
 def entries(local) -> int:
-    return len(local._cache)
+    return len(stored(local))
 
 
 def stored_bytes(local) -> int:
-    return sum(len(value) for value in local._cache.values())
+    return sum(len(value) for value in stored(local).values())
 
 
 @pytest.fixture
@@ -210,6 +215,31 @@ def test_a_page_above_the_size_cap_is_served_but_not_stored(client, local_cache,
 
     assert [len(page.content) for page in pages] == [full_size] * 3
     assert entries(local_cache) == 0
+
+
+def test_a_derived_value_is_computed_once_per_content_version(local_cache):
+    computed = []
+
+    def currencies():
+        computed.append(1)
+        return ["EUR", "USD"]
+
+    assert page_cache.until_content_changes("synthetic-list", currencies) == ["EUR", "USD"]
+    assert page_cache.until_content_changes("synthetic-list", currencies) == ["EUR", "USD"]
+    assert len(computed) == 1
+    make_goal()  # an edit: a new version, computed again
+    page_cache.until_content_changes("synthetic-list", currencies)
+    assert len(computed) == 2
+
+
+def test_inside_a_cached_view_the_version_is_read_once(client, django_assert_num_queries):
+    # The builder draws three derived lists (currencies, most researched goals, categories):
+    # computed on a first visit, then read from the cache under the version the page's key
+    # already read, with no further query for it.
+    make_goal()
+    client.get("/")
+    with django_assert_num_queries(2):  # a page not cached yet: the version, the tier choices
+        assert client.get("/?limit=40").status_code == 200
 
 
 # Every header a view branches on is in the key

@@ -27,6 +27,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.lookups import GreaterThan, IsNull
 
 from evidence.certainty import Level, Step
@@ -179,18 +180,23 @@ def _usable_offers(constraints: Constraints) -> QuerySet:
     return offers.filter(in_stock=True) if constraints.in_stock_only else offers
 
 
-def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
-    """The rows annotated with the cheapest usable price per mg and `x_excluded`: whether the
-    visitor's constraints leave the row out (never, without constraints)."""
-    cheapest = (
+def _cheapest_price_per_mg(constraints: Constraints, compound_id) -> QuerySet:
+    """The cheapest usable price per mg of the compound `compound_id` names (an OuterRef, or
+    raw SQL naming an outer column), as a one-value subquery."""
+    return (
         _usable_offers(constraints)
-        .filter(compound_id=OuterRef("compound_id"))
+        .filter(compound_id=compound_id)
         .with_price_per_mg()
         .filter(price_per_mg__isnull=False)
         .order_by("price_per_mg")
         .values("price_per_mg")[:1]
     )
-    rows = rows.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
+
+
+def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
+    """The rows annotated with `x_excluded`: whether the visitor's constraints leave the row
+    out (never, without constraints); and what that needed: the cheapest usable price per mg
+    for a budget, `x_in_stock` for "only in stock" (each worked out once per row)."""
     reasons = []
     if constraints.conditions:
         contraindicated = Contraindication.objects.filter(
@@ -208,10 +214,12 @@ def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
             compound_id=OuterRef("compound_id"), in_stock=True
         )
         rows = rows.annotate(x_in_stock=Exists(in_stock))
-        reasons.append(~Exists(in_stock))
+        reasons.append(Q(x_in_stock=False))
     if constraints.monthly_budget is not None:
+        cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
+        rows = rows.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
         cost = ExpressionWrapper(
-            F("milligrams_per_month") * Subquery(cheapest), output_field=DecimalField()
+            F("milligrams_per_month") * F("price_per_mg"), output_field=DecimalField()
         )
         reasons.append(
             Q(IsNull(cost, True)) | Q(GreaterThan(cost, Value(constraints.monthly_budget)))
@@ -223,36 +231,68 @@ def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
     )
 
 
+# What the window over a goal's rows reads: the list a row is in, and its place there.
+WINDOW_COLUMNS = (
+    "id",
+    "goal_id",
+    "group",
+    "score",
+    "tier_number",
+    "randomised_study_count",
+    "participants",
+    "design_weighted_studies",
+    "study_count",
+    "sort_name",
+    "slug",
+    "x_excluded",
+)
+
+
 def _read_lists(
     goal_ids: Sequence[int], constraints: Constraints, limit: int, candidates: int = 0
 ) -> list[GoalScore]:
     """One query: the best `limit` rows of each list of each goal, each row carrying its
-    list (`in_list`), its place in it and the list's full size; and, when `candidates` is
-    larger, that many of each goal's ranked rows for a stack to choose from.
+    list (`in_list`), its place in it, the list's full size and the cheapest usable price per
+    mg; and, when `candidates` is larger, that many of each goal's ranked rows for a stack
+    to choose from.
 
-    The exclusions and prices are worked out once per row in an inner query, then the rows
-    are numbered within their lists (a window over the inner query's columns).
+    The exclusions are worked out once per row in an inner query over the few columns the
+    order needs; the rows are numbered within their lists (a window over it), and only the
+    rows kept are joined back to their whole row and priced (unless a budget needed every
+    row's price already).
     """
     rows = _with_exclusions(GoalScore.objects.filter(goal_id__in=goal_ids), constraints)
-    inner, params = rows.query.sql_with_params()
+    computed = [name for name in ("x_in_stock", "price_per_mg") if name in rows.query.annotations]
+    inner, params = rows.values(*WINDOW_COLUMNS, *computed).query.sql_with_params()
+    if "price_per_mg" in computed:
+        price, price_params = "numbered.price_per_mg", ()
+    else:
+        outer_compound = RawSQL("kept.compound_id", ())
+        cheapest = _cheapest_price_per_mg(constraints, outer_compound).query
+        price, price_params = cheapest.sql_with_params()
+        price = f"({price})"
+    in_stock = ", numbered.x_in_stock" if "x_in_stock" in computed else ""
     sql = (
-        "SELECT * FROM ("
-        " SELECT listed.*,"
-        f"  ROW_NUMBER() OVER (PARTITION BY goal_id, in_list ORDER BY {RANKING_ORDER_SQL})"
-        "   AS place,"
-        "  COUNT(*) OVER (PARTITION BY goal_id, in_list) AS list_size"
+        f"SELECT kept.*, numbered.in_list, numbered.place, numbered.list_size{in_stock},"
+        f" {price} AS price_per_mg"
         " FROM ("
-        "  SELECT annotated.*,"
-        f"   CASE WHEN annotated.x_excluded THEN '{EXCLUDED}' ELSE annotated.\"group\" END"
-        "    AS in_list"
-        f"  FROM ({inner}) annotated"
-        " ) listed"
-        ") numbered"
-        " WHERE place <= %s OR (in_list = %s AND place <= %s)"
-        " ORDER BY goal_id, in_list, place"
+        "  SELECT listed.*,"
+        f"   ROW_NUMBER() OVER (PARTITION BY goal_id, in_list ORDER BY {RANKING_ORDER_SQL})"
+        "    AS place,"
+        "   COUNT(*) OVER (PARTITION BY goal_id, in_list) AS list_size"
+        "  FROM ("
+        "   SELECT annotated.*,"
+        f"    CASE WHEN annotated.x_excluded THEN '{EXCLUDED}' ELSE annotated.\"group\" END"
+        "     AS in_list"
+        f"   FROM ({inner}) annotated"
+        "  ) listed"
+        " ) numbered"
+        f" JOIN {GoalScore._meta.db_table} kept ON kept.id = numbered.id"
+        " WHERE numbered.place <= %s OR (numbered.in_list = %s AND numbered.place <= %s)"
+        " ORDER BY numbered.goal_id, numbered.in_list, numbered.place"
     )
     wanted = (limit, GoalScore.Group.RANKED.value, max(limit, candidates))
-    found = list(GoalScore.objects.raw(sql, (*params, *wanted)))
+    found = list(GoalScore.objects.raw(sql, (*price_params, *params, *wanted)))
     for row in found:  # SQLite hands back floats for computed decimals
         if row.price_per_mg is not None and not isinstance(row.price_per_mg, Decimal):
             row.price_per_mg = Decimal(str(row.price_per_mg))

@@ -102,6 +102,18 @@ def fetch(port: int, path: str, timeout: float) -> tuple[int, bytes, float]:
     return response.status, body, time.perf_counter() - started
 
 
+def fetch_headers(port: int, path: str, timeout: float = 10.0) -> dict[str, str]:
+    """The response headers of a GET (the body is read and dropped)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers=PROXY_HEADERS)
+        response = conn.getresponse()
+        response.read()
+        return dict(response.getheaders())
+    finally:
+        conn.close()
+
+
 def read_status(pid: int) -> dict[str, int]:
     """VmHWM and VmRSS of a process in kB (empty once it is gone)."""
     values = {}

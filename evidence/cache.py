@@ -77,6 +77,9 @@ TIMEOUT = 60 * 60
 CSRF_PLACEHOLDER = "__csrf_token_placeholder__"
 # The largest body stored (bytes); a larger page or answer is rendered for each request.
 MAX_ENTRY_BYTES = 1024 * 1024
+# Whether a cached view's body came from the cache ("hit") or was rendered now ("miss"); the
+# benchmark counts them (bench/wrk_urls.lua). Views that are not cached send no such header.
+CACHE_HEADER = "X-Cache"
 
 
 @dataclass(frozen=True)
@@ -363,14 +366,15 @@ def cache_page_until_content_changes(*params: Param) -> Callable:
             request.GET = canonical_query(request, params)
             key = _key(page_part(request), request, request.GET)
             stored = cache_get(key)
-            if stored is None:
+            hit = stored is not None
+            if not hit:
                 response = _render_for_storing(view, request, *args, **kwargs)
                 if not _storable(response):
-                    return _finish(request, response)
+                    return _finish(request, response, hit=False)
                 stored = (response.content, response["Content-Type"])
                 cache_set(key, stored)
             content, content_type = stored
-            return _finish(request, HttpResponse(content, content_type=content_type))
+            return _finish(request, HttpResponse(content, content_type=content_type), hit=hit)
 
         return cached_view
 
@@ -393,8 +397,10 @@ def _storable(response: HttpResponse) -> bool:
     )
 
 
-def _finish(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """The visitor's own CSRF token in place of the placeholder; Vary on the htmx headers."""
+def _finish(request: HttpRequest, response: HttpResponse, hit: bool) -> HttpResponse:
+    """The visitor's own CSRF token in place of the placeholder; Vary on the htmx headers;
+    X-Cache says whether the body came from the cache."""
+    response[CACHE_HEADER] = "hit" if hit else "miss"
     if not response.streaming and CSRF_PLACEHOLDER.encode() in response.content:
         response.content = response.content.replace(
             CSRF_PLACEHOLDER.encode(), get_token(request).encode()
@@ -411,8 +417,11 @@ def cached_json(
     `params`: the query parameters the answer depends on (the API reads no other)."""
     key = _key("json", request, canonical_query(request, params))
     content = cache_get(key)
-    if content is None:
+    hit = content is not None
+    if not hit:
         content = build()
         if len(content) <= MAX_ENTRY_BYTES:
             cache_set(key, content)
-    return HttpResponse(content, content_type="application/json")
+    response = HttpResponse(content, content_type="application/json")
+    response[CACHE_HEADER] = "hit" if hit else "miss"
+    return response

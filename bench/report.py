@@ -416,7 +416,9 @@ def render(results: dict) -> str:
     rows = []
     for target in targets:
         value = target["value"]
-        shown = "-" if value is None else f"{value:,.2f}{target['unit']}"
+        # A ratio under 0.1 gets a third decimal, so 0.019 against a 0.02 target reads so.
+        places = 3 if target["unit"] == "x" and value is not None and abs(value) < 0.1 else 2
+        shown = "-" if value is None else f"{value:,.{places}f}{target['unit']}"
         rows.append([target["name"], shown, "PASS" if target["pass"] else "FAIL"])
     out += _table(["target", "measured", "result"], rows, right={1})
     passed = sum(t["pass"] for t in targets)

@@ -70,7 +70,7 @@ audit-pages: setup
 bench: setup
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-# Only the cold mix, at the large preset and at small (for its growth); BENCH_ARGS as above,
+# Only the cold mix, at small (for its growth) and at the large preset; BENCH_ARGS as above,
 # e.g. BENCH_ARGS='--quick --preset small' while developing.
 bench-cold: setup
 	$(BIN)/python bench/run.py --cold $(BENCH_ARGS)

@@ -63,10 +63,17 @@ audit: setup
 audit-pages: setup
 	$(BIN)/python .ci/lighthouse.py
 
-# The performance benchmark (bench/run.py): gunicorn + PostgreSQL + wrk on loopback, one table.
-.PHONY: bench
+# The performance benchmark (bench/run.py): gunicorn + PostgreSQL + wrk on loopback: the warm
+# endpoint table, growth, memory, then the cold mix (distinct realistic URLs, each once, from an
+# empty shared Redis cache; bench/coldmix.py). BENCH_ARGS=--quick for a short smoke run.
+.PHONY: bench bench-cold
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Only the cold mix, at small (for its growth) and at the large preset; BENCH_ARGS as above,
+# e.g. BENCH_ARGS='--quick --preset small' while developing.
+bench-cold: setup
+	$(BIN)/python bench/run.py --cold $(BENCH_ARGS)
 
 # The load test (bench/loadtest.py): visitors, outbound clicks and an admin editor at once on
 # gunicorn + PostgreSQL + its own Redis, then beside junk-parameter and vendor-saving clients,

@@ -89,12 +89,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def fetch(port: int, path: str, timeout: float) -> tuple[int, bytes, float]:
+def fetch(
+    port: int, path: str, timeout: float, headers: dict[str, str] | None = None
+) -> tuple[int, bytes, float]:
     """GET without following redirects: (status, body, seconds)."""
     started = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        conn.request("GET", path, headers=PROXY_HEADERS)
+        conn.request("GET", path, headers={**PROXY_HEADERS, **(headers or {})})
         response = conn.getresponse()
         body = response.read()
     finally:
@@ -202,7 +204,7 @@ class Server(Managed):
     `dataset` names the database ("database") and its URL ("url"); bench/run.py uses the
     defaults, bench/loadtest.py asks for production's worker timeout and config file
     (`extra_args`; gunicorn lets the command line override the file) and its own Redis
-    (`env`: REDIS_URL).
+    (`env`: REDIS_URL). `timeout=None` leaves the worker timeout to the config file.
     """
 
     def __init__(
@@ -210,7 +212,7 @@ class Server(Managed):
         dataset: dict,
         workers: int = WORKERS,
         worker_class: str = WORKER_CLASS,
-        timeout: int = GUNICORN_TIMEOUT,
+        timeout: int | None = GUNICORN_TIMEOUT,
         extra_args: Sequence[str] = (),
         env: dict[str, str] | None = None,
     ):
@@ -242,7 +244,7 @@ class Server(Managed):
                 f"--bind=127.0.0.1:{self.port}",
                 f"--workers={self.workers}",
                 f"--worker-class={self.worker_class}",
-                f"--timeout={self.timeout}",
+                *([f"--timeout={self.timeout}"] if self.timeout is not None else []),
                 "--graceful-timeout=10",
                 "--error-logfile=-",
                 *self.extra_args,

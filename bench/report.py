@@ -14,6 +14,12 @@ GROWTH_MAX = 2.0
 WORKER_RSS_LIMIT_MB = 250.0
 # Fewer completed requests than this and the percentiles say little; the table says so.
 FEW_SAMPLES = 30
+# The cold mix (distinct URLs, each once, from an empty cache; bench/coldmix.py).
+COLD_MIX_MIN = 0.05  # the mixed run's throughput, as a share of the floor's
+COLD_CLASS_MIN = 0.02  # each class alone
+REPLAY_MIN = 0.30  # the mixed run's URLs again, the shared cache warm
+HTML_GZIP_LIMIT_BYTES = 100_000  # every HTML page, gzip-compressed (level 6)
+COLD_GROWTH_MAX = 1.3  # each class's cold p50, large preset over small
 
 
 def evaluate(results: dict) -> list[dict]:
@@ -68,6 +74,7 @@ def evaluate(results: dict) -> list[dict]:
                 "pass": value is not None and value <= GROWTH_MAX,
             }
         )
+    targets += _cold_targets(results.get("cold"))
     memory = results.get("memory")
     if memory is not None:
         value = memory.get("worker_peak_mb")
@@ -81,6 +88,171 @@ def evaluate(results: dict) -> list[dict]:
             }
         )
     return targets
+
+
+def _target(name: str, limit: float, value, unit: str, passed: bool) -> dict:
+    return {"name": name, "limit": limit, "value": value, "unit": unit, "pass": passed}
+
+
+def _cold_targets(cold: dict | None) -> list[dict]:
+    if not cold:
+        return []
+    main = cold["presets"].get(cold["main"])
+    if not main:
+        return []
+    where = f"cold mix at {main['preset']}"
+    targets = []
+    runs = [*main["classes"], main["mixed"], main["replay"]]
+    bad = sum(
+        run["load"]["non2xx"] + sum(run["load"]["errors"].values())
+        for run in runs
+        if run.get("load")
+    )
+    targets.append(_target(f"every response 2xx, no socket errors: {where}", 0, bad, "", bad == 0))
+    for run, minimum in [
+        *((run, COLD_CLASS_MIN) for run in main["classes"]),
+        (main["mixed"], COLD_MIX_MIN),
+        (main["replay"], REPLAY_MIN),
+    ]:
+        ratio = run.get("ratio_to_floor")
+        targets.append(
+            _target(
+                f"throughput >= {minimum:.0%} of floor: {where}, {run['name']}",
+                minimum,
+                ratio,
+                "x",
+                ratio is not None and ratio >= minimum,
+            )
+        )
+    for kind, sizes in main.get("gzip", {}).items():
+        value = round(sizes["largest"]["gzip_bytes"] / 1000, 1) if sizes["sampled"] else None
+        targets.append(
+            _target(
+                f"largest HTML page gzipped < {HTML_GZIP_LIMIT_BYTES / 1000:g} KB: {kind}",
+                HTML_GZIP_LIMIT_BYTES / 1000,
+                value,
+                "KB",
+                value is not None and sizes["over_limit"] == 0,
+            )
+        )
+    for kind, growth in cold.get("growth", {}).items():
+        ratio = growth.get("ratio")
+        targets.append(
+            _target(
+                f"cold p50 {growth['preset']}/small <= {COLD_GROWTH_MAX:g}x: {kind}",
+                COLD_GROWTH_MAX,
+                ratio,
+                "x",
+                ratio is not None and ratio <= COLD_GROWTH_MAX,
+            )
+        )
+    return targets
+
+
+def render_cold(cold: dict) -> list[str]:
+    out = []
+    for preset, entry in cold["presets"].items():
+        sizes = entry.get("sizes") or {}
+        out.append(
+            f"Cold mix at {preset} ({entry['database']}: {sizes.get('compounds', 0):,} "
+            f"compounds, {sizes.get('goals', 0):,} goals): {sum(entry['urls'].values()):,} "
+            "distinct URLs drawn (bench/coldmix.py), each requested once; gunicorn -c "
+            "config/gunicorn.py with its own Redis as the shared cache; every class and the "
+            "mixed run start from an empty cache (FLUSHDB), the replay does not"
+        )
+        rows, notes = [], []
+        gzip = entry.get("gzip", {})
+        for run in [*entry["classes"], entry["mixed"], entry["replay"]]:
+            load = run.get("load")
+            if not load:
+                rows.append([run["name"], "NOT MEASURED", *[""] * 11])
+                notes.append(f"{run['name']}: {run.get('error', 'no result')}")
+                continue
+            latency = load["latency_ms"]
+            has = load["requests"] > 0
+            largest = gzip.get(run["name"], {}).get("largest", {})
+            if 0 < load["requests"] < FEW_SAMPLES:
+                notes.append(f"{run['name']}: only {load['requests']} requests, percentiles rough")
+            rows.append(
+                [
+                    run["name"],
+                    f"{load['requests']:,}/{load['urls']:,}" + ("" if load["exhausted"] else "+"),
+                    _number(load["rps"], 1),
+                    _number(run.get("ratio_to_floor"), 3),
+                    _number(latency["p50"] if has else None),
+                    _number(latency["p95"] if has else None),
+                    _number(latency["p99"] if has else None),
+                    str(load["non2xx"] + sum(load["errors"].values())),
+                    _number(load["bytes_per_request"] / 1000 if has else None, 1),
+                    f"{load['hit_share']:.0%}" if load["hit_share"] is not None else "-",
+                    _number(largest["gzip_bytes"] / 1000, 1) if largest.get("gzip_bytes") else "",
+                    str(run.get("worker_boots", "-")),
+                    f"{run['cpu']['other']:.0%}" if run.get("cpu") else "-",
+                ]
+            )
+        headers = [
+            "class",
+            "answered/URLs",
+            "req/s",
+            "x floor",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "non-2xx",
+            "KB/resp",
+            "hits",
+            "max gz KB",
+            "boots",
+            "other CPU",
+        ]
+        out += _table(headers, rows, right=set(range(1, 13)))
+        out.append("")
+        floor = entry.get("floor")
+        if floor:
+            out.append(
+                f"  floor (/healthz on this server, a database and a Redis round trip) before and "
+                f"after: {_number(floor['before'])} and {_number(floor['after'])} req/s"
+                + (f" (drift {floor['drift']:+.0%})" if floor.get("drift") is not None else "")
+                + "; ratios use the mean"
+            )
+        out.append(
+            "  answered/URLs: requests answered of the class's distinct URLs (+: the duration "
+            "ended first); hits: X-Cache: hit share; max gz KB: the largest of a sample of "
+            "bodies, gzip level 6; boots: gunicorn workers booted during the run (max_requests "
+            "recycling)"
+        )
+        out.append(
+            f"  workers booted after start-up: {entry.get('worker_boots_total', '-')} "
+            f"(log: {entry.get('gunicorn_log', '-')}); URL files: {entry['url_files']}/"
+        )
+        redis = entry.get("redis")
+        if redis:
+            out.append(
+                f"  Redis after the replay: {redis['dbsize']:,} keys, "
+                f"{redis['used_memory'] / 2**20:,.0f} MB of {redis['maxmemory'] / 2**20:,.0f} MB, "
+                f"{redis['evicted_keys']:,} evicted"
+            )
+        for kind, sizes in gzip.items():
+            largest = sizes["largest"]
+            if largest.get("path"):
+                packed, raw = largest["gzip_bytes"] / 1000, largest["bytes"] / 1000
+                out.append(
+                    f"  largest {kind} of {sizes['sampled']} sampled: {packed:,.1f} KB gzipped "
+                    f"({raw:,.0f} KB raw; {sizes['over_limit']} over the limit) {largest['path']}"
+                    + (" (htmx)" if largest["htmx"] else "")
+                )
+        out += [f"  note: {note}" for note in notes]
+        out.append("")
+    growth = cold.get("growth")
+    if growth:
+        parts = [
+            f"{kind} {_number(g['small_p50_ms'])} -> {_number(g['large_p50_ms'])} ms"
+            + (f" ({g['ratio']:.2f}x)" if g.get("ratio") is not None else "")
+            for kind, g in growth.items()
+        ]
+        out.append("Cold growth, p50 small -> " + cold["main"] + ": " + "; ".join(parts))
+        out.append("")
+    return out
 
 
 def _number(value, places: int = 1) -> str:
@@ -237,12 +409,16 @@ def render(results: dict) -> str:
             f"(VmHWM of every worker seen: {workers or '-'} MB)"
         )
     out.append("")
+    if results.get("cold"):
+        out += render_cold(results["cold"])
 
     targets = results.get("targets", [])
     rows = []
     for target in targets:
         value = target["value"]
-        shown = "-" if value is None else f"{value:,.2f}{target['unit']}"
+        # A ratio under 0.1 gets a third decimal, so 0.019 against a 0.02 target reads so.
+        places = 3 if target["unit"] == "x" and value is not None and abs(value) < 0.1 else 2
+        shown = "-" if value is None else f"{value:,.{places}f}{target['unit']}"
         rows.append([target["name"], shown, "PASS" if target["pass"] else "FAIL"])
     out += _table(["target", "measured", "result"], rows, right={1})
     passed = sum(t["pass"] for t in targets)

@@ -1,9 +1,10 @@
 """`make bench`: the app under load on loopback, measured end to end; one table, saved as JSON.
 
-    .venv/bin/python bench/run.py              # everything: endpoints at large, growth, memory
+    .venv/bin/python bench/run.py              # everything: endpoints, growth, memory, cold mix
     .venv/bin/python bench/run.py --quick      # the same, 3 s per endpoint: a smoke run
     .venv/bin/python bench/run.py --endpoints  # only the endpoint table (--preset, default large)
     .venv/bin/python bench/run.py --growth     # only the ranking API's p50 at small, medium, large
+    .venv/bin/python bench/run.py --cold       # only the cold mix at --preset (large) and small
 
 What it does:
 
@@ -33,19 +34,38 @@ What it does:
    preset (the large figure is the endpoint table's own when both run).
 5. Memory: VmHWM (peak RSS) of every gunicorn worker, sampled from /proc while it runs.
 
-6. A shared machine: during every measurement the harness accounts for the CPU time of the
+6. The cold mix (--cold; bench/coldmix.py draws the URLs, bench/wrk_urls.lua requests them).
+   wrk above repeats one URL per endpoint, so it measures the cache. Here about
+   BENCH_COLD_URLS distinct URLs are drawn reproducibly (BENCH_SEED) from the preset's data:
+   goals with Zipf-like popularity (by rated compounds), 1-5 per builder or stack request,
+   filters mixed in, every page type and the API. Gunicorn runs with the production config
+   (-c config/gunicorn.py; the command line sets bind and workers) and its own Redis
+   (bench/redisserver.py, REDIS_URL), as production shares its cache. Each class is requested
+   alone, each URL once, from an empty cache (FLUSHDB), for at most BENCH_COLD_DURATION s;
+   then all classes interleaved by their weights (BENCH_MIX_DURATION s), from an empty cache;
+   then the URLs that run answered, again, the cache warm (the replay). Per run: req/s and its
+   ratio to the floor (/healthz before and after, on this server), p50/p95/p99, non-2xx,
+   bytes per response, the X-Cache hit share, gunicorn workers booted (max_requests
+   recycling); per HTML class, the largest of a sample of bodies gzip-compressed (level 6).
+   At small too, unless --preset small: each class's cold p50, large over small.
+
+7. A shared machine: during every measurement the harness accounts for the CPU time of the
    whole machine and of its own processes (gunicorn, PostgreSQL's backends for the bench
    database, wrk, itself). It waits up to BENCH_QUIET_WAIT s for other processes to go quiet
    before measuring, measures again (BENCH_RETRIES times) when they took more than 10% of the
    machine meanwhile, keeps the cleanest attempt, and shows their share per endpoint.
 
 Environment: BENCH_DURATION (seconds per endpoint, default 15, 3 with --quick), BENCH_WARMUP
-(3, 1 with --quick), BENCH_CONNECTIONS (8), BENCH_THREADS (2), BENCH_TIMEOUT (wrk's request
-timeout, 60), BENCH_SEED (1), BENCH_RETRIES (2), BENCH_QUIET_WAIT (30),
-BENCH_PG (postgres://postgres@127.0.0.1:5432).
+(3, 1 with --quick), BENCH_CONNECTIONS (8; the cold mix runs as many wrk threads, one
+connection each), BENCH_THREADS (2), BENCH_TIMEOUT (wrk's request timeout, 60), BENCH_SEED (1),
+BENCH_RETRIES (2), BENCH_QUIET_WAIT (30), BENCH_PG (postgres://postgres@127.0.0.1:5432),
+BENCH_COLD_DURATION (20, 5 with --quick), BENCH_MIX_DURATION (60, 10 with --quick),
+BENCH_COLD_URLS (30000), BENCH_REDIS_MB (1024). The cold runs are not repeated when other
+processes were busy (each would need its cache emptied again); their share is shown.
 
 Output: the table on stdout, the same as JSON in bench-results/bench-<UTC time>.json and
-bench-results/latest.json (git-ignored), gunicorn's log in bench-results/gunicorn-<db>.log.
+bench-results/latest.json (git-ignored), gunicorn's log in bench-results/gunicorn-<db>.log
+(-cold.log for the cold mix), the cold mix's URL files and answers in bench-results/cold-<preset>/.
 Exit status 0 only when every target is met; 1 when some target fails or an endpoint failed
 its pre-check; 2 when the harness itself could not run; 130 on Ctrl-C. Gunicorn is stopped
 on every path.
@@ -57,12 +77,15 @@ queueing but not the coordinated-omission correction wrk2 would add.
 """
 
 import argparse
+import gzip
 import hashlib
 import json
 import os
 import platform
+import random
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -73,6 +96,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import coldmix
 import psycopg
 import report
 from common import (
@@ -93,8 +117,10 @@ from common import (
     stop_on_signals,
 )
 from psycopg import sql
+from redisserver import RedisServer
 
 LUA_SCRIPT = Path(__file__).resolve().with_name("wrk_report.lua")
+COLD_LUA_SCRIPT = Path(__file__).resolve().with_name("wrk_urls.lua")
 GENERATOR = ROOT / "bench" / "synthetic.py"
 PRESETS = ("small", "medium", "large")
 TABLES = {
@@ -119,6 +145,10 @@ class Settings:
     pg: str
     retries: int  # measurements repeated when other processes took CPU meanwhile
     quiet_wait: int  # seconds to wait for a quiet machine before each measurement
+    cold_duration: int  # the cold mix: at most this many seconds per class
+    mix_duration: int  # the cold mix: at most this many seconds for the mixed run
+    cold_urls: int  # the cold mix: distinct URLs drawn (fewer when a class runs out)
+    redis_mb: int  # the cold mix's Redis: its memory limit
 
     @classmethod
     def from_env(cls, quick: bool) -> "Settings":
@@ -133,6 +163,10 @@ class Settings:
             pg=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/"),
             retries=env_int("BENCH_RETRIES", 2, minimum=0),
             quiet_wait=env_int("BENCH_QUIET_WAIT", 30, minimum=0),
+            cold_duration=env_int("BENCH_COLD_DURATION", 5 if quick else 20),
+            mix_duration=env_int("BENCH_MIX_DURATION", 10 if quick else 60),
+            cold_urls=env_int("BENCH_COLD_URLS", 30_000),
+            redis_mb=env_int("BENCH_REDIS_MB", 1024),
         )
         if settings.threads > settings.connections:
             raise BenchError("BENCH_THREADS cannot exceed BENCH_CONNECTIONS (wrk needs that)")
@@ -149,6 +183,10 @@ class Settings:
             "quick": self.quick,
             "retries": self.retries,
             "quiet_wait": self.quiet_wait,
+            "cold_duration": self.cold_duration,
+            "mix_duration": self.mix_duration,
+            "cold_urls": self.cold_urls,
+            "redis_mb": self.redis_mb,
             "workers": WORKERS,
             "worker_class": WORKER_CLASS,
             "gunicorn_timeout": GUNICORN_TIMEOUT,
@@ -558,6 +596,292 @@ def run_growth(results: dict, settings: Settings, regenerate: bool) -> None:
     growth["large_over_small"] = round(large / small, 2) if small and large else None
 
 
+# --- the cold mix --------------------------------------------------------------------------
+
+# HTML bodies gzip-compressed per class (level 6, like nginx): the heaviest-looking URLs and a
+# seeded random sample of the rest.
+GZIP_HEAVIEST = 10
+GZIP_SAMPLE = 20
+
+
+def wrk_urls(
+    port: int, url_file: Path, urls: list[coldmix.Url], seconds: int, settings: Settings
+) -> tuple[dict, list[coldmix.Answer]]:
+    """wrk over a URL file, each URL once (bench/wrk_urls.lua), for at most `seconds`, ended
+    as soon as every thread has had all its URLs answered: the summary, and every answer."""
+    # One connection per thread: the script then times each answer itself (see its notes).
+    threads = max(1, min(settings.connections, len(urls)))
+    answers_file = url_file.with_suffix(".answers.tsv")
+    command = [
+        "wrk",
+        f"--threads={threads}",
+        f"--connections={threads}",
+        f"--duration={seconds}s",
+        f"--timeout={settings.timeout}s",
+        f"--script={COLD_LUA_SCRIPT}",
+        *(f"--header={name}: {value}" for name, value in PROXY_HEADERS.items()),
+        f"http://127.0.0.1:{port}/",
+        "--",
+        str(url_file),
+        str(threads),
+        str(answers_file),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines, finished = [], 0
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("BENCH_THREAD_DONE"):
+                finished += 1
+                if finished == threads:  # wrk would otherwise sleep out its whole duration
+                    process.send_signal(signal.SIGINT)
+        stderr = process.stderr.read()
+        process.wait(timeout=settings.timeout + 60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    line = next((ln for ln in lines if ln.startswith("BENCH_RESULT ")), None)
+    if process.returncode != 0 or line is None:
+        raise BenchError(f"wrk failed ({process.returncode}): {''.join(lines)}{stderr}")
+    raw = json.loads(line.removeprefix("BENCH_RESULT "))
+    answers = coldmix.read_answers(answers_file)
+    # The URLs' own time (first request sent to last answer), not wrk's, which is longer when
+    # it was ended early.
+    seconds_run = (raw["elapsed_us"] or raw["duration_us"]) / 1e6
+    load = {
+        "urls": len(urls),
+        "sent": sum(raw["sent"]),
+        "fillers": raw["fillers"],  # /robots.txt asked by threads done before the others
+        "threads": threads,
+        "exhausted": len(answers) >= len(urls),
+        **coldmix.summarise(answers, urls, seconds_run),
+        # wrk's own "status" error counts 4xx/5xx, already in the status classes: left out.
+        "errors": {k: v for k, v in raw["errors"].items() if k != "status"},
+    }
+    return load, answers
+
+
+def worker_boots(server: Server) -> int:
+    """gunicorn's "Booting worker" lines so far: the first workers, then each one recycled
+    (max_requests in config/gunicorn.py) or restarted."""
+    text = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
+    return sum("Booting worker" in line for line in text.splitlines())
+
+
+def cold_run(
+    server: Server,
+    redis_server: RedisServer,
+    name: str,
+    urls: list[coldmix.Url],
+    url_file: Path,
+    seconds: int,
+    settings: Settings,
+    flush: bool = True,
+    by_class: bool = False,
+) -> dict:
+    """One wrk run over distinct URLs, from an empty cache unless `flush` is False."""
+    result: dict = {"name": name, "file": str(url_file.relative_to(ROOT)), "flushed": flush}
+    if not urls:
+        result["error"] = "no URL of this class could be drawn from the data"
+        say(f"!! cold mix {name}: no URLs")
+        return result
+    if flush:
+        redis_server.client().flushdb()
+    result["quiet_wait_seconds"] = server.wait_quiet(settings.quiet_wait)
+    boots = worker_boots(server)
+    mark = server.cpu_mark()
+    result["load"], answers = wrk_urls(server.port, url_file, urls, seconds, settings)
+    load = result["load"]
+    result["cpu"] = cpu = server.cpu_since(mark)
+    result["drain_seconds"] = round(server.wait_idle(), 1)
+    result["worker_boots"] = worker_boots(server) - boots
+    if by_class:
+        load["by_class"] = coldmix.summarise_by_class(answers, urls, load["seconds"])
+    result["answered"] = [urls[answer.line] for answer in answers]
+    latency = load["latency_ms"]
+    say(
+        f"-- cold {name}: {load['rps']:.1f} req/s, p50 {latency.get('p50', 0):.1f} ms, p95 "
+        f"{latency.get('p95', 0):.1f} ms, {load['requests']} of {len(urls)} URLs "
+        f"({'all' if load['exhausted'] else 'duration ended'}), {load['non2xx']} non-2xx, "
+        f"hits {load['cache']['hit']}, workers booted {result['worker_boots']}; CPU: app+db "
+        f"{cpu['app_and_db']:.0%}, other processes {cpu['other']:.0%}"
+    )
+    return result
+
+
+def heaviness(url: coldmix.Url) -> tuple:
+    """How large a page looks from its URL: more goals, more entries, every study."""
+    query = url.path.partition("?")[2]
+    goals = query.count("goals=")
+    limit = max(
+        [int(v) for k, _, v in (p.partition("=") for p in query.split("&")) if k == "limit"] or [0]
+    )
+    return (goals * coldmix.DEFAULT_LIMIT + limit, "studies=all" in query, url.path)
+
+
+def compressed_sizes(
+    server: Server,
+    kind: str,
+    urls: list[coldmix.Url],
+    largest_seen: dict | None,
+    seed: int,
+    settings: Settings,
+) -> dict:
+    """The largest of a sample of a class's HTML bodies, gzip-compressed at level 6: the
+    largest body its cold run saw, the heaviest-looking URLs and a seeded random sample."""
+    heaviest = sorted(urls, key=heaviness, reverse=True)[:GZIP_HEAVIEST]
+    if largest_seen:
+        heaviest.insert(0, coldmix.Url(kind, largest_seen["path"], largest_seen["htmx"]))
+    rest = [url for url in urls if url not in heaviest]
+    sample = heaviest + random.Random(f"{seed}:gzip:{kind}").sample(
+        rest, min(GZIP_SAMPLE, len(rest))
+    )
+    largest: dict = {"gzip_bytes": 0}
+    over = 0
+    for url in sample:
+        headers = {"HX-Request": "true"} if url.htmx else {}
+        status, body, _ = fetch(server.port, url.path, timeout=settings.timeout, headers=headers)
+        packed = len(gzip.compress(body, compresslevel=6))
+        over += packed > report.HTML_GZIP_LIMIT_BYTES
+        if packed > largest["gzip_bytes"]:
+            largest = {
+                "gzip_bytes": packed,
+                "bytes": len(body),
+                "path": url.path,
+                "htmx": url.htmx,
+                "status": status,
+            }
+    return {"sampled": len(sample), "over_limit": over, "largest": largest}
+
+
+def run_cold(results: dict, settings: Settings, preset: str, regenerate: bool) -> dict:
+    """The cold mix at one preset: every class alone from an empty cache, then the classes
+    mixed from an empty cache, then the mixed run's URLs again with the cache warm; the floor
+    before and after; gunicorn with config/gunicorn.py and its own Redis, as in production."""
+    dataset = ensure_dataset(preset, settings, regenerate)
+    with psycopg.connect(dataset["url"]) as conn, conn.cursor() as cursor:
+        catalogue = coldmix.read_catalogue(cursor)
+    mix = coldmix.generate(catalogue, settings.seed, settings.cold_urls)
+    mixed = coldmix.interleave(mix, settings.seed)
+    folder = RESULTS_DIR / f"cold-{preset}"
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for kind, urls in mix.items():
+        files[kind] = folder / f"{kind.replace(' ', '-')}.txt"
+        coldmix.write_urls(urls, files[kind])
+    coldmix.write_urls(mixed, folder / "mixed.txt")
+    entry: dict = {
+        "preset": preset,
+        "database": dataset["database"],
+        "sizes": dataset.get("sizes"),
+        "urls": {kind: len(urls) for kind, urls in mix.items()},
+        "url_files": str(folder.relative_to(ROOT)),
+        "classes": [],
+    }
+    say(f"== cold mix at {preset}: {len(mixed):,} distinct URLs ({folder.relative_to(ROOT)})")
+    floor = Endpoint("floor", "/healthz", "ok", is_floor=True)
+    redis_server = RedisServer(settings.redis_mb, name=f"bench-{preset}")
+    server = Server(
+        dataset,
+        timeout=None,  # production's, from the config file
+        extra_args=["--config=config/gunicorn.py"],
+        env={"REDIS_URL": redis_server.url},
+    )
+    server.log_path = RESULTS_DIR / f"gunicorn-{dataset['database']}-cold.log"
+    with redis_server, server:
+        entry["worker_boots_at_start"] = worker_boots(server)
+        floors = [measure(server, floor, settings)]
+        for kind, urls in mix.items():
+            run = cold_run(
+                server, redis_server, kind, urls, files[kind], settings.cold_duration, settings
+            )
+            run.pop("answered", None)
+            entry["classes"].append(run)
+        entry["mixed"] = cold_run(
+            server,
+            redis_server,
+            "mixed",
+            mixed,
+            folder / "mixed.txt",
+            settings.mix_duration,
+            settings,
+            by_class=True,
+        )
+        # The replay: the URLs the mixed run had answered, again, the cache as it left it.
+        replay = entry["mixed"].pop("answered", [])
+        coldmix.write_urls(replay, folder / "replay.txt")
+        entry["replay"] = cold_run(
+            server,
+            redis_server,
+            "replay",
+            replay,
+            folder / "replay.txt",
+            settings.mix_duration,
+            settings,
+            flush=False,
+            by_class=True,
+        )
+        entry["replay"].pop("answered", None)
+        entry["redis"] = redis_server.stats()
+        floors.append(measure(server, floor, settings))
+        say("-- gzip sizes of sampled HTML pages")
+        largest_seen = {
+            run["name"]: run["load"].get("largest") for run in entry["classes"] if run.get("load")
+        }
+        entry["gzip"] = {
+            kind: compressed_sizes(
+                server, kind, mix[kind], largest_seen.get(kind), settings.seed, settings
+            )
+            for kind in coldmix.HTML_CLASSES
+            if mix.get(kind)
+        }
+        entry["worker_boots_total"] = worker_boots(server) - entry["worker_boots_at_start"]
+        entry["gunicorn_log"] = str(server.log_path.relative_to(ROOT))
+        entry["memory"] = memory_of(server)
+    entry["floor_runs"] = floors
+    rates = [f["load"]["rps"] for f in floors if f.get("load")]
+    if rates:
+        mean = sum(rates) / len(rates)
+        entry["floor"] = {
+            "before": rates[0],
+            "after": rates[-1],
+            "mean": round(mean, 2),
+            "drift": round(rates[-1] / rates[0] - 1, 3) if len(rates) == 2 else None,
+        }
+        for run in [*entry["classes"], entry["mixed"], entry["replay"]]:
+            if run.get("load") and mean:
+                run["ratio_to_floor"] = round(run["load"]["rps"] / mean, 4)
+    else:
+        results["problems"].append(f"cold mix at {preset}: the floor was not measured")
+    return entry
+
+
+def run_cold_mix(results: dict, settings: Settings, preset: str, regenerate: bool) -> None:
+    """The cold mix at `preset`, and at small too for the growth of each class's p50."""
+    cold = results["cold"] = {"main": preset, "presets": {}}
+    presets = [preset] if preset == "small" else ["small", preset]
+    for name in presets:
+        cold["presets"][name] = run_cold(results, settings, name, regenerate)
+    if preset == "small":
+        return
+    growth = cold["growth"] = {}
+    small = {c["name"]: c for c in cold["presets"]["small"]["classes"]}
+    for run in cold["presets"][preset]["classes"]:
+        before = small.get(run["name"], {}).get("load")
+        after = run.get("load")
+        p50s = [
+            load["latency_ms"]["p50"] if load and load["requests"] else None
+            for load in (before, after)
+        ]
+        growth[run["name"]] = {
+            "small_p50_ms": p50s[0],
+            "large_p50_ms": p50s[1],
+            "preset": preset,
+            "ratio": round(p50s[1] / p50s[0], 2) if all(p50s) else None,
+        }
+
+
 # --- the run -------------------------------------------------------------------------------
 
 
@@ -603,8 +927,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--endpoints", action="store_true", help="only the endpoint table")
     only.add_argument("--growth", action="store_true", help="only the growth measurement")
+    only.add_argument(
+        "--cold", action="store_true", help="only the cold mix (at --preset, and at small)"
+    )
     parser.add_argument(
-        "--preset", choices=PRESETS, default="large", help="data for the endpoint table"
+        "--preset",
+        choices=PRESETS,
+        default="large",
+        help="data for the endpoint table and the cold mix",
     )
     parser.add_argument(
         "--regenerate", action="store_true", help="rebuild the bench databases used"
@@ -635,10 +965,15 @@ def main(argv: list[str]) -> int:
         RESULTS_DIR.mkdir(exist_ok=True)
         say("== collectstatic")
         manage("collectstatic", "--no-input", "-v0", database_url=f"{settings.pg}/postgres")
-        if not args.growth:
+        everything = not (args.endpoints or args.growth or args.cold)
+        if everything or args.endpoints:
             run_endpoints(results, settings, args.preset, args.regenerate)
-        if not args.endpoints:
+        if everything or args.growth:
             run_growth(results, settings, args.regenerate)
+        if everything or args.cold:
+            if shutil.which("redis-server") is None:
+                raise BenchError("the cold mix needs redis-server: apt-get install redis-server")
+            run_cold_mix(results, settings, args.preset, args.regenerate)
         complete = True
     except KeyboardInterrupt:
         say("!! interrupted; gunicorn was stopped")
@@ -653,9 +988,18 @@ def main(argv: list[str]) -> int:
         return 2
     finally:
         results["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
+    cold_runs = [
+        {**run, "name": f"cold {run['name']} at {preset}"}
+        for preset, entry in results.get("cold", {}).get("presets", {}).items()
+        for run in [*entry["classes"], entry["mixed"], entry["replay"]]
+    ]
     busy = [
         f"{e['name']} ({e['cpu']['other']:.0%})"
-        for e in [*results.get("endpoints", []), *results.get("growth", {}).get("runs", [])]
+        for e in [
+            *results.get("endpoints", []),
+            *results.get("growth", {}).get("runs", []),
+            *cold_runs,
+        ]
         if e.get("cpu", {}).get("other", 0) > OTHER_CPU_LIMIT
     ]
     if busy:

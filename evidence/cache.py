@@ -79,6 +79,9 @@ logger = logging.getLogger(__name__)
 TIMEOUT = 60 * 60
 # The largest body stored (bytes); a larger page or answer is rendered for each request.
 MAX_ENTRY_BYTES = 1024 * 1024
+# Whether a cached view's body came from the cache ("hit") or was rendered now ("miss"); the
+# benchmark counts them (bench/wrk_urls.lua). Views that are not cached send no such header.
+CACHE_HEADER = "X-Cache"
 
 
 @dataclass(frozen=True)
@@ -383,18 +386,22 @@ def cache_page_until_content_changes(*params: Param) -> Callable:
             request.GET = canonical_query(request, params)
             key = _key(page_part(request), request, request.GET)
             stored = cache_get(key)
-            if stored is None:
+            hit = stored is not None
+            if not hit:
                 state = _view_state.set(content_state(request))
                 try:
                     response = view(request, *args, **kwargs)
                 finally:
                     _view_state.reset(state)
                 if not _storable(response):
+                    response[CACHE_HEADER] = "miss"
                     return response
                 stored = (response.content, response["Content-Type"])
                 cache_set(key, stored)
             content, content_type = stored
-            return HttpResponse(content, content_type=content_type)
+            response = HttpResponse(content, content_type=content_type)
+            response[CACHE_HEADER] = "hit" if hit else "miss"
+            return response
 
         validated_view = conditional_get(*params)(cached_view)
 
@@ -430,8 +437,11 @@ def cached_json(
     `params`: the query parameters the answer depends on (the API reads no other)."""
     key = _key("json", request, canonical_query(request, params))
     content = cache_get(key)
-    if content is None:
+    hit = content is not None
+    if not hit:
         content = build()
         if len(content) <= MAX_ENTRY_BYTES:
             cache_set(key, content)
-    return HttpResponse(content, content_type="application/json")
+    response = HttpResponse(content, content_type="application/json")
+    response[CACHE_HEADER] = "hit" if hit else "miss"
+    return response

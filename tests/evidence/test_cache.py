@@ -242,6 +242,36 @@ def test_inside_a_cached_view_the_version_is_read_once(client, django_assert_num
         assert client.get("/?limit=40").status_code == 200
 
 
+# X-Cache: whether a cached page or answer came from the cache (the benchmark counts them)
+
+
+def test_a_cached_page_or_answer_says_miss_when_rendered_and_hit_when_served_from_the_cache(
+    client, site
+):
+    for url in cached_urls(site):
+        first, again = client.get(url), client.get(url)
+        assert (first.status_code, again.status_code) == (200, 200), url
+        assert (first["X-Cache"], again["X-Cache"]) == ("miss", "hit"), url
+
+
+def test_a_page_above_the_size_cap_says_miss_every_time(client, site, monkeypatch):
+    goal, *_ = site
+    url = f"/goals/{goal.slug}/"
+    monkeypatch.setattr("evidence.cache.MAX_ENTRY_BYTES", 10, raising=False)
+    assert [client.get(url)["X-Cache"] for _ in range(2)] == ["miss", "miss"]
+
+
+def test_every_request_says_miss_while_the_cache_fails(client, failing_cache, site):
+    goal, *_ = site
+    for url in (f"/goals/{goal.slug}/", f"/api/goals/{goal.slug}/ranking/"):
+        assert [client.get(url)["X-Cache"] for _ in range(2)] == ["miss", "miss"], url
+
+
+def test_pages_that_are_not_cached_send_no_x_cache(client, site):
+    for url in ("/healthz", "/robots.txt", "/report/"):
+        assert "X-Cache" not in client.get(url), url
+
+
 # Every header a view branches on is in the key
 
 HTMX = {"HX-Request": "true"}

@@ -444,6 +444,18 @@ def rank_goals(
     return _rankings(goals, rows, constraints, limit, notes)
 
 
+def ranked_entry(goal: Goal, compound_slug: str) -> RankedCompound | None:
+    """One published compound's place for one goal with its "why this rank" (the score's
+    components and the certainty's steps), whatever the visitor's constraints; None when it
+    has none (not published, or nothing recorded for the goal). No cost: that depends on the
+    visitor's currency."""
+    row = GoalScore.objects.filter(goal=goal, slug=compound_slug).first()
+    if row is None:
+        return None
+    row.price_per_mg = None
+    return _entry(row)
+
+
 def rank_goal(
     goal: Goal, constraints: Constraints = Constraints(), limit: int = DEFAULT_LIMIT
 ) -> Ranking:

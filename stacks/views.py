@@ -1,4 +1,4 @@
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -11,7 +11,7 @@ from evidence.models import Goal
 from stacks.charts import MapPoint, evidence_map
 from stacks.forms import BuilderForm, ConstraintsForm, GoalPickerForm, goals_asked_for
 from stacks.goal_picker import UNCATEGORISED, build_goal_picker, find_goals, goals_in_category
-from stacks.ranking import DEFAULT_LIMIT, build_stack, rank_goal
+from stacks.ranking import DEFAULT_LIMIT, build_stack, rank_goal, ranked_entry
 from stacks.report import build_report, render_pdf
 
 BUILDER_PARAMS = (*form_params(BuilderForm, limit=DEFAULT_LIMIT), *form_params(GoalPickerForm))
@@ -112,6 +112,19 @@ def goal_detail(request, slug):
         "evidence_map": mark_safe(chart),
     }
     return render_page(request, "stacks/goal_detail.html", context, status)
+
+
+@require_safe
+@cache_page_until_content_changes()
+def why_rank(request, slug, compound_slug):
+    """Why a compound ranks where it does for a goal: its score's components and its
+    certainty's steps. The rankings fetch it into their "Why this rank" when opened (htmx);
+    without JavaScript they link here."""
+    goal = get_object_or_404(Goal, slug=slug)
+    entry = ranked_entry(goal, compound_slug)
+    if entry is None:
+        raise Http404("This compound has no place for this goal.")
+    return render_page(request, "stacks/why_rank.html", {"goal": goal, "entry": entry})
 
 
 # The clinician's report --------------------------------------------------------------------

@@ -39,6 +39,7 @@ PAGES |= {
     "research index": "/research/",
     "research article": "/research/thymosin-alpha-1-for-liver-health/",
     "goals index": "/goals/",
+    "why this rank": f"/goals/{LIVER}/why/{TA1_SLUG}/",
 }
 
 STATUS = {"not found": 404}

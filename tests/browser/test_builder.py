@@ -135,6 +135,19 @@ def test_why_this_rank_shows_the_score_components(page, demo):
     expect(components.locator("tfoot td")).to_have_text(score)
 
 
+def test_without_javascript_why_this_rank_links_to_its_page(new_page, demo):
+    page = new_page(java_script_enabled=False)
+    page.goto(f"/?goals={LIVER}")
+    card = page.locator(".ranked").filter(has=page.get_by_role("link", name=TA1, exact=True))
+    card.get_by_text("Why this rank").click()
+    card.get_by_role("link", name="See the score's components and the certainty's steps").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Why {TA1} ranks where it does")
+    expect(page.locator("table.components tr.component--tier")).to_contain_text(
+        "Editorial rating: Tier 3 (Probable efficacy)"
+    )
+
+
 def test_builder_works_without_javascript(new_page, demo):
     page = new_page(java_script_enabled=False)
     page.goto("/")

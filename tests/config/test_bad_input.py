@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 PAGES = [
     "/",
     "/stack/goal-options/",
+    "/goals/liver-health/why/thymosin-alpha-1/",
     "/goals/liver-health/",
     "/compounds/",
     "/compounds/thymosin-alpha-1/",

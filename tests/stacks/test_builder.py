@@ -7,17 +7,14 @@ from itertools import combinations
 
 import pytest
 
-from evidence.models import Condition, Finding, Goal, Interaction, Study
+from evidence.models import Condition, Goal, Interaction
 from stacks.goal_picker import MOST_RESEARCHED
 from tests.factories import (
-    make_compound,
     make_contraindication,
     make_dosing,
-    make_finding,
     make_goal,
     make_offer,
     make_rated_compound,
-    make_study,
 )
 
 pytestmark = pytest.mark.django_db
@@ -211,20 +208,13 @@ def test_the_budget_field_leaves_the_range_check_to_the_server(client):
     assert "min=" not in budget and "max=" not in budget
 
 
-def test_a_computed_place_lists_its_certainty_steps_named_for_the_compound(client):
-    goal = make_goal("Synthetic computed goal")
-    compound = make_compound("Synthetic computed compound")
-    make_finding(
-        compound,
-        goal,
-        study=make_study(design=Study.Design.NOT_REPORTED, n=None),
-        outcome="Synthetic biomarker",
-        outcome_kind=Finding.OutcomeKind.SURROGATE,
-    )
+def test_why_this_rank_is_fetched_when_opened_or_followed_as_a_link(client):
+    goal = make_goal()
+    compound = make_rated_compound(goal, name="Synthetic Gamma")
     html = client.get("/", {"goals": goal.slug}).content.decode()
-    assert 'aria-label="Certainty of benefit for Synthetic computed compound: Very low"' in html
-    assert "Starts Low: the design is not reported" in html
-    assert "<strong>Certainty of benefit: Very low</strong>" in html
+    why = f"/goals/{goal.slug}/why/{compound.slug}/"
+    assert f'hx-get="{why}"' in html and f'<a href="{why}">' in html
+    assert 'class="components"' not in html  # the breakdown is not drawn until asked for
 
 
 # The goal picker ---------------------------------------------------------------------------

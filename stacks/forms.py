@@ -107,10 +107,18 @@ class ConstraintsForm(forms.Form):
         ]
 
     def entries_per_list(self) -> int:
-        """Entries per list: the visitor's choice once the form is valid, else the default."""
+        """Entries per list: the visitor's choice once the form is valid (at most
+        `most_per_list`), else the default."""
         if self.is_bound and self.is_valid():
-            return self.cleaned_data.get("limit") or DEFAULT_LIMIT
+            return min(self.cleaned_data.get("limit") or DEFAULT_LIMIT, self.most_per_list())
         return DEFAULT_LIMIT
+
+    def most_per_list(self) -> int:
+        """The most entries a list of this page may show."""
+        return MAX_LIMIT
+
+    def can_show_more(self) -> bool:
+        return self.entries_per_list() < self.most_per_list()
 
     def active_filter_count(self) -> int:
         """How many filters the visitor has set (a currency alone filters nothing)."""
@@ -122,7 +130,7 @@ class ConstraintsForm(forms.Form):
     def more_query(self) -> str:
         """The same choices, showing DEFAULT_LIMIT more entries per list."""
         query = self.data.copy() if isinstance(self.data, QueryDict) else QueryDict(mutable=True)
-        query["limit"] = str(min(self.entries_per_list() + DEFAULT_LIMIT, MAX_LIMIT))
+        query["limit"] = str(min(self.entries_per_list() + DEFAULT_LIMIT, self.most_per_list()))
         return query.urlencode()
 
     def constraints(self) -> Constraints:
@@ -149,6 +157,10 @@ def goals_asked_for(query: QueryDict) -> list[Goal]:
     return list(Goal.objects.filter(slug__in=slugs).order_by("category", "name"))
 
 
+# The most entries a builder page draws in all its goals' ranked lists together.
+MAX_BUILDER_ENTRIES = 200
+
+
 class BuilderForm(ConstraintsForm):
     goals = forms.MultipleChoiceField(
         label="Your goals", required=False, widget=forms.CheckboxSelectMultiple
@@ -161,6 +173,13 @@ class BuilderForm(ConstraintsForm):
         super().__init__(*args, **kwargs)
         self.goal_list = goals
         self.fields["goals"].choices = [(goal.slug, goal.name) for goal in goals]
+
+    def most_per_list(self) -> int:
+        """A builder page draws at most MAX_BUILDER_ENTRIES entries in all its goals' ranked
+        lists, however many goals and whatever `limit` asks (each goal's own page shows up to
+        MAX_LIMIT): one goal up to 200 entries, ten goals DEFAULT_LIMIT each."""
+        chosen = self.cleaned_data.get("goals") if self.is_bound and self.is_valid() else None
+        return max(DEFAULT_LIMIT, MAX_BUILDER_ENTRIES // max(1, len(chosen or ())))
 
     def clean_goals(self) -> list[Goal]:
         chosen = set(self.cleaned_data["goals"])

@@ -287,3 +287,27 @@ def test_the_builder_page_stays_small_with_a_thousand_goals(client, no_cache):
     # Only the most researched goals are drawn as checkboxes; the rest wait in their category.
     assert html.count(b'name="goals"') == MOST_RESEARCHED
     assert html.count(b'<details class="goal-category"') == categories
+
+
+def test_a_builder_page_draws_at_most_two_hundred_entries_whatever_it_asks(client):
+    goals = [make_goal() for _ in range(10)]
+    for goal in goals[:2]:
+        for _ in range(3):
+            make_rated_compound(goal)
+    response = client.get("/", {"goals": [g.slug for g in goals], "limit": 200})
+    assert response.status_code == 200
+    assert response.context["form"].entries_per_list() == 20  # 200 entries / 10 goals
+    two = client.get("/", {"goals": [g.slug for g in goals[:2]], "limit": 200})
+    assert two.context["form"].entries_per_list() == 100
+
+
+def test_show_more_stops_at_the_pages_share_and_points_to_the_goal_page(client):
+    goals = [make_goal(f"Synthetic goal {n}") for n in range(10)]
+    for _ in range(25):
+        make_rated_compound(goals[0])
+    html = client.get("/", {"goals": [g.slug for g in goals]}).content.decode()
+    assert "Showing the top 20 of 25 ranked compounds." in html
+    assert ">Show more</a>" not in html
+    assert f'<a href="/goals/{goals[0].slug}/">See more on the page of synthetic goal 0</a>' in html
+    one = client.get("/", {"goals": goals[0].slug}).content.decode()
+    assert ">Show more</a>" in one and "limit=40" in one

@@ -87,6 +87,17 @@ def evaluate(results: dict) -> list[dict]:
                 "pass": value is not None and value < WORKER_RSS_LIMIT_MB,
             }
         )
+    for page in results.get("proxy", {}).get("pages", []):
+        bad = page["gunicorn"]["non2xx"] + page["nginx"]["non2xx"]
+        targets.append(
+            {
+                "name": f"every response 2xx, straight and through nginx: {page['name']}",
+                "limit": 0,
+                "value": bad,
+                "unit": "",
+                "pass": bad == 0,
+            }
+        )
     return targets
 
 
@@ -378,6 +389,21 @@ def render(results: dict) -> str:
             "processes other than the app, PostgreSQL's backends for it, wrk and this harness"
         )
         out += [f"  note: {note}" for note in notes]
+        out.append("")
+
+    if proxied := results.get("proxy"):
+        out.append(
+            f"Caching proxy (nginx proxy_cache in front of gunicorn, {proxied['preset']} preset): "
+            "req/s through nginx / straight at gunicorn"
+        )
+        for page in proxied["pages"]:
+            bad = page["gunicorn"]["non2xx"] + page["nginx"]["non2xx"]
+            out.append(
+                f"  {page['name']:<14} {_number(page['gunicorn']['rps'], 0):>8} -> "
+                f"{_number(page['nginx']['rps'], 0):>8} req/s  {_number(page['ratio'], 1)}x"
+                f"  nginx: {', '.join(str(s) for s in page['first_statuses'])}"
+                + (f"  ({bad} non-2xx!)" if bad else "")
+            )
         out.append("")
 
     growth = results.get("growth")

@@ -97,6 +97,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import coldmix
+import proxy
 import psycopg
 import report
 from common import (
@@ -921,6 +922,18 @@ def save(results: dict, latest: bool) -> Path:
     return path
 
 
+def run_proxy(results: dict, settings: Settings, preset: str, regenerate: bool) -> None:
+    """The endpoint table's pages straight at gunicorn and through nginx's proxy_cache
+    (bench/proxy.py): what an HTTP cache in front adds, as a ratio."""
+    dataset = ensure_dataset(preset, settings, regenerate)
+    parameters = pick_parameters(dataset["url"])
+    paths = {e.name: e.path for e in endpoints_for(parameters) if not e.is_floor}
+    results["proxy"] = proxy.measure_proxy(
+        dataset, paths, lambda port, path: wrk(port, path, settings.duration, settings)
+    )
+    results["proxy"]["preset"] = preset
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 s per endpoint: a smoke run")
@@ -929,6 +942,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     only.add_argument("--growth", action="store_true", help="only the growth measurement")
     only.add_argument(
         "--cold", action="store_true", help="only the cold mix (at --preset, and at small)"
+    )
+    only.add_argument(
+        "--proxy", action="store_true", help="only the caching-proxy scenario (nginx)"
     )
     parser.add_argument(
         "--preset",
@@ -965,7 +981,7 @@ def main(argv: list[str]) -> int:
         RESULTS_DIR.mkdir(exist_ok=True)
         say("== collectstatic")
         manage("collectstatic", "--no-input", "-v0", database_url=f"{settings.pg}/postgres")
-        everything = not (args.endpoints or args.growth or args.cold)
+        everything = not (args.endpoints or args.growth or args.cold or args.proxy)
         if everything or args.endpoints:
             run_endpoints(results, settings, args.preset, args.regenerate)
         if everything or args.growth:
@@ -974,6 +990,8 @@ def main(argv: list[str]) -> int:
             if shutil.which("redis-server") is None:
                 raise BenchError("the cold mix needs redis-server: apt-get install redis-server")
             run_cold_mix(results, settings, args.preset, args.regenerate)
+        if everything or args.proxy:
+            run_proxy(results, settings, args.preset, args.regenerate)
         complete = True
     except KeyboardInterrupt:
         say("!! interrupted; gunicorn was stopped")

@@ -42,6 +42,7 @@ from evidence.cache import (
     cache_status,
     content_version,
     form_params,
+    until_content_changes,
 )
 from evidence.changelog import ChangeLog, recent_changes
 from evidence.clicks import counts_as_click
@@ -114,6 +115,14 @@ def _ratings_by_tier():
     return Rating.objects.select_related("tier", "goal").order_by("tier__number", "goal__name")
 
 
+def _a_to_z() -> tuple[list[int], list[str]]:
+    """Every published compound's id in A-Z order, and the letter each is filed under (read
+    once per content version: every page of the index shares it)."""
+    names = Compound.objects.published().values_list("pk", "name")
+    in_order = sorted(names, key=lambda row: (_index_letter(row[1]), row[1].casefold()))
+    return [pk for pk, _ in in_order], [_index_letter(name) for _, name in in_order]
+
+
 @require_safe
 @cache_page_until_content_changes(*form_params(SearchForm, page="1"))
 def compound_index(request: HtmxHttpRequest) -> HttpResponse:
@@ -123,11 +132,8 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
     valid = form.is_valid()
     query = form.cleaned_data["q"] if valid else ""
     found = Compound.objects.published().find(query) if query else None
-    if found is None:  # the A-Z index: names only to order and page, then one page in full
-        names = Compound.objects.published().values_list("pk", "name")
-        in_order = sorted(names, key=lambda row: (_index_letter(row[1]), row[1].casefold()))
-        letters = [_index_letter(name) for _, name in in_order]
-        ids = [pk for pk, _ in in_order]
+    if found is None:  # the A-Z index: the order of every name, then one page in full
+        ids, letters = until_content_changes("compound-a-to-z", _a_to_z)
     else:
         ids, letters = list(found.compound_ids), []
     paginator = Paginator(ids, COMPOUNDS_PER_PAGE)

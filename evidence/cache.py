@@ -232,7 +232,8 @@ def content_state(request: HttpRequest | None = None) -> ContentState:
     return ContentState(version, changed_at)
 
 
-# The content state of the cached view running now (cache_page_until_content_changes).
+# The content state of the cached view or answer being built now (cache_page_until_content_changes,
+# cached_json).
 _view_state: ContextVar[ContentState | None] = ContextVar("view_state", default=None)
 
 
@@ -439,7 +440,11 @@ def cached_json(
     content = cache_get(key)
     hit = content is not None
     if not hit:
-        content = build()
+        state = _view_state.set(content_state(request))
+        try:
+            content = build()
+        finally:
+            _view_state.reset(state)
         if len(content) <= MAX_ENTRY_BYTES:
             cache_set(key, content)
     response = HttpResponse(content, content_type="application/json")

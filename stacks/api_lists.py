@@ -15,6 +15,7 @@ Each list costs a constant number of queries, whatever its page size (the tests 
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from django.core.paginator import InvalidPage, Paginator
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -24,7 +25,7 @@ from ninja import Field, Query, Schema
 from ninja.errors import HttpError
 from pydantic import field_validator
 
-from evidence.cache import cached_json, canonical_query
+from evidence.cache import cached_json, canonical_query, until_content_changes
 from evidence.changelog import Change, ChangeLog
 from evidence.models import Compound, CompoundAlias, Finding, Goal, Rating, Source, Study
 from stacks.api import (
@@ -240,6 +241,17 @@ def _paginated(
     """One page of `entries` (already in their documented order) as the lists answer it;
     404 for a page past the last."""
     paginator = Paginator(entries, filters.page_size)
+    # The size of a filtered list is the same for every page of it: counted once per content
+    # version (a count over 200,000 studies is most of a page's cost).
+    narrowing = sorted(
+        (name, str(value))
+        for name, value in filters.model_dump().items()
+        if name not in ("page", "page_size") and value not in (None, "")
+    )
+    paginator.count = until_content_changes(
+        f"count:{request.path}?{urlencode(narrowing)}",
+        lambda: Paginator(entries, filters.page_size).count,
+    )
     try:
         page = paginator.page(filters.page)
     except InvalidPage:

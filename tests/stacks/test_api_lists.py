@@ -356,3 +356,15 @@ def test_no_page_page_size_or_filter_makes_a_list_fail(client, demo, path, query
     assert response.status_code in {200, 404, 422}, query
     if response.status_code != 200:
         assert response.json()["detail"]
+
+
+def test_a_lists_size_is_counted_once_for_all_its_pages(client, django_assert_num_queries):
+    make_rich_entries(4)
+    first = client.get("/api/studies/?page_size=1").json()
+    assert first["count"] >= 4
+    # The next page (not cached yet) reads the version and its page, not the count again.
+    with django_assert_num_queries(LIST_QUERIES["/api/studies/"] - 1):
+        second = client.get("/api/studies/?page_size=1&page=2").json()
+    assert second["count"] == first["count"]
+    make_rich_entries(1)  # an edit: counted again
+    assert client.get("/api/studies/?page_size=1&page=2").json()["count"] == first["count"] + 1

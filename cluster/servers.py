@@ -15,11 +15,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Self
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import Managed  # noqa: E402  (a server as a context manager)
 from bench.webclient import (  # noqa: E402
     Client,
     Response,
@@ -100,28 +100,6 @@ class Checks:
         for what in failed:
             say(f"   failed: {what}")
         return 0 if self.passed else 1
-
-
-class Managed:
-    """A server as a context manager: started on entry, always stopped on exit, also when
-    starting fails half-way (subclasses give start() and stop(); stop() copes with either)."""
-
-    def __enter__(self) -> Self:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        raise NotImplementedError
-
-    def stop(self) -> None:
-        raise NotImplementedError
 
 
 def stop_process(process: subprocess.Popen | None, timeout: float = 20) -> None:

@@ -237,6 +237,17 @@ def content_state(request: HttpRequest | None = None) -> ContentState:
 _view_state: ContextVar[ContentState | None] = ContextVar("view_state", default=None)
 
 
+@contextmanager
+def _building(request: HttpRequest):
+    """While a page or answer is built to be cached, derived values read the content version
+    its key holds (no second query, and never a newer version than the key's)."""
+    token = _view_state.set(content_state(request))
+    try:
+        yield
+    finally:
+        _view_state.reset(token)
+
+
 def until_content_changes[T](name: str, compute: Callable[[], T]) -> T:
     """A value derived from the content that many pages draw (the currencies offers are
     priced in, the most researched goals): computed once per content version and release,
@@ -389,11 +400,8 @@ def cache_page_until_content_changes(*params: Param) -> Callable:
             stored = cache_get(key)
             hit = stored is not None
             if not hit:
-                state = _view_state.set(content_state(request))
-                try:
+                with _building(request):
                     response = view(request, *args, **kwargs)
-                finally:
-                    _view_state.reset(state)
                 if not _storable(response):
                     response[CACHE_HEADER] = "miss"
                     return response
@@ -440,11 +448,8 @@ def cached_json(
     content = cache_get(key)
     hit = content is not None
     if not hit:
-        state = _view_state.set(content_state(request))
-        try:
+        with _building(request):
             content = build()
-        finally:
-            _view_state.reset(state)
         if len(content) <= MAX_ENTRY_BYTES:
             cache_set(key, content)
     response = HttpResponse(content, content_type="application/json")

@@ -109,7 +109,7 @@ def goal_categories(query: QueryDict | None = None) -> tuple[GoalCategory, ...]:
     """Every category with its number of goals, A-Z, goals without one last (UNCATEGORISED);
     counted once per content version."""
     counts = until_content_changes("goal-categories", _goal_counts_by_category)
-    names = sorted(counts, key=lambda name: (name == UNCATEGORISED, name.casefold()))
+    names = sorted(counts, key=category_order)
     return tuple(
         GoalCategory(name, counts[name], _with(query, goal_category=name)) for name in names
     )
@@ -119,9 +119,19 @@ def _goal_counts_by_category() -> dict[str, int]:
     counts: dict[str, int] = {}
     rows = Goal.objects.order_by().values(heading=Trim("category")).annotate(count=Count("pk"))
     for row in rows:
-        name = row["heading"] or UNCATEGORISED
+        name = category_heading(row["heading"])
         counts[name] = counts.get(name, 0) + row["count"]
     return counts
+
+
+def category_heading(category: str) -> str:
+    """The heading a goal is listed under: its category, or UNCATEGORISED when blank."""
+    return category.strip() or UNCATEGORISED
+
+
+def category_order(heading: str):
+    """Headings A-Z, UNCATEGORISED last."""
+    return (heading == UNCATEGORISED, heading.casefold())
 
 
 def goals_in_category(category: str, leaving_out: set[str] = frozenset()) -> tuple[Goal, ...]:

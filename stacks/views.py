@@ -10,7 +10,13 @@ from evidence.htmx import render_page, wants_fragment
 from evidence.models import Goal
 from stacks.charts import MapPoint, evidence_map
 from stacks.forms import BuilderForm, ConstraintsForm, GoalPickerForm, goals_asked_for
-from stacks.goal_picker import UNCATEGORISED, build_goal_picker, find_goals, goals_in_category
+from stacks.goal_picker import (
+    build_goal_picker,
+    category_heading,
+    category_order,
+    find_goals,
+    goals_in_category,
+)
 from stacks.ranking import DEFAULT_LIMIT, build_stack, rank_goal, ranked_entry
 from stacks.report import build_report, render_pdf
 
@@ -70,12 +76,10 @@ def goal_index(request):
     last, under "Uncategorised"."""
     groups: dict[str, list[Goal]] = {}
     for goal in Goal.objects.only("name", "slug", "category", "description"):
-        groups.setdefault(goal.category.strip() or UNCATEGORISED, []).append(goal)
+        groups.setdefault(category_heading(goal.category), []).append(goal)
     categories = [
-        (category, sorted(goals, key=lambda goal: goal.name.casefold()))
-        for category, goals in sorted(
-            groups.items(), key=lambda item: (item[0] == UNCATEGORISED, item[0].casefold())
-        )
+        (category, sorted(groups[category], key=lambda goal: goal.name.casefold()))
+        for category in sorted(groups, key=category_order)
     ]
     context = {"categories": categories, "goal_count": sum(len(g) for _, g in categories)}
     return render(request, "stacks/goal_index.html", context)

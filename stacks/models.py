@@ -80,3 +80,34 @@ class GoalScore(models.Model):
 
     def __str__(self):
         return f"{self.name} for goal {self.goal_id}: {self.score}"
+
+
+class CompoundPrice(models.Model):
+    """The cheapest price per mg of one compound in one currency, over the offers a visitor
+    may see (evidence.models.OfferQuerySet.visible), precomputed by stacks.prices.
+
+    A derived table, like GoalScore: signals keep it current after each edit of an offer, a
+    vendor or a compound, and `manage.py rescore` rebuilds it whole. A visitor's budget and
+    "only in stock" filters read it, one row per ranked compound, instead of every offer.
+    """
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="+")
+    currency = models.CharField(max_length=3)
+    cheapest_per_mg = models.DecimalField(
+        max_digits=32,
+        decimal_places=20,
+        null=True,
+        help_text="None: no offer in this currency has a public price and a unit of mass.",
+    )
+    cheapest_in_stock_per_mg = models.DecimalField(
+        max_digits=32, decimal_places=20, null=True, help_text="The same, of the offers in stock."
+    )
+    in_stock = models.BooleanField(help_text="An offer in this currency is in stock.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["compound", "currency"], name="compound_price_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.compound_id} in {self.currency}: {self.cheapest_per_mg}/mg"

@@ -4,8 +4,9 @@ Views, the JSON API and the benchmarks call `rank_goal`, `rank_goals` and `build
 query reads the precomputed GoalScore rows of every asked goal: each list cut at its limit with
 its full size beside it, the visitor's exclusions and the cheapest price per mg worked out in
 SQL. A stack needs at most two more (the contraindications and interactions of its picks).
-The arithmetic of a score is stacks.scoring's. Offers are read only to apply the visitor's own
-"in stock" and budget constraints and to estimate cost; they never touch a score.
+The arithmetic of a score is stacks.scoring's. Prices (the precomputed CompoundPrice rows)
+are read only to apply the visitor's own "in stock" and budget constraints and to estimate
+cost; they never touch a score.
 """
 
 import operator
@@ -32,7 +33,7 @@ from django.db.models.lookups import GreaterThan, IsNull
 
 from evidence.certainty import Level, Step
 from evidence.models import Compound, Condition, Contraindication, Goal, Interaction, Offer
-from stacks.models import GoalScore
+from stacks.models import CompoundPrice, GoalScore
 from stacks.scoring import Component
 
 # What a visitor may ask for: the builder form and the API both take these limits from here.
@@ -172,25 +173,15 @@ EXCLUDED = "excluded"
 LISTS = (GoalScore.Group.RANKED, GoalScore.Group.NO_EFFECT, GoalScore.Group.INSUFFICIENT, EXCLUDED)
 
 
-def _usable_offers(constraints: Constraints) -> QuerySet:
-    """Offers that may price a compound for this visitor: visible, with a public price, in
-    their currency (no exchange rates: docs/methodology.md, "Cost"), and in stock when they
-    asked for that."""
-    offers = Offer.objects.visible().priced().filter(currency=constraints.currency)
-    return offers.filter(in_stock=True) if constraints.in_stock_only else offers
-
-
 def _cheapest_price_per_mg(constraints: Constraints, compound_id) -> QuerySet:
     """The cheapest usable price per mg of the compound `compound_id` names (an OuterRef, or
-    raw SQL naming an outer column), as a one-value subquery."""
-    return (
-        _usable_offers(constraints)
-        .filter(compound_id=compound_id)
-        .with_price_per_mg()
-        .filter(price_per_mg__isnull=False)
-        .order_by("price_per_mg")
-        .values("price_per_mg")[:1]
-    )
+    raw SQL naming an outer column), as a one-value subquery of the precomputed prices
+    (stacks.prices): in the visitor's currency (no exchange rates: docs/methodology.md,
+    "Cost"), of the offers in stock when they asked for that."""
+    column = "cheapest_in_stock_per_mg" if constraints.in_stock_only else "cheapest_per_mg"
+    return CompoundPrice.objects.filter(
+        compound_id=compound_id, currency=constraints.currency
+    ).values(column)[:1]
 
 
 def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
@@ -210,9 +201,7 @@ def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
     if constraints.min_tier is not None:
         reasons.append(Q(tier_number__isnull=True) | Q(tier_number__gt=constraints.min_tier))
     if constraints.in_stock_only:
-        in_stock = Offer.objects.visible().filter(
-            compound_id=OuterRef("compound_id"), in_stock=True
-        )
+        in_stock = CompoundPrice.objects.filter(compound_id=OuterRef("compound_id"), in_stock=True)
         rows = rows.annotate(x_in_stock=Exists(in_stock))
         reasons.append(Q(x_in_stock=False))
     if constraints.monthly_budget is not None:

@@ -4,7 +4,8 @@ Every edit that can move a score (ratings, findings, studies, tiers, serious sid
 dosing, a compound's name, kind or published flag) calls `mark_compounds`, through the signals
 in stacks/signals.py; the affected compounds' rows are recomputed at once, or once at the end
 of an `evidence.batch.bulk_edit()` block (the importer uses one). Bulk writes that bypass signals
-(the synthetic data generator) call `rescore_all()`, also available as `manage.py rescore`.
+(the synthetic data generator) call `rescore_all()`, also available as `manage.py rescore`; it
+rebuilds the price table (stacks.prices) too.
 """
 
 from collections import defaultdict
@@ -30,6 +31,7 @@ from evidence.models import (
     Tier,
 )
 from stacks.models import GoalScore
+from stacks.prices import reprice_all
 from stacks.scoring import (
     CompoundEvidence,
     score_evidence,
@@ -209,7 +211,8 @@ def record_certainty_changes(
 
 
 def rescore_all(progress: Callable[[int, int], None] | None = None) -> int:
-    """Rebuild the whole table, goal batch by goal batch; returns the number of rows."""
+    """Rebuild the whole table, goal batch by goal batch, and the price table beside it
+    (stacks.prices.reprice_all); returns the number of score rows."""
     goal_ids = list(Goal.objects.order_by("pk").values_list("pk", flat=True))
     written = 0
     with transaction.atomic():
@@ -223,6 +226,7 @@ def rescore_all(progress: Callable[[int, int], None] | None = None) -> int:
             written += len(rows)
             if progress:
                 progress(min(start + GOALS_PER_BATCH, len(goal_ids)), len(goal_ids))
+        reprice_all()
         bump_content_version()
     return written
 

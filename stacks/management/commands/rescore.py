@@ -7,7 +7,7 @@ from stacks.refresh import rescore_all
 
 
 class Command(BaseCommand):
-    help = "Rebuild the precomputed score table from the evidence (after bulk loads)."
+    help = "Rebuild the precomputed score and price tables (after bulk loads)."
 
     def handle(self, *args, **options):
         started = time.monotonic()

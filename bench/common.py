@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench-results"
 BIN = Path(sys.executable).parent
 WORKERS = 2
+# The floor every ratio is measured against: one database round trip through the whole stack
+# (gunicorn, Django's middleware), nothing else (evidence.views.healthz_database).
+FLOOR_PATH = "/healthz/database"
 WORKER_CLASS = "sync"
 GUNICORN_TIMEOUT = 120
 # Above this share of the machine used by other processes during a measurement, say so.

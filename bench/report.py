@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from common import FLOOR_PATH
+
 P95_LIMIT_MS = 100.0
 RATIO_TO_FLOOR_MIN = 0.40
 GROWTH_MAX = 2.0
@@ -221,7 +223,7 @@ def render_cold(cold: dict) -> list[str]:
         floor = entry.get("floor")
         if floor:
             out.append(
-                f"  floor (/healthz on this server, a database and a Redis round trip) before and "
+                f"  floor ({FLOOR_PATH} on this server, one database round trip) before and "
                 f"after: {_number(floor['before'])} and {_number(floor['after'])} req/s"
                 + (f" (drift {floor['drift']:+.0%})" if floor.get("drift") is not None else "")
                 + "; ratios use the mean"

@@ -22,14 +22,15 @@ What it does:
    cores threads only add GIL contention. With more connections than workers, requests wait in
    the listen backlog, and that wait is part of the latency, as it is in production.
    --timeout 120 so a slow baseline request is measured rather than killed.
-3. The endpoints, with parameters picked from the data: the floor (/healthz), the most-rated
-   goal's page and ranking API, a stack of the three most-rated goals, the evidence page of the
-   compound with the most findings for that goal, and a compound search that matches. Each is
-   pre-checked (200 and an expected text in the body, no redirects; a failure is reported and
-   the others still run), warmed up, then loaded by wrk for a fixed duration with
-   bench/wrk_report.lua (p50/p90/p95/p99 and responses by status class). After each wrk run
-   the harness waits until the workers are idle, so requests wrk left queued do not leak into
-   the next measurement. The floor is measured first and last; ratios use the mean of both.
+3. The endpoints, with parameters picked from the data: the floor (/healthz/database, one
+   database round trip: common.FLOOR_PATH), the most-rated goal's page and ranking API, a stack
+   of the three most-rated goals, the evidence page of the compound with the most findings for
+   that goal, and a compound search that matches. Each is pre-checked (200 and an expected text
+   in the body, no redirects; a failure is reported and the others still run), warmed up, then
+   loaded by wrk for a fixed duration with bench/wrk_report.lua (p50/p90/p95/p99 and responses
+   by status class). After each wrk run the harness waits until the workers are idle, so
+   requests wrk left queued do not leak into the next measurement. The floor is measured first
+   and last; ratios use the mean of both.
 4. Growth: the ranking API of each preset's most-rated goal, same settings, one server per
    preset (the large figure is the endpoint table's own when both run).
 5. Memory: VmHWM (peak RSS) of every gunicorn worker, sampled from /proc while it runs.
@@ -44,7 +45,7 @@ What it does:
    alone, each URL once, from an empty cache (FLUSHDB), for at most BENCH_COLD_DURATION s;
    then all classes interleaved by their weights (BENCH_MIX_DURATION s), from an empty cache;
    then the URLs that run answered, again, the cache warm (the replay). Per run: req/s and its
-   ratio to the floor (/healthz before and after, on this server), p50/p95/p99, non-2xx,
+   ratio to the floor (FLOOR_PATH before and after, on this server), p50/p95/p99, non-2xx,
    bytes per response, the X-Cache hit share, gunicorn workers booted (max_requests
    recycling); per HTML class, the largest of a sample of bodies gzip-compressed (level 6).
    At small too, unless --preset small: each class's cold p50, large over small.
@@ -101,6 +102,7 @@ import proxy
 import psycopg
 import report
 from common import (
+    FLOOR_PATH,
     GUNICORN_TIMEOUT,
     OTHER_CPU_LIMIT,
     PROXY_HEADERS,
@@ -403,7 +405,7 @@ def endpoints_for(parameters: dict) -> list[Endpoint]:
     stack = urlencode([("goals", g["slug"]) for g in parameters["stack_goals"]])
     search = urlencode({"q": parameters["search"]["q"]})
     return [
-        Endpoint("floor", "/healthz", "ok", is_floor=True),
+        Endpoint("floor", FLOOR_PATH, "ok", is_floor=True),
         Endpoint("goal page", f"/goals/{goal['slug']}/", goal["name"]),
         Endpoint("ranking API", f"/api/goals/{goal['slug']}/ranking/", ranking_of(goal["slug"])),
         Endpoint("stack API", f"/api/stack/?{stack}", stack_with_picks),
@@ -781,7 +783,7 @@ def run_cold(results: dict, settings: Settings, preset: str, regenerate: bool) -
         "classes": [],
     }
     say(f"== cold mix at {preset}: {len(mixed):,} distinct URLs ({folder.relative_to(ROOT)})")
-    floor = Endpoint("floor", "/healthz", "ok", is_floor=True)
+    floor = Endpoint("floor", FLOOR_PATH, "ok", is_floor=True)
     redis_server = RedisServer(settings.redis_mb, name=f"bench-{preset}")
     server = Server(
         dataset,

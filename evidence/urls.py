@@ -30,4 +30,5 @@ urlpatterns = [
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", views.sitemap, name="sitemap"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/database", views.healthz_database, name="healthz_database"),
 ]

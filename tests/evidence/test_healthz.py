@@ -6,6 +6,7 @@ request, slower but served), 503 when the database does not.
 
 import pytest
 from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +58,17 @@ def test_healthz_answers_head_like_get(client, failing_cache):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.content == b""
+
+
+def test_database_probe_is_ok_without_touching_the_cache(client, failing_cache):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("healthz_database"))
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok"}
+    assert [query["sql"] for query in queries] == ["SELECT 1"]
+
+
+def test_database_probe_is_503_when_the_database_is_unavailable(client, broken_database):
+    response = client.get(reverse("healthz_database"))
+    assert response.status_code == 503
+    assert response.json() == {"database": "unavailable"}

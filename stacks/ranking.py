@@ -1,9 +1,9 @@
 """The scoring service's read side: rank compounds for goals and build a stack.
 
-Views, the JSON API and the benchmarks call `rank_goal`, `rank_goals` and `build_stack`. One
-query reads the precomputed GoalScore rows of every asked goal: each list cut at its limit with
-its full size beside it, the visitor's exclusions and the cheapest price per mg worked out in
-SQL. A stack needs at most two more (the contraindications and interactions of its picks).
+Views, the JSON API and the benchmarks call `rank_goal`, `rank_goals` and `build_stack`. Two
+queries read the precomputed GoalScore rows of every asked goal: each list cut at its limit
+with its full size beside it, the visitor's exclusions and the cheapest price per mg worked out
+in SQL. A stack needs at most two more (the contraindications and interactions of its picks).
 The arithmetic of a score is stacks.scoring's. Prices (the precomputed CompoundPrice rows)
 are read only to apply the visitor's own "in stock" and budget constraints and to estimate
 cost; they never touch a score.
@@ -28,7 +28,6 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.lookups import GreaterThan, IsNull
 
 from evidence.certainty import Level, Step
@@ -174,10 +173,10 @@ LISTS = (GoalScore.Group.RANKED, GoalScore.Group.NO_EFFECT, GoalScore.Group.INSU
 
 
 def _cheapest_price_per_mg(constraints: Constraints, compound_id) -> QuerySet:
-    """The cheapest usable price per mg of the compound `compound_id` names (an OuterRef, or
-    raw SQL naming an outer column), as a one-value subquery of the precomputed prices
-    (stacks.prices): in the visitor's currency (no exchange rates: docs/methodology.md,
-    "Cost"), of the offers in stock when they asked for that."""
+    """The cheapest usable price per mg of the compound `compound_id` names (an OuterRef), as
+    a one-value subquery of the precomputed prices (stacks.prices): in the visitor's currency
+    (no exchange rates: docs/methodology.md, "Cost"), of the offers in stock when they asked
+    for that."""
     column = "cheapest_in_stock_per_mg" if constraints.in_stock_only else "cheapest_per_mg"
     return CompoundPrice.objects.filter(
         compound_id=compound_id, currency=constraints.currency
@@ -240,30 +239,23 @@ WINDOW_COLUMNS = (
 def _read_lists(
     goal_ids: Sequence[int], constraints: Constraints, limit: int, candidates: int = 0
 ) -> list[GoalScore]:
-    """One query: the best `limit` rows of each list of each goal, each row carrying its
+    """Two queries: the best `limit` rows of each list of each goal, each row carrying its
     list (`in_list`), its place in it, the list's full size and the cheapest usable price per
     mg; and, when `candidates` is larger, that many of each goal's ranked rows for a stack
     to choose from.
 
-    The exclusions are worked out once per row in an inner query over the few columns the
-    order needs; the rows are numbered within their lists (a window over it), and only the
-    rows kept are joined back to their whole row and priced (unless a budget needed every
-    row's price already).
+    The first works out the exclusions once per row over the few columns the order needs and
+    numbers the rows within their lists (a window over them); the second reads only the rows
+    kept, whole, by primary key, and prices them (unless a budget needed every row's price
+    already). One query joining the two made PostgreSQL scan the whole table: it cannot
+    foresee how few rows the window keeps.
     """
     rows = _with_exclusions(GoalScore.objects.filter(goal_id__in=goal_ids), constraints)
     computed = [name for name in ("x_in_stock", "price_per_mg") if name in rows.query.annotations]
     inner, params = rows.values(*WINDOW_COLUMNS, *computed).query.sql_with_params()
-    if "price_per_mg" in computed:
-        price, price_params = "numbered.price_per_mg", ()
-    else:
-        outer_compound = RawSQL("kept.compound_id", ())
-        cheapest = _cheapest_price_per_mg(constraints, outer_compound).query
-        price, price_params = cheapest.sql_with_params()
-        price = f"({price})"
-    in_stock = ", numbered.x_in_stock" if "x_in_stock" in computed else ""
+    carried = "".join(f", numbered.{name}" for name in computed)
     sql = (
-        f"SELECT kept.*, numbered.in_list, numbered.place, numbered.list_size{in_stock},"
-        f" {price} AS price_per_mg"
+        f"SELECT numbered.id, numbered.in_list, numbered.place, numbered.list_size{carried}"
         " FROM ("
         "  SELECT listed.*,"
         f"   ROW_NUMBER() OVER (PARTITION BY goal_id, in_list ORDER BY {RANKING_ORDER_SQL})"
@@ -276,15 +268,24 @@ def _read_lists(
         f"   FROM ({inner}) annotated"
         "  ) listed"
         " ) numbered"
-        f" JOIN {GoalScore._meta.db_table} kept ON kept.id = numbered.id"
         " WHERE numbered.place <= %s OR (numbered.in_list = %s AND numbered.place <= %s)"
         " ORDER BY numbered.goal_id, numbered.in_list, numbered.place"
     )
     wanted = (limit, GoalScore.Group.RANKED.value, max(limit, candidates))
-    found = list(GoalScore.objects.raw(sql, (*price_params, *params, *wanted)))
-    for row in found:  # SQLite hands back floats for computed decimals
+    places = list(GoalScore.objects.raw(sql, (*params, *wanted)))
+    kept = GoalScore.objects.filter(pk__in=[place.pk for place in places])
+    if "price_per_mg" not in computed:
+        cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
+        kept = kept.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
+    whole = {row.pk: row for row in kept}
+    found = []
+    for place in places:
+        row = whole[place.pk]
+        for name in ("in_list", "place", "list_size", *computed):
+            setattr(row, name, getattr(place, name))
         if row.price_per_mg is not None and not isinstance(row.price_per_mg, Decimal):
-            row.price_per_mg = Decimal(str(row.price_per_mg))
+            row.price_per_mg = Decimal(str(row.price_per_mg))  # SQLite: a float
+        found.append(row)
     return found
 
 
@@ -469,7 +470,7 @@ def build_stack(
     goal that has evidence is still uncovered, only compounds covering an uncovered goal are
     considered, so every coverable goal gets a compound before any goal gets a second one.
     The candidates are the STACK_CANDIDATES best-ranked compounds of each goal. Each goal's
-    ranking (cut at `limit`) comes with the stack, read by the same query: at most three
+    ranking (cut at `limit`) comes with the stack, read by the same queries: at most four
     queries in all.
     """
     goals = tuple(dict.fromkeys(goals))

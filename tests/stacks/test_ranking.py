@@ -332,9 +332,9 @@ def test_ranking_reads_a_fixed_number_of_queries(scale, django_assert_max_num_qu
         in_stock_only=True,
         monthly_budget=Decimal(500),
     )
-    # Every list of the goal with its size, exclusions and prices; then the declared
-    # conditions' notes for the excluded.
-    with django_assert_max_num_queries(2):
+    # Every list of the goal with its size and exclusions; the rows kept, priced; then the
+    # declared conditions' notes for the excluded.
+    with django_assert_max_num_queries(3):
         ranking = rank_goal(goal, constraints)
     assert len(ranking.ranked) == 2 * scale
 
@@ -343,9 +343,9 @@ def test_ranking_reads_a_fixed_number_of_queries(scale, django_assert_max_num_qu
 def test_a_stack_reads_a_fixed_number_of_queries(scale, django_assert_max_num_queries):
     goals = [make_goal() for _ in range(3)]
     build_catalogue(goals, 2 * scale, 2 * scale)
-    # Every goal's lists and candidates in one query; then the picks' contraindications and
-    # their interactions.
-    with django_assert_max_num_queries(3):
+    # Every goal's lists and candidates numbered in one query, the rows kept read in another;
+    # then the picks' contraindications and their interactions.
+    with django_assert_max_num_queries(4):
         stack = build_stack(goals)
     assert len(stack.picks) == 5
 

@@ -77,6 +77,11 @@ from evidence.synthesis import synthesise
 
 
 COMPOUNDS_PER_PAGE = 100
+# Search results come best match first: a visitor reads the first few, so a page holds fewer.
+SEARCH_RESULTS_PER_PAGE = 25
+# A search naming many goals (every goal's name holds "sleep"...) lists the best few and links
+# to the goals index's own search for the rest.
+SEARCH_GOALS_SHOWN = 10
 
 
 class SearchForm(forms.Form):
@@ -126,8 +131,9 @@ def _a_to_z() -> tuple[list[int], list[str]]:
 @require_safe
 @cache_page_until_content_changes(*form_params(SearchForm, page="1"))
 def compound_index(request: HtmxHttpRequest) -> HttpResponse:
-    """The A-Z index, or search results best match first; either a page of
-    COMPOUNDS_PER_PAGE at a time, so the page stays small whatever the catalogue's size."""
+    """The A-Z index (COMPOUNDS_PER_PAGE at a time), or search results best match first
+    (SEARCH_RESULTS_PER_PAGE at a time), so the page stays small whatever the catalogue's
+    size."""
     form = SearchForm(request.GET)
     valid = form.is_valid()
     query = form.cleaned_data["q"] if valid else ""
@@ -136,7 +142,7 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
         ids, letters = until_content_changes("compound-a-to-z", _a_to_z)
     else:
         ids, letters = list(found.compound_ids), []
-    paginator = Paginator(ids, COMPOUNDS_PER_PAGE)
+    paginator = Paginator(ids, COMPOUNDS_PER_PAGE if found is None else SEARCH_RESULTS_PER_PAGE)
     try:
         page = paginator.page((form.cleaned_data["page"] if valid else None) or 1)
     except InvalidPage:
@@ -169,7 +175,9 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
         "letter_pages": letter_pages.items(),
         "page": page,
         "found": compounds if found else [],
-        "goals": found.goals if found else [],
+        "goals": found.goals[:SEARCH_GOALS_SHOWN] if found else [],
+        "more_goals": max(0, len(found.goals) - SEARCH_GOALS_SHOWN) if found else 0,
+        "goals_matched": (found.corrected or query) if found else "",
         "result_count": paginator.count,
     }
     return render_page(request, "evidence/compound_index.html", context, 200 if valid else 400)

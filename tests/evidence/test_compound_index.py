@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from tests.factories import make_compound
+from tests.factories import make_compound, make_goal
 from tests.factories.pages import build_catalogue, full_page, make_thymosin
 
 HTMX = {"HX-Request": "true"}
@@ -240,6 +240,7 @@ def test_search_lists_the_best_match_first_then_by_name(client):
 @pytest.fixture
 def three_per_page(monkeypatch):
     monkeypatch.setattr("evidence.views.COMPOUNDS_PER_PAGE", 3)
+    monkeypatch.setattr("evidence.views.SEARCH_RESULTS_PER_PAGE", 3)
 
 
 def _names_on(html):
@@ -286,3 +287,13 @@ def test_a_page_that_is_not_a_number_answers_400_with_a_message(client, page):
 def test_a_page_past_the_end_answers_404(client, three_per_page):
     make_compound("Synthetic lonely")
     assert client.get(reverse("compound_index"), {"page": 9}).status_code == 404
+
+
+def test_a_search_naming_many_goals_lists_a_few_and_links_to_the_rest(client, monkeypatch):
+    monkeypatch.setattr("evidence.views.SEARCH_GOALS_SHOWN", 2)
+    for n in range(5):
+        make_goal(f"Synthetic restful goal {n}")
+    html = full_page(client.get(reverse("compound_index"), {"q": "restful"}))
+    assert html.count('href="/goals/synthetic-') == 2
+    assert '3 more goals matching “restful”' in html
+    assert 'href="/goals/?q=restful"' in html

@@ -531,7 +531,9 @@ def stack(request: HttpRequest, params: Query[StackParams]):
                 raise HttpError(422, f"priority: {goal_slug} is not one of the chosen goals")
             priorities[goal_slug] = float(weight)
         constraints = params.to_constraints()
-        result = build_stack([goals[s] for s in slugs], constraints, priorities, params.size)
+        result = build_stack(
+            [goals[s] for s in slugs], constraints, priorities, params.size, with_rankings=False
+        )
         return _dump(StackOut, _stack(result, constraints))
 
     return cached_json(request, build, STACK_PARAMS)

@@ -236,6 +236,10 @@ WINDOW_COLUMNS = (
 )
 
 
+# What only a shown entry or a pick draws: a stack's other candidates are read without them.
+DETAILS = ("components", "certainty_steps", "bottom_line")
+
+
 def _read_lists(
     goal_ids: Sequence[int], constraints: Constraints, limit: int, candidates: int = 0
 ) -> list[GoalScore]:
@@ -247,8 +251,9 @@ def _read_lists(
     The first works out the exclusions once per row over the few columns the order needs and
     numbers the rows within their lists (a window over them); the second reads only the rows
     kept, whole, by primary key, and prices them (unless a budget needed every row's price
-    already). One query joining the two made PostgreSQL scan the whole table: it cannot
-    foresee how few rows the window keeps.
+    already); a third, for a stack, reads its other candidates without their DETAILS. One
+    query joining the first two made PostgreSQL scan the whole table: it cannot foresee how
+    few rows the window keeps.
     """
     rows = _with_exclusions(GoalScore.objects.filter(goal_id__in=goal_ids), constraints)
     computed = [name for name in ("x_in_stock", "price_per_mg") if name in rows.query.annotations]
@@ -273,11 +278,17 @@ def _read_lists(
     )
     wanted = (limit, GoalScore.Group.RANKED.value, max(limit, candidates))
     places = list(GoalScore.objects.raw(sql, (*params, *wanted)))
-    kept = GoalScore.objects.filter(pk__in=[place.pk for place in places])
-    if "price_per_mg" not in computed:
-        cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
-        kept = kept.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
-    whole = {row.pk: row for row in kept}
+    shown = [place.pk for place in places if place.place <= limit]
+    candidates_only = [place.pk for place in places if place.place > limit]
+    whole = {}
+    for ids, details in ((shown, ()), (candidates_only, DETAILS)):
+        if not ids:
+            continue
+        kept = GoalScore.objects.filter(pk__in=ids).defer(*details)
+        if "price_per_mg" not in computed:
+            cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
+            kept = kept.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
+        whole.update((row.pk, row) for row in kept)
     found = []
     for place in places:
         row = whole[place.pk]
@@ -287,6 +298,17 @@ def _read_lists(
             row.price_per_mg = Decimal(str(row.price_per_mg))  # SQLite: a float
         found.append(row)
     return found
+
+
+def _with_details(rows: Sequence[GoalScore]) -> None:
+    """Read, in one query, the DETAILS of those rows that were read without them."""
+    lacking = {row.pk: row for row in rows if DETAILS[0] in row.get_deferred_fields()}
+    if not lacking:
+        return
+    for values in GoalScore.objects.filter(pk__in=lacking).values("pk", *DETAILS):
+        row = lacking[values.pop("pk")]
+        for name, value in values.items():
+            setattr(row, name, value)
 
 
 def _cost(row: GoalScore) -> Decimal | None:
@@ -462,6 +484,7 @@ def build_stack(
     priorities: Mapping[str, float] | None = None,
     size: int = DEFAULT_STACK_SIZE,
     limit: int = DEFAULT_LIMIT,
+    with_rankings: bool = True,
 ) -> Stack:
     """Recommend up to `size` compounds covering the goals, chosen greedily by marginal gain.
 
@@ -470,15 +493,16 @@ def build_stack(
     goal that has evidence is still uncovered, only compounds covering an uncovered goal are
     considered, so every coverable goal gets a compound before any goal gets a second one.
     The candidates are the STACK_CANDIDATES best-ranked compounds of each goal. Each goal's
-    ranking (cut at `limit`) comes with the stack, read by the same queries: at most four
-    queries in all.
+    ranking (cut at `limit`) comes with the stack, read by the same queries, unless
+    `with_rankings` is False (the API's stack returns none): at most six queries in all.
     """
     goals = tuple(dict.fromkeys(goals))
     priorities = {g.slug: float((priorities or {}).get(g.slug, 1.0)) for g in goals}
     size = max(1, min(size, MAX_STACK_SIZE))
     limit = max(1, min(limit, MAX_LIMIT))
     slug_of_goal = {g.pk: g.slug for g in goals}
-    rows = _read_lists(list(slug_of_goal), constraints, limit, STACK_CANDIDATES) if goals else []
+    shown = limit if with_rankings else 0
+    rows = _read_lists(list(slug_of_goal), constraints, shown, STACK_CANDIDATES) if goals else []
 
     scores: dict[str, dict[str, float]] = defaultdict(dict)  # compound slug -> goal -> score
     entries: dict[str, RankedCompound] = {}  # each candidate at its best-ranked goal
@@ -495,10 +519,10 @@ def build_stack(
             entries[row.slug] = entry
             best_row[row.slug] = row
 
-    picks: list[Pick] = []
+    chosen: list[tuple[str, float]] = []  # (compound slug, its marginal gain)
     picks_per_goal = dict.fromkeys(priorities, 0)
     remaining = set(entries)
-    while remaining and len(picks) < size:
+    while remaining and len(chosen) < size:
         uncovered = {g for g, count in picks_per_goal.items() if count == 0}
         covering = {s for s in remaining if uncovered & scores[s].keys()}
         pool = covering or remaining
@@ -513,17 +537,20 @@ def build_stack(
         best_gain = gain(best)
         if best_gain <= 0:
             break
-        # The pick explains itself with the "why this rank" of the row it was chosen from.
-        picks.append(
-            Pick(_entry(best_row[best]), dict(sorted(scores[best].items())), round(best_gain, 3))
-        )
+        chosen.append((best, round(best_gain, 3)))
         for goal_slug in scores[best]:
             picks_per_goal[goal_slug] += 1
         remaining.discard(best)
 
+    # A pick explains itself with the "why this rank" of the row it was chosen from.
+    _with_details([best_row[slug] for slug, _ in chosen])
+    picks = [
+        Pick(_entry(best_row[slug]), dict(sorted(scores[slug].items())), gain)
+        for slug, gain in chosen
+    ]
     picked_rows = [best_row[p.compound.slug] for p in picks]
     notes = _contraindications(
-        constraints, _excluded_shown(rows, limit), [row.compound_id for row in picked_rows]
+        constraints, _excluded_shown(rows, shown), [row.compound_id for row in picked_rows]
     )
     # A pick is taken once: its cost is that of the dearest dose among the goals it serves.
     pick_costs = {p.compound.slug: max(costs[p.compound.slug], default=None) for p in picks}
@@ -546,7 +573,7 @@ def build_stack(
         ),
         monthly_cost=sum(known, Decimal(0)) if known else None,
         cost_unknown_for=tuple(slug for slug, c in pick_costs.items() if c is None),
-        rankings=_rankings(goals, rows, constraints, limit, notes),
+        rankings=_rankings(goals, rows, constraints, limit, notes) if with_rankings else (),
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from stacks.views import GOAL_INDEX_ALL_OPEN
-from tests.browser.conftest import LIVER, PHONE
+from tests.browser.conftest import LIVER, PHONE, horizontal_overflow
 from tests.browser.test_accessibility import AXE, axe_violations
 from tests.factories import make_goal
 
@@ -80,6 +80,14 @@ def test_without_javascript_a_search_lists_the_matches(new_page, many_goals):
 
     expect(page.locator("#goal-matches").get_by_role("link")).to_have_text(["Immune function"])
     expect(page.get_by_role("searchbox", name="Find a goal")).to_have_value("immune")
+
+
+def test_on_a_phone_the_page_with_a_category_open_fits_the_screen(new_page, many_goals):
+    page = new_page(**PHONE)
+    page.goto("/goals/?q=synthetic")
+    organ_health(page).locator("summary").tap()
+    expect(organ_health(page).get_by_role("link", name="Liver health")).to_be_visible()
+    assert horizontal_overflow(page) == 0
 
 
 @pytest.mark.parametrize("device", [{}, PHONE], ids=["desktop", "phone"])

@@ -111,9 +111,11 @@ def _index_letter(name: str) -> str:
     return first if "A" <= first <= "Z" else "#"
 
 
-def _aliases_in_order():
-    """A compound's aliases in the order editors entered them (the page lists them so)."""
-    return Prefetch("aliases", queryset=CompoundAlias.objects.order_by("pk"))
+def _aliases_in_order(*fields: str) -> Prefetch:
+    """A compound's aliases in the order editors entered them (the page lists them so); only
+    `fields` read when named."""
+    aliases = CompoundAlias.objects.order_by("pk")
+    return Prefetch("aliases", queryset=aliases.only(*fields) if fields else aliases)
 
 
 def _ratings_by_tier():
@@ -122,10 +124,27 @@ def _ratings_by_tier():
 
 def _a_to_z() -> tuple[list[int], list[str]]:
     """Every published compound's id in A-Z order, and the letter each is filed under (read
-    once per content version: every page of the index shares it)."""
+    once per content version: every page of the index shares it). Each name's letter is
+    worked out once."""
     names = Compound.objects.published().values_list("pk", "name")
-    in_order = sorted(names, key=lambda row: (_index_letter(row[1]), row[1].casefold()))
-    return [pk for pk, _ in in_order], [_index_letter(name) for _, name in in_order]
+    in_order = sorted((_index_letter(name), name.casefold(), pk) for pk, name in names)
+    return [pk for _, _, pk in in_order], [letter for letter, _, _ in in_order]
+
+
+def _index_cards(ids: list[int]) -> dict[int, Compound]:
+    """The compounds of one page of the index by id, with only what a card draws
+    (compound_index.html#compound_card): name, slug, kind, whether evidence is recorded, the
+    aliases' names and each rating's tier and goal; no summary, bottom line or description."""
+    ratings = _ratings_by_tier().only(
+        "compound_id", "tier__number", "tier__label", "goal__name", "goal__slug"
+    )
+    return (
+        Compound.objects.published()
+        .with_evidence_recorded()
+        .only("name", "slug", "kind")
+        .prefetch_related(_aliases_in_order("compound_id", "name"), Prefetch("ratings", ratings))
+        .in_bulk(ids)
+    )
 
 
 @require_safe
@@ -147,12 +166,7 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
         page = paginator.page((form.cleaned_data["page"] if valid else None) or 1)
     except InvalidPage:
         raise Http404("No such page of compounds.") from None
-    by_id = (
-        Compound.objects.published()
-        .with_evidence_recorded()
-        .prefetch_related(_aliases_in_order(), Prefetch("ratings", queryset=_ratings_by_tier()))
-        .in_bulk(page.object_list)
-    )
+    by_id = _index_cards(page.object_list)
     compounds = [by_id[pk] for pk in page.object_list if pk in by_id]
     groups, letter_pages = [], {}
     if found is None:

@@ -188,21 +188,49 @@ class BuilderForm(ConstraintsForm):
         return [goal for goal in self.goal_list if goal.slug in chosen]
 
 
-class GoalPickerForm(forms.Form):
-    """What the builder's goal picker lists besides the chosen and the most researched goals:
-    the goals matching a search, and those of one category (stacks.goal_picker)."""
+def goal_search_field() -> forms.CharField:
+    """A search for goals by name (stacks.goal_picker.find_goals)."""
+    return forms.CharField(label="Find a goal", max_length=100, required=False)
 
-    goal_q = forms.CharField(label="Find a goal", max_length=100, required=False)
-    goal_category = forms.CharField(label="Goal category", max_length=80, required=False)
 
-    def clean_goal_category(self) -> str:
-        category = self.cleaned_data["goal_category"]
+class GoalCategoryField(forms.CharField):
+    """One goal category (stacks.goal_picker; UNCATEGORISED too), to list its goals: refused
+    unless some goal is listed under it. Checked only once the text is short enough."""
+
+    def __init__(self, **kwargs):
+        super().__init__(label="Goal category", max_length=80, required=False, **kwargs)
+
+    def clean(self, value) -> str:
+        category = super().clean(value)
         if category and not category_exists(category):
             raise forms.ValidationError(f"There is no goal category named “{category}”.")
         return category
+
+
+class GoalPickerForm(forms.Form):
+    """What the builder's goal picker lists besides the chosen and the most researched goals:
+    the goals matching a search, and those of one category (stacks.goal_picker). Its names
+    say "goal" because they share the builder's query with its other choices."""
+
+    goal_q = goal_search_field()
+    goal_category = GoalCategoryField()
 
     def search(self) -> str:
         return self.cleaned_data.get("goal_q", "") if self.is_valid() else ""
 
     def category(self) -> str:
         return self.cleaned_data.get("goal_category", "") if self.is_valid() else ""
+
+
+class GoalIndexForm(forms.Form):
+    """What the goals index (/goals/) lists besides the categories and the most researched
+    goals: the goals matching a search (`q`) and those of one category, opened."""
+
+    q = goal_search_field()
+    category = GoalCategoryField()
+
+    def search(self) -> str:
+        return self.cleaned_data.get("q", "") if self.is_valid() else ""
+
+    def open_category(self) -> str:
+        return self.cleaned_data.get("category", "") if self.is_valid() else ""

@@ -4,7 +4,8 @@ A page draws the goals the visitor chose, the most researched ones, a search box
 categories with their counts; a category's goals, or a search's matches, only when asked for
 (`goal_category`, `goal_q`: with JavaScript the picker fetches them as the visitor opens a
 category or types, without it the page is asked again with them). A site with a thousand
-goals thus costs a page a few dozen goal names, not a thousand checkboxes.
+goals thus costs a page a few dozen goal names, not a thousand checkboxes. The goals index
+(/goals/, stacks.views.goal_index) lists its goals by the same functions.
 """
 
 from dataclasses import dataclass
@@ -105,14 +106,15 @@ def _most_researched_goals() -> list[Goal]:
     return list(goals[: MOST_RESEARCHED + MAX_GOALS])
 
 
-def goal_categories(query: QueryDict | None = None) -> tuple[GoalCategory, ...]:
+def goal_categories(
+    query: QueryDict | None = None, param: str = "goal_category"
+) -> tuple[GoalCategory, ...]:
     """Every category with its number of goals, A-Z, goals without one last (UNCATEGORISED);
-    counted once per content version."""
+    counted once per content version. Each opens with `query` and `param`=its name (the
+    builder's picker and the goals index name it differently)."""
     counts = until_content_changes("goal-categories", _goal_counts_by_category)
     names = sorted(counts, key=category_order)
-    return tuple(
-        GoalCategory(name, counts[name], _with(query, goal_category=name)) for name in names
-    )
+    return tuple(GoalCategory(name, counts[name], _with(query, **{param: name})) for name in names)
 
 
 def _goal_counts_by_category() -> dict[str, int]:
@@ -134,12 +136,16 @@ def category_order(heading: str):
     return (heading == UNCATEGORISED, heading.casefold())
 
 
-def goals_in_category(category: str, leaving_out: set[str] = frozenset()) -> tuple[Goal, ...]:
-    """The goals under `category` (UNCATEGORISED: those without one), A-Z."""
+def goals_in_category(
+    category: str, leaving_out: set[str] = frozenset(), *, with_descriptions: bool = False
+) -> tuple[Goal, ...]:
+    """The goals under `category` (UNCATEGORISED: those without one), A-Z; their
+    descriptions loaded only when asked for (the goals index shows them, the picker not)."""
+    fields = ("name", "slug", "category", *(("description",) if with_descriptions else ()))
     goals = (
         _in_category(category)
         .exclude(slug__in=leaving_out)
-        .only("name", "slug", "category")
+        .only(*fields)
         .order_by(Lower("name"), "name")
     )
     return tuple(goals)

@@ -9,13 +9,20 @@ from evidence.cache import cache_page_until_content_changes, form_params
 from evidence.htmx import render_page, wants_fragment
 from evidence.models import Goal
 from stacks.charts import MapPoint, evidence_map
-from stacks.forms import BuilderForm, ConstraintsForm, GoalPickerForm, goals_asked_for
+from stacks.forms import (
+    BuilderForm,
+    ConstraintsForm,
+    GoalIndexForm,
+    GoalPickerForm,
+    goals_asked_for,
+)
 from stacks.goal_picker import (
     build_goal_picker,
     category_heading,
-    category_order,
     find_goals,
+    goal_categories,
     goals_in_category,
+    most_researched_goals,
 )
 from stacks.ranking import DEFAULT_LIMIT, build_stack, rank_goal, ranked_entry
 from stacks.report import build_report, render_pdf
@@ -69,20 +76,59 @@ def goal_options(request):
     return HttpResponse("")  # an emptied search box: nothing to list
 
 
+GOAL_INDEX = "stacks/goal_index.html"
+# Up to this many goals in all, /goals/ lists every one open under its category (a few
+# screens to read at a glance); above it, only the categories closed (goal_index says why).
+GOAL_INDEX_ALL_OPEN = 60
+
+
 @require_safe
-@cache_page_until_content_changes()
+@cache_page_until_content_changes(*form_params(GoalIndexForm))
 def goal_index(request):
-    """Every goal under its category, categories and goals A-Z; goals without a category
-    last, under "Uncategorised"."""
-    groups: dict[str, list[Goal]] = {}
-    for goal in Goal.objects.only("name", "slug", "category", "description"):
-        groups.setdefault(category_heading(goal.category), []).append(goal)
-    categories = [
-        (category, sorted(groups[category], key=lambda goal: goal.name.casefold()))
-        for category in sorted(groups, key=category_order)
-    ]
-    context = {"categories": categories, "goal_count": sum(len(g) for _, g in categories)}
-    return render(request, "stacks/goal_index.html", context)
+    """The goals by category, categories A-Z and goals without one last (under
+    "Uncategorised"), each goal linking to its page, with a search ("Find a goal", `q`).
+
+    Up to GOAL_INDEX_ALL_OPEN goals in all, the page lists every goal with its description,
+    open under its category. Above it the page stays bounded however many goals the site
+    holds, like the builder's goal picker (stacks.goal_picker): the most researched goals and
+    every category closed with its count. Opening one fetches its goals (htmx, `?category=`:
+    the `category_goals` partial); without JavaScript its link asks for the page with that
+    category open. With htmx a search answers with its matches alone (`goal_matches`). An
+    unknown category or an overlong search is answered 400 with a sentence saying so. Every
+    goal page stays reachable in the sitemap whatever the page shows."""
+    form = GoalIndexForm(request.GET)
+    status = 200 if form.is_valid() else 400
+    search, category = form.search(), form.open_category()
+    if wants_fragment(request):
+        if status == 400:
+            return render(request, GOAL_INDEX + "#errors", {"form": form}, status=status)
+        if category:
+            goals = goals_in_category(category, with_descriptions=True)
+            return render(request, GOAL_INDEX + "#category_goals", {"goals": goals})
+        matches = find_goals(search) if search else None  # none for an emptied search box
+        return render(request, GOAL_INDEX + "#goal_matches", {"matches": matches})
+    matches = find_goals(search) if search else None
+    categories = goal_categories(request.GET, param="category")
+    goal_count = sum(each.goal_count for each in categories)
+    context = {"form": form, "matches": matches, "goal_count": goal_count}
+    if goal_count <= GOAL_INDEX_ALL_OPEN:
+        by_heading: dict[str, list[Goal]] = {}
+        for goal in Goal.objects.only("name", "slug", "category", "description"):
+            by_heading.setdefault(category_heading(goal.category), []).append(goal)
+        context["groups"] = [
+            (each, sorted(by_heading.get(each.name, []), key=lambda goal: goal.name.casefold()))
+            for each in categories
+        ]
+    else:
+        context |= {
+            "categories": categories,
+            "most_researched": most_researched_goals(),
+            "open_category": category,
+            "category_goals": (
+                goals_in_category(category, with_descriptions=True) if category else ()
+            ),
+        }
+    return render(request, GOAL_INDEX, context, status=status)
 
 
 @require_safe

@@ -52,6 +52,7 @@ PARAMETERS = [
     "since",
     "goal_q",
     "goal_category",
+    "category",
 ]
 nasty_text = st.one_of(
     st.text(max_size=50),

@@ -1004,6 +1004,13 @@ class Study(models.Model):
                 ),
             ),
         ]
+        indexes = [
+            # The studies list (stacks.api_lists), by slug: its outline and pages read each
+            # study's slug and id from these alone, in order, never the wide rows; the second
+            # for the list of one design.
+            models.Index(fields=["slug", "id"], name="study_slug_id_idx"),
+            models.Index(fields=["design", "slug", "id"], name="study_design_slug_idx"),
+        ]
 
     def __str__(self):
         return self.title or f"Untitled study ({self.slug})"
@@ -1401,8 +1408,9 @@ class Finding(models.Model):
             ),
         ]
         indexes = [
-            # Scoring reads all findings of a goal at once, grouped by compound.
-            models.Index(fields=["goal", "compound"], name="finding_goal_compound_idx"),
+            # Scoring reads all findings of a goal at once, grouped by compound; the studies
+            # list of one goal (stacks.api_lists) reads its studies' ids from it alone.
+            models.Index(fields=["goal", "compound", "study"], name="finding_goal_cmpd_study_idx"),
         ]
 
     def __str__(self):

@@ -42,6 +42,7 @@ from stacks.api import (
     get_and_head,
     query_params,
 )
+from stacks.paging import outline, stretch
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -238,24 +239,36 @@ def _paginated(
     params,
     item: Callable,
 ) -> dict:
-    """One page of `entries` (already in their documented order) as the lists answer it;
-    404 for a page past the last."""
+    """One page of `entries` (already in their documented order: a queryset by one unique
+    field, ascending) as the lists answer it; 404 for a page past the last."""
     paginator = Paginator(entries, filters.page_size)
     # The size of a filtered list is the same for every page of it: counted once per content
-    # version (a count over 200,000 studies is most of a page's cost).
+    # version (a count over 200,000 studies is most of a page's cost). A queryset is outlined
+    # instead, in the same one query: its size and where each stretch of it starts, so a deep
+    # page reads only its own stretch (stacks.paging).
     narrowing = sorted(
         (name, str(value))
         for name, value in filters.model_dump().items()
         if name not in ("page", "page_size") and value not in (None, "")
     )
-    paginator.count = until_content_changes(
-        f"count:{request.path}?{urlencode(narrowing)}",
-        lambda: Paginator(entries, filters.page_size).count,
-    )
+    narrowed = f"{request.path}?{urlencode(narrowing)}"
+    if isinstance(entries, QuerySet):
+        (key,) = entries.query.order_by
+        shape = until_content_changes(f"outline:{narrowed}", lambda: outline(entries, key))
+        paginator.count = shape.count
+    else:
+        paginator.count = until_content_changes(
+            f"count:{narrowed}", lambda: Paginator(entries, filters.page_size).count
+        )
     try:
         page = paginator.page(filters.page)
     except InvalidPage:
         raise HttpError(404, f"No page {filters.page}: there are {paginator.num_pages}.") from None
+    if isinstance(entries, QuerySet):
+        offset = (page.number - 1) * filters.page_size
+        rows = stretch(entries, key, shape, offset, filters.page_size)
+    else:
+        rows = page.object_list
     return {
         "count": paginator.count,
         "page": page.number,
@@ -263,7 +276,7 @@ def _paginated(
         "pages": paginator.num_pages,
         "next": _page_link(request, params, page.number + 1) if page.has_next() else None,
         "previous": _page_link(request, params, page.number - 1) if page.has_previous() else None,
-        "results": [item(entry) for entry in page.object_list],
+        "results": [item(entry) for entry in rows],
     }
 
 

@@ -1086,7 +1086,10 @@ class Finding(models.Model):
     COMPOUND_COMPARATORS = {Comparator.ACTIVE, Comparator.ADD_ON}
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="findings")
-    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="findings")
+    # Indexed by finding_compound_study_idx below (the compound first), not on its own.
+    compound = models.ForeignKey(
+        Compound, on_delete=models.PROTECT, related_name="findings", db_index=False
+    )
     goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="findings")
     outcome = models.CharField(max_length=200)
     outcome_kind = models.CharField(
@@ -1411,6 +1414,9 @@ class Finding(models.Model):
             # Scoring reads all findings of a goal at once, grouped by compound; the studies
             # list of one goal (stacks.api_lists) reads its studies' ids from it alone.
             models.Index(fields=["goal", "compound", "study"], name="finding_goal_cmpd_study_idx"),
+            # A compound's findings; and the studies list reads which studies have a finding
+            # of a published compound from it alone, never the wide rows.
+            models.Index(fields=["compound", "study"], name="finding_compound_study_idx"),
         ]
 
     def __str__(self):

@@ -28,6 +28,7 @@ from pydantic import field_validator
 from evidence.cache import cached_json, canonical_query, until_content_changes
 from evidence.changelog import Change, ChangeLog
 from evidence.models import Compound, CompoundAlias, Finding, Goal, Rating, Source, Study
+from stacks import paging
 from stacks.api import (
     SLUG_PATTERN,
     ErrorOut,
@@ -42,7 +43,6 @@ from stacks.api import (
     get_and_head,
     query_params,
 )
-from stacks.paging import outline, stretch
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -243,18 +243,21 @@ def _paginated(
     field, ascending) as the lists answer it; 404 for a page past the last."""
     paginator = Paginator(entries, filters.page_size)
     # The size of a filtered list is the same for every page of it: counted once per content
-    # version (a count over 200,000 studies is most of a page's cost). A queryset is outlined
-    # instead, in the same one query: its size and where each stretch of it starts, so a deep
-    # page reads only its own stretch (stacks.paging).
+    # version (a count over 200,000 studies is most of a page's cost). A page past the first
+    # stretch of a queryset reads the list's outline instead, also once per version: its
+    # size and where each stretch starts, so that the page reads only its own stretch
+    # (stacks.paging) rather than walking every entry before it.
     narrowing = sorted(
         (name, str(value))
         for name, value in filters.model_dump().items()
         if name not in ("page", "page_size") and value not in (None, "")
     )
     narrowed = f"{request.path}?{urlencode(narrowing)}"
-    if isinstance(entries, QuerySet):
+    offset = (filters.page - 1) * filters.page_size
+    shape = None
+    if isinstance(entries, QuerySet) and paging.past_first_stretch(offset, filters.page_size):
         (key,) = entries.query.order_by
-        shape = until_content_changes(f"outline:{narrowed}", lambda: outline(entries, key))
+        shape = until_content_changes(f"outline:{narrowed}", lambda: paging.outline(entries, key))
         paginator.count = shape.count
     else:
         paginator.count = until_content_changes(
@@ -264,11 +267,10 @@ def _paginated(
         page = paginator.page(filters.page)
     except InvalidPage:
         raise HttpError(404, f"No page {filters.page}: there are {paginator.num_pages}.") from None
-    if isinstance(entries, QuerySet):
-        offset = (page.number - 1) * filters.page_size
-        rows = stretch(entries, key, shape, offset, filters.page_size)
-    else:
+    if shape is None:
         rows = page.object_list
+    else:
+        rows = paging.stretch(entries, key, shape, offset, filters.page_size)
     return {
         "count": paginator.count,
         "page": page.number,

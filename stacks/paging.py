@@ -8,9 +8,11 @@ every entry before it. The page is read as a deferred join: the primary keys of 
 from the narrow key index first, then those rows whole (with whatever they select and
 prefetch), so no wide row is read and dropped on the way.
 
-The outline is as old as the content version it was read for (the caller memoises it per
-version, as it did the count): while the content stays the same, a page holds exactly the
-entries a plain `entries[offset:offset + size]` would.
+The outline costs more than a count (it sorts the whole list), so a page within the first
+stretch is read with a plain OFFSET, which walks fewer than ANCHOR_EVERY entries, and the
+list's count. The outline is as old as the content version it was read for (the caller
+memoises it per version, as it does the count): while the content stays the same, a page
+holds exactly the entries a plain `entries[offset:offset + size]` would.
 """
 
 from dataclasses import dataclass
@@ -25,6 +27,12 @@ ANCHOR_EVERY = 100
 class Outline:
     count: int
     anchors: tuple[str, ...]  # the key of entry 0, ANCHOR_EVERY, 2 * ANCHOR_EVERY, ...
+
+
+def past_first_stretch(offset: int, size: int) -> bool:
+    """Whether the page needs the outline: within the first stretch a plain OFFSET walks at
+    most ANCHOR_EVERY entries, and the list's count (cheaper than its outline) will do."""
+    return offset + size > ANCHOR_EVERY
 
 
 def outline(entries: QuerySet, key: str) -> Outline:

@@ -1005,10 +1005,11 @@ class Study(models.Model):
             ),
         ]
         indexes = [
-            # The studies list (stacks.api_lists), by slug: its outline and pages read each
-            # study's slug and id from these alone, in order, never the wide rows; the second
-            # for the list of one design.
-            models.Index(fields=["slug", "id"], name="study_slug_id_idx"),
+            # The studies list (stacks.api_lists), by slug: its count, outline and pages read
+            # each study's slug and id from these alone, never the wide rows (the first also
+            # looks up the few studies of one compound or goal by id); the second for the list
+            # of one design, in order.
+            models.Index(fields=["id", "slug"], name="study_id_slug_idx"),
             models.Index(fields=["design", "slug", "id"], name="study_design_slug_idx"),
         ]
 

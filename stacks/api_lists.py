@@ -255,9 +255,13 @@ def _paginated(
     narrowed = f"{request.path}?{urlencode(narrowing)}"
     offset = (filters.page - 1) * filters.page_size
     shape = None
-    if isinstance(entries, QuerySet) and paging.past_first_stretch(offset, filters.page_size):
+    if isinstance(entries, QuerySet):
         (key,) = entries.query.order_by
-        shape = until_content_changes(f"outline:{narrowed}", lambda: paging.outline(entries, key))
+        if paging.past_first_stretch(offset, filters.page_size):
+            shape = until_content_changes(
+                f"outline:{narrowed}", lambda: paging.outline(entries, key)
+            )
+    if shape is not None:
         paginator.count = shape.count
     else:
         paginator.count = until_content_changes(
@@ -267,10 +271,10 @@ def _paginated(
         page = paginator.page(filters.page)
     except InvalidPage:
         raise HttpError(404, f"No page {filters.page}: there are {paginator.num_pages}.") from None
-    if shape is None:
-        rows = page.object_list
-    else:
+    if isinstance(entries, QuerySet):
         rows = paging.stretch(entries, key, shape, offset, filters.page_size)
+    else:
+        rows = page.object_list
     return {
         "count": paginator.count,
         "page": page.number,

@@ -9,10 +9,10 @@ from the narrow key index first, then those rows whole (with whatever they selec
 prefetch), so no wide row is read and dropped on the way.
 
 The outline costs more than a count (it sorts the whole list), so a page within the first
-stretch is read with a plain OFFSET, which walks fewer than ANCHOR_EVERY entries, and the
-list's count. The outline is as old as the content version it was read for (the caller
-memoises it per version, as it does the count): while the content stays the same, a page
-holds exactly the entries a plain `entries[offset:offset + size]` would.
+stretch is read from the start of the list (its OFFSET walks fewer than ANCHOR_EVERY
+entries) and the list's count will do. The outline is as old as the content version it was
+read for (the caller memoises it per version, as it does the count): while the content stays
+the same, a page holds exactly the entries a plain `entries[offset:offset + size]` would.
 """
 
 from dataclasses import dataclass
@@ -54,17 +54,22 @@ def outline(entries: QuerySet, key: str) -> Outline:
     return Outline(count=rows[0][1] if rows else 0, anchors=tuple(anchor for anchor, _ in rows))
 
 
-def stretch(entries: QuerySet, key: str, outline: Outline, offset: int, size: int) -> QuerySet:
+def stretch(
+    entries: QuerySet, key: str, outline: Outline | None, offset: int, size: int
+) -> QuerySet:
     """Entries offset to offset + size of the list (ordered by `key`), read from the stretch
-    between the anchors around them."""
-    first = offset // ANCHOR_EVERY
-    if first >= len(outline.anchors):
-        return entries.none()
-    last = first + -(-(offset % ANCHOR_EVERY + size) // ANCHOR_EVERY)  # the anchor past the page
-    bounded = entries.filter(**{f"{key}__gte": outline.anchors[first]})
-    if last < len(outline.anchors):
-        bounded = bounded.filter(**{f"{key}__lt": outline.anchors[last]})
-    start = offset - first * ANCHOR_EVERY
+    between the anchors around them; without an outline (a page within the first stretch),
+    from the start of the list."""
+    start, bounded = offset, entries
+    if outline is not None:
+        first = offset // ANCHOR_EVERY
+        if first >= len(outline.anchors):
+            return entries.none()
+        last = first + -(-(offset % ANCHOR_EVERY + size) // ANCHOR_EVERY)  # past the page
+        bounded = bounded.filter(**{f"{key}__gte": outline.anchors[first]})
+        if last < len(outline.anchors):
+            bounded = bounded.filter(**{f"{key}__lt": outline.anchors[last]})
+        start = offset - first * ANCHOR_EVERY
     keys = (
         bounded.select_related(None)
         .prefetch_related(None)

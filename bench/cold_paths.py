@@ -4,8 +4,9 @@
 
 The cache is cleared before every request, so each one does the full work (ranking,
 rendering); the median of 15 requests per endpoint is printed. The builder is asked with the
-one, three and five most-rated goals. `make bench` measures the
-served, cached path; this measures what a visitor with an uncommon query meets.
+one, three and five most-rated goals; the lists API with its filters and a deep page.
+`make bench` measures the served, cached path; this measures what a visitor with an uncommon
+query meets.
 """
 
 import os
@@ -35,7 +36,13 @@ from evidence.models import Finding, Goal  # noqa: E402
 REPEATS = 15
 
 
+def list_pages(client: Client, url: str) -> int:
+    """The number of pages of a list of the lists API."""
+    return client.get(url, secure=True).json()["pages"]
+
+
 def main() -> None:
+    client = Client()
     goals = list(Goal.objects.annotate(n=Count("ratings")).order_by("-n", "slug")[:5])
     top = goals[0]
     heaviest = (
@@ -57,8 +64,15 @@ def main() -> None:
         "stack API": "/api/stack/?" + "&".join(f"goals={g.slug}" for g in goals[:3]),
         "evidence page": f"/compounds/{heaviest}/evidence/{top.slug}/",
         "search": "/compounds/?q=Synthetic+compound+0506",
+        # The lists API's shapes as bench/coldmix.py draws them; a deep page near the end.
+        "compounds by goal": f"/api/compounds/?goal={top.slug}",
+        "compounds, deep": f"/api/compounds/?page={list_pages(client, '/api/compounds/')}",
+        "studies by goal": f"/api/studies/?page_size=100&goal={top.slug}",
+        "studies by compound": f"/api/studies/?page_size=100&compound={heaviest}",
+        "studies by design": "/api/studies/?page_size=100&design=rct",
+        "studies, deep": "/api/studies/?page_size=100&page="
+        + str(list_pages(client, "/api/studies/?page_size=100")),
     }
-    client = Client()
     print(f"{top.slug}: {top.n} rated compounds")
     for name, url in urls.items():
         times = []
@@ -69,7 +83,7 @@ def main() -> None:
             times.append((time.perf_counter() - started) * 1000)
             if response.status_code != 200:
                 sys.exit(f"{url} answered {response.status_code}")
-        print(f"{name:17} median {statistics.median(times):6.1f} ms   max {max(times):6.1f} ms")
+        print(f"{name:20} median {statistics.median(times):6.1f} ms   max {max(times):6.1f} ms")
 
 
 if __name__ == "__main__":

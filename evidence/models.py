@@ -1004,6 +1004,14 @@ class Study(models.Model):
                 ),
             ),
         ]
+        indexes = [
+            # The studies list (stacks.api_lists), by slug: its count, outline and pages read
+            # each study's slug and id from these alone, never the wide rows (the first also
+            # looks up the few studies of one compound or goal by id); the second for the list
+            # of one design, in order.
+            models.Index(fields=["id", "slug"], name="study_id_slug_idx"),
+            models.Index(fields=["design", "slug", "id"], name="study_design_slug_idx"),
+        ]
 
     def __str__(self):
         return self.title or f"Untitled study ({self.slug})"
@@ -1079,7 +1087,10 @@ class Finding(models.Model):
     COMPOUND_COMPARATORS = {Comparator.ACTIVE, Comparator.ADD_ON}
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="findings")
-    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="findings")
+    # Indexed by finding_compound_study_idx below (the compound first), not on its own.
+    compound = models.ForeignKey(
+        Compound, on_delete=models.PROTECT, related_name="findings", db_index=False
+    )
     goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="findings")
     outcome = models.CharField(max_length=200)
     outcome_kind = models.CharField(
@@ -1401,8 +1412,12 @@ class Finding(models.Model):
             ),
         ]
         indexes = [
-            # Scoring reads all findings of a goal at once, grouped by compound.
-            models.Index(fields=["goal", "compound"], name="finding_goal_compound_idx"),
+            # Scoring reads all findings of a goal at once, grouped by compound; the studies
+            # list of one goal (stacks.api_lists) reads its studies' ids from it alone.
+            models.Index(fields=["goal", "compound", "study"], name="finding_goal_cmpd_study_idx"),
+            # A compound's findings; and the studies list reads which studies have a finding
+            # of a published compound from it alone, never the wide rows.
+            models.Index(fields=["compound", "study"], name="finding_compound_study_idx"),
         ]
 
     def __str__(self):

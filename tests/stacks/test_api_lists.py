@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evidence.models import Compound, Finding, Rating, Study
+from stacks import paging
 from stacks.api_lists import MAX_PAGE_SIZE
 from tests.factories import (
     make_compound,
@@ -292,6 +294,52 @@ def test_a_filtered_list_adds_one_query_per_slug_it_names(client, django_assert_
     goal = Rating.objects.first().goal
     with django_assert_num_queries(LIST_QUERIES["/api/compounds/"] + 1):
         assert client.get(f"/api/compounds/?goal={goal.slug}").json()["count"] == 1
+
+
+# Deep pages: read from the outline's anchors, never by walking the list before them ------
+
+
+@pytest.fixture
+def short_stretches(monkeypatch):
+    """Anchors every 3 entries, so a few entries make a list of several stretches."""
+    monkeypatch.setattr(paging, "ANCHOR_EVERY", 3)
+
+
+PAGED_LISTS = ["/api/compounds/", "/api/goals/", "/api/studies/", "/api/sources/"]
+
+
+@pytest.mark.parametrize("url", PAGED_LISTS)
+def test_a_deep_page_costs_the_same_queries_as_the_first(
+    client, django_assert_num_queries, short_stretches, url
+):
+    make_rich_entries(10)
+    with django_assert_num_queries(LIST_QUERIES[url]):
+        first = client.get(f"{url}?page_size=1").json()
+    cache.clear()  # the deep page outlines the list again, as the first did
+    with django_assert_num_queries(LIST_QUERIES[url]):
+        deep = client.get(f"{url}?page_size=1&page={first['pages']}").json()
+    assert deep["page"] == deep["pages"] == first["count"] >= 10
+    assert deep["results"] != first["results"]
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 3, 4, 7])
+def test_every_page_holds_the_entries_of_a_plain_slice_of_the_list(
+    client, short_stretches, page_size
+):
+    make_rich_entries(11)
+    hidden = make_compound(published=False)
+    make_finding(hidden, Rating.objects.first().goal)  # a study the list leaves out
+    lists = {
+        "/api/compounds/": Compound.objects.published(),
+        "/api/studies/": Study.objects.filter(findings__compound__published=True).distinct(),
+    }
+    for url, entries in lists.items():
+        slugs = list(entries.order_by("slug").values_list("slug", flat=True))
+        pages = -(-len(slugs) // page_size)
+        for number in range(1, pages + 1):
+            body = client.get(f"{url}?page_size={page_size}&page={number}").json()
+            start = (number - 1) * page_size
+            assert [e["slug"] for e in body["results"]] == slugs[start : start + page_size]
 
 
 # Whatever the input, never a server error -------------------------------------------------

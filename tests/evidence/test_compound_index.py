@@ -295,5 +295,5 @@ def test_a_search_naming_many_goals_lists_a_few_and_links_to_the_rest(client, mo
         make_goal(f"Synthetic restful goal {n}")
     html = full_page(client.get(reverse("compound_index"), {"q": "restful"}))
     assert html.count('href="/goals/synthetic-') == 2
-    assert '3 more goals matching “restful”' in html
+    assert "3 more goals matching “restful”" in html
     assert 'href="/goals/?q=restful"' in html

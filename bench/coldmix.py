@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 # The classes of the cold mix and their share of real traffic (the mixed run interleaves them
-# so; each also gets a run of its own). `/goals/` has a single URL: it is in "index".
+# so; each also gets a run of its own). The goals' index and its categories are in "index".
 WEIGHTS = {
     "builder": 20,
     "goal page": 18,
@@ -287,11 +287,16 @@ class Drawer:
         return Url("search", "/compounds/?" + urlencode({"q": term}))
 
     def index(self, rng: random.Random) -> Url:
+        """A page of the A-Z index, the goals' index, or the goals' index with a category
+        open (as a visitor without JavaScript asks for it)."""
         pages = max(1, -(-len(self.cat.compounds) // COMPOUNDS_PER_INDEX_PAGE))
-        page = rng.randrange(pages + 1)  # 0: the goals' index
-        if page == 0:
+        categories = self.cat.categories
+        pick = rng.randrange(pages + 1 + len(categories))
+        if pick == 0:
             return Url("index", "/goals/")
-        return Url("index", "/compounds/" + (f"?page={page}" if page > 1 else ""))
+        if pick > pages:
+            return Url("index", with_query("/goals/", [("category", categories[pick - pages - 1])]))
+        return Url("index", "/compounds/" + (f"?page={pick}" if pick > 1 else ""))
 
     def ranking_api(self, rng: random.Random) -> Url:
         goal = self.cat.goals[self.goal_rank.draw(rng)]

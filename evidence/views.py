@@ -76,7 +76,7 @@ from evidence.synthesis import synthesise
 # The compound index -----------------------------------------------------------------------
 
 
-COMPOUNDS_PER_PAGE = 100
+COMPOUNDS_PER_PAGE = 50
 # Search results come best match first: a visitor reads the first few, so a page holds fewer.
 SEARCH_RESULTS_PER_PAGE = 25
 # A search naming many goals (every goal's name holds "sleep"...) lists the best few and links

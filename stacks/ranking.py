@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
+from types import SimpleNamespace
 
+from django.db import connections
 from django.db.models import (
     BooleanField,
     DecimalField,
@@ -236,6 +238,11 @@ WINDOW_COLUMNS = (
 )
 
 
+class Place(SimpleNamespace):
+    """A row's place in its list: `id`, `in_list`, `place`, `list_size`, and what the
+    exclusions computed on the way (`x_in_stock`, `price_per_mg`)."""
+
+
 # What only a shown entry or a pick draws: a stack's other candidates are read without them.
 DETAILS = ("components", "certainty_steps", "bottom_line")
 
@@ -277,9 +284,14 @@ def _read_lists(
         " ORDER BY numbered.goal_id, numbered.in_list, numbered.place"
     )
     wanted = (limit, GoalScore.Group.RANKED.value, max(limit, candidates))
-    places = list(GoalScore.objects.raw(sql, (*params, *wanted)))
-    shown = [place.pk for place in places if place.place <= limit]
-    candidates_only = [place.pk for place in places if place.place > limit]
+    # Plain rows, not model instances: the numbers are all this query is for. The database
+    # is the one the router gives the scores' reads (a replica's, on public pages).
+    with connections[GoalScore.objects.all().db].cursor() as cursor:
+        cursor.execute(sql, (*params, *wanted))
+        names = [column[0] for column in cursor.description]
+        places = [Place(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+    shown = [place.id for place in places if place.place <= limit]
+    candidates_only = [place.id for place in places if place.place > limit]
     whole = {}
     for ids, details in ((shown, ()), (candidates_only, DETAILS)):
         if not ids:
@@ -291,7 +303,7 @@ def _read_lists(
         whole.update((row.pk, row) for row in kept)
     found = []
     for place in places:
-        row = whole[place.pk]
+        row = whole[place.id]
         for name in ("in_list", "place", "list_size", *computed):
             setattr(row, name, getattr(place, name))
         if row.price_per_mg is not None and not isinstance(row.price_per_mg, Decimal):

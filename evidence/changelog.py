@@ -30,6 +30,7 @@ from django.db.models import (
     Case,
     CharField,
     F,
+    Lookup,
     Q,
     QuerySet,
     TextField,
@@ -70,6 +71,24 @@ class LogSource:
     rows: Callable[[Compound | None, bool, datetime | None], QuerySet]
     # (row, lookups) -> the Change it describes.
     describe: Callable[[dict, "Lookups"], Change]
+
+
+class IsDistinctFrom(Lookup):
+    """`a IS DISTINCT FROM b`: unequal, NULL counting as a value (NULL and 1 differ, two NULLs
+    do not); SQLite spells it `IS NOT`. One comparison where `=` needs three around NULLs,
+    which keeps the finding log's query small to compile."""
+
+    lookup_name = "distinct_from"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IS DISTINCT FROM {rhs}", [*lhs_params, *rhs_params]
+
+    def as_sqlite(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IS NOT {rhs}", [*lhs_params, *rhs_params]
 
 
 def _previous(field: str) -> Window:
@@ -166,10 +185,8 @@ def finding_rows(
     rows = _scope(Finding, compound, "compound_id").annotate(**previous)
     changed = Q(history_type__in=["+", "-"])
     for name in Finding.FIGURE_FIELDS:
-        # NULL to a value and back are changes too: compare as "is distinct from".
-        was_null, is_null = Q(**{f"previous_{name}__isnull": True}), Q(**{f"{name}__isnull": True})
-        changed |= (was_null & ~is_null) | (~was_null & is_null)
-        changed |= ~was_null & ~is_null & ~Q(**{f"previous_{name}": F(name)})
+        # NULL to a value and back are changes too.
+        changed |= Q(IsDistinctFrom(F(f"previous_{name}"), F(name)))
     return (
         _changes_only(rows, changed, include_minor, since)
         .order_by(*NEWEST_FIRST)

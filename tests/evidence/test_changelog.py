@@ -74,6 +74,17 @@ def test_a_p_value_added_where_there_was_none_is_a_change():
     assert texts(ChangeLog())[0].startswith("Figures changed")
 
 
+def test_a_p_value_removed_is_a_change_and_one_still_missing_is_not():
+    finding = make_finding(make_compound(), make_goal(), p_value=Decimal("0.01"))
+    finding.p_value = None
+    finding.save()
+    assert texts(ChangeLog())[0].startswith("Figures changed")
+    before = ChangeLog().count()
+    finding.notes = "Synthetic note."  # the p value stays missing
+    finding.save()
+    assert ChangeLog().count() == before
+
+
 def test_a_finding_note_edit_is_not_listed():
     finding = make_finding(make_compound(), make_goal())
     before = ChangeLog().count()

@@ -555,12 +555,12 @@ def build_stack(
         remaining.discard(best)
 
     # A pick explains itself with the "why this rank" of the row it was chosen from.
-    _with_details([best_row[slug] for slug, _ in chosen])
+    picked_rows = [best_row[slug] for slug, _ in chosen]
+    _with_details(picked_rows)
     picks = [
-        Pick(_entry(best_row[slug]), dict(sorted(scores[slug].items())), gain)
-        for slug, gain in chosen
+        Pick(_entry(row), dict(sorted(scores[row.slug].items())), gain)
+        for row, (_, gain) in zip(picked_rows, chosen, strict=True)
     ]
-    picked_rows = [best_row[p.compound.slug] for p in picks]
     notes = _contraindications(
         constraints, _excluded_shown(rows, shown), [row.compound_id for row in picked_rows]
     )

@@ -15,6 +15,7 @@ from stacks.models import CompoundPrice
 from stacks.prices import price_rows, reprice_all
 from stacks.refresh import rescore_all
 from tests.factories import make_compound, make_offer, make_vendor
+from tests.factories.edits import TargetGone, first, set_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -90,9 +91,9 @@ def test_offers_without_a_public_price_or_a_mass_are_listed_but_not_priced():
 @pytest.mark.parametrize(
     "hide",
     [
-        pytest.param(lambda offer: _set(offer.vendor, active=False), id="vendor deactivated"),
-        pytest.param(lambda offer: _set(offer, review=Offer.Review.HELD), id="offer held"),
-        pytest.param(lambda offer: _set(offer.compound, published=False), id="unpublished"),
+        pytest.param(lambda offer: set_fields(offer.vendor, active=False), id="vendor deactivated"),
+        pytest.param(lambda offer: set_fields(offer, review=Offer.Review.HELD), id="offer held"),
+        pytest.param(lambda offer: set_fields(offer.compound, published=False), id="unpublished"),
         pytest.param(lambda offer: offer.delete(), id="offer deleted"),
         pytest.param(lambda offer: offer.vendor.delete(), id="vendor deleted"),
     ],
@@ -110,7 +111,7 @@ def test_an_offer_moved_to_another_compound_reprices_both():
     first, second = make_compound(), make_compound()
     offer = make_offer(first)
 
-    _set(offer, compound=second)
+    set_fields(offer, compound=second)
 
     assert not CompoundPrice.objects.filter(compound=first).exists()
     assert price_of(second).cheapest_per_mg == Decimal(8)
@@ -145,12 +146,6 @@ def test_reprice_all_writes_one_row_per_compound_and_currency():
     assert stored() == fresh()
 
 
-def _set(obj, **fields):
-    for name, value in fields.items():
-        setattr(obj, name, value)
-    obj.save()
-
-
 def catalogue():
     compounds = [make_compound() for _ in range(3)]
     vendors = [make_vendor() for _ in range(2)]
@@ -160,44 +155,35 @@ def catalogue():
     return compounds, vendors
 
 
-class TargetGone(Exception):
-    """An edit's target is gone: an earlier edit in the sequence removed every candidate."""
-
-
-def first(queryset):
-    row = queryset.first()
-    if row is None:
-        raise TargetGone(queryset.model.__name__)
-    return row
+def offer_of(compound):
+    return first(Offer.objects.filter(compound=compound))
 
 
 EDITS = {
     "add a cheaper offer": lambda c, v: make_offer(c[0], v[0], price=Decimal("1.00")),
-    "raise a price": lambda c, v: _set(first(Offer.objects.filter(compound=c[1])), price=99),
-    "sell out": lambda c, v: _set(first(Offer.objects.filter(compound=c[2])), in_stock=False),
-    "restock": lambda c, v: [_set(o, in_stock=True) for o in Offer.objects.filter(in_stock=False)],
-    "price on request": lambda c, v: _set(
-        first(Offer.objects.filter(compound=c[0])),
+    "raise a price": lambda c, v: set_fields(offer_of(c[1]), price=99),
+    "sell out": lambda c, v: set_fields(offer_of(c[2]), in_stock=False),
+    "restock": lambda c, v: [
+        set_fields(o, in_stock=True) for o in Offer.objects.filter(in_stock=False)
+    ],
+    "price on request": lambda c, v: set_fields(
+        offer_of(c[0]),
         price=None,
         price_availability=Offer.PriceAvailability.ON_REQUEST,
     ),
-    "change currency": lambda c, v: _set(
-        first(Offer.objects.filter(compound=c[1])), currency="GBP"
-    ),
-    "sell by the gram": lambda c, v: _set(first(Offer.objects.filter(compound=c[2])), unit="g"),
-    "sell by the IU": lambda c, v: _set(first(Offer.objects.filter(compound=c[0])), unit="iu"),
-    "move an offer": lambda c, v: _set(first(Offer.objects.filter(compound=c[0])), compound=c[1]),
-    "delete an offer": lambda c, v: first(Offer.objects.filter(compound=c[1])).delete(),
-    "hold an offer": lambda c, v: _set(
-        first(Offer.objects.filter(compound=c[2])), review=Offer.Review.HELD
-    ),
-    "deactivate a vendor": lambda c, v: _set(
+    "change currency": lambda c, v: set_fields(offer_of(c[1]), currency="GBP"),
+    "sell by the gram": lambda c, v: set_fields(offer_of(c[2]), unit="g"),
+    "sell by the IU": lambda c, v: set_fields(offer_of(c[0]), unit="iu"),
+    "move an offer": lambda c, v: set_fields(offer_of(c[0]), compound=c[1]),
+    "delete an offer": lambda c, v: offer_of(c[1]).delete(),
+    "hold an offer": lambda c, v: set_fields(offer_of(c[2]), review=Offer.Review.HELD),
+    "deactivate a vendor": lambda c, v: set_fields(
         first(Vendor.objects.filter(pk=v[0].pk)), active=False
     ),
-    "reactivate it": lambda c, v: _set(first(Vendor.objects.filter(pk=v[0].pk)), active=True),
+    "reactivate it": lambda c, v: set_fields(first(Vendor.objects.filter(pk=v[0].pk)), active=True),
     "delete a vendor": lambda c, v: first(Vendor.objects.filter(pk=v[1].pk)).delete(),
-    "unpublish a compound": lambda c, v: _set(c[1], published=False),
-    "publish it again": lambda c, v: _set(c[1], published=True),
+    "unpublish a compound": lambda c, v: set_fields(c[1], published=False),
+    "publish it again": lambda c, v: set_fields(c[1], published=True),
 }
 
 

@@ -21,6 +21,7 @@ from tests.factories import (
     make_side_effect,
     make_study,
 )
+from tests.factories.edits import TargetGone, first, set_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -62,62 +63,44 @@ def catalogue():
     return goals, compounds
 
 
-class TargetGone(Exception):
-    """An edit's target is gone: an earlier edit in the sequence removed every candidate."""
-
-
-def first(queryset):
-    """The edit's target; raises TargetGone, before anything is written, if there is none."""
-    row = queryset.first()
-    if row is None:
-        raise TargetGone(queryset.model.__name__)
-    return row
-
-
 EDITS = {
     "add a significant finding": lambda g, c: make_finding(c[1], g[1]),
     "delete a finding": lambda g, c: first(Finding.objects.filter(compound=c[0])).delete(),
     "move a finding to another compound": lambda g, c: [
-        _set(f, compound=c[2]) for f in Finding.objects.filter(compound=c[0])
+        set_fields(f, compound=c[2]) for f in Finding.objects.filter(compound=c[0])
     ],
-    "change a rating's tier": lambda g, c: _set(
+    "change a rating's tier": lambda g, c: set_fields(
         first(Rating.objects.filter(compound=c[1])), tier=Tier.objects.get(number=1)
     ),
     "delete a rating": lambda g, c: [r.delete() for r in Rating.objects.filter(compound=c[2])],
-    "reweigh a tier": lambda g, c: _set(Tier.objects.get(number=3), weight=70),
-    "change a study's design": lambda g, c: _set(
+    "reweigh a tier": lambda g, c: set_fields(Tier.objects.get(number=3), weight=70),
+    "change a study's design": lambda g, c: set_fields(
         first(Study.objects.filter(findings__compound=c[0])), design=Study.Design.COHORT
     ),
     "delete a study": lambda g, c: first(Study.objects.filter(findings__compound=c[1])).delete(),
     "add a serious side effect": lambda g, c: make_side_effect(c[0], SideEffect.Frequency.SERIOUS),
     "add an oral dose": lambda g, c: make_dosing(c[0], route="oral", amount=Decimal(3)),
-    "make a dose per kg of body weight": lambda g, c: _set(
+    "make a dose per kg of body weight": lambda g, c: set_fields(
         first(Dosing.objects.filter(compound=c[1])), per_kg=True
     ),
-    "report a dose's route as not reported": lambda g, c: _set(
+    "report a dose's route as not reported": lambda g, c: set_fields(
         first(Dosing.objects.filter(compound=c[0])), route="not_reported"
     ),
-    "unpublish a compound": lambda g, c: _set(c[1], published=False),
-    "rename a compound": lambda g, c: _set(c[2], name=f"Synthetic renamed {c[2].pk}"),
+    "unpublish a compound": lambda g, c: set_fields(c[1], published=False),
+    "rename a compound": lambda g, c: set_fields(c[2], name=f"Synthetic renamed {c[2].pk}"),
     "rate a studied compound": lambda g, c: (
         Rating.objects.filter(compound=c[0], goal=g[1]).exists() or make_rating(c[0], g[1], 4)
     ),
-    "publish it again": lambda g, c: _set(c[1], published=True),
-    "turn a stated benefit into a stated harm": lambda g, c: _set(
+    "publish it again": lambda g, c: set_fields(c[1], published=True),
+    "turn a stated benefit into a stated harm": lambda g, c: set_fields(
         first(Finding.objects.filter(measure=Finding.Measure.QUALITATIVE)),
         direction=Finding.Direction.HARM,
     ),
-    "reclassify a compound's mechanism": lambda g, c: _set(c[0], mechanism_class="Synthetic"),
-    "edit a finding's notes only": lambda g, c: _set(
+    "reclassify a compound's mechanism": lambda g, c: set_fields(c[0], mechanism_class="Synthetic"),
+    "edit a finding's notes only": lambda g, c: set_fields(
         first(Finding.objects.filter(compound=c[1])), notes="Synthetic note"
     ),
 }
-
-
-def _set(obj, **fields):
-    for name, value in fields.items():
-        setattr(obj, name, value)
-    obj.save()
 
 
 def test_factory_data_is_scored_as_it_is_created():

@@ -51,7 +51,7 @@ backend, and knowing when an outage starts and ends is what lets us log it once.
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -258,6 +258,29 @@ def until_content_changes[T](name: str, compute: Callable[[], T]) -> T:
         value = compute()
         cache_set(key, value)
     return value
+
+
+def shared_parts[T](
+    kind: str, names: Sequence[str], compute: Callable[[list[str]], dict[str, T]]
+) -> dict[str, T]:
+    """Parts of pages that many different pages draw (one goal's ranking under some
+    constraints), by name: read from the cache together, the missing ones computed together
+    (`compute(missing)` returns them by name) and stored, all keyed by the content version the
+    page being built names (`_building`), so a part is never older than the page holding it.
+
+    Outside a cached page or answer there is no such version: every part is computed."""
+    state = _view_state.get()
+    if state is None:
+        return compute(list(names))
+    prefix = f"derived:{kind}:{release_id()}:{state.version}:"
+    stored = _cache_call("get_many", [prefix + name for name in names], default={})
+    found = {key.removeprefix(prefix): value for key, value in stored.items()}
+    missing = [name for name in names if name not in found]
+    if missing:
+        computed = compute(missing)
+        _cache_call("set_many", {prefix + name: computed[name] for name in missing}, TIMEOUT)
+        found.update(computed)
+    return found
 
 
 def content_version() -> int:

@@ -11,8 +11,8 @@ cost; they never touch a score.
 
 import operator
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 from types import SimpleNamespace
@@ -32,6 +32,7 @@ from django.db.models import (
 )
 from django.db.models.lookups import GreaterThan, IsNull
 
+from evidence.cache import shared_parts
 from evidence.certainty import Level, Step
 from evidence.models import Compound, Condition, Contraindication, Goal, Interaction, Offer
 from stacks.models import CompoundPrice, GoalScore
@@ -63,6 +64,22 @@ class Constraints:
     in_stock_only: bool = False
     monthly_budget: Decimal | None = None
     currency: str = Offer.DEFAULT_CURRENCY  # the only currency whose offers price a cost
+
+    @property
+    def key(self) -> str:
+        """The constraints in one spelling, whatever the order they were given in: what a
+        cached part of a page they shaped is named by."""
+        return "|".join(
+            (
+                ",".join(sorted(map(str, self.conditions))),
+                "no-injections" if self.no_injections else "",
+                ",".join(sorted(map(str, self.excluded_kinds))),
+                "" if self.min_tier is None else str(self.min_tier),
+                "in-stock" if self.in_stock_only else "",
+                "" if self.monthly_budget is None else str(self.monthly_budget),
+                self.currency,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -134,6 +151,18 @@ class Ranking:
     excluded: tuple[Exclusion, ...]
     totals: dict[str, int] = field(default_factory=dict)  # full counts per group
     limit: int = DEFAULT_LIMIT
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A compound a stack may pick for one goal (one of its STACK_CANDIDATES best ranked),
+    drawn without its components, steps and bottom line."""
+
+    entry: RankedCompound
+    score_id: int  # its GoalScore row: where those are read if it is picked
+    compound_id: int
+    mechanism_class: str
+    conditions: tuple[str, ...]  # every condition it is contraindicated in
 
 
 @dataclass(frozen=True)
@@ -312,17 +341,6 @@ def _read_lists(
     return found
 
 
-def _with_details(rows: Sequence[GoalScore]) -> None:
-    """Read, in one query, the DETAILS of those rows that were read without them."""
-    lacking = {row.pk: row for row in rows if DETAILS[0] in row.get_deferred_fields()}
-    if not lacking:
-        return
-    for values in GoalScore.objects.filter(pk__in=lacking).values("pk", *DETAILS):
-        row = lacking[values.pop("pk")]
-        for name, value in values.items():
-            setattr(row, name, value)
-
-
 def _cost(row: GoalScore) -> Decimal | None:
     """Estimated monthly cost: the documented dose per month x the cheapest price per mg.
 
@@ -392,13 +410,14 @@ def _reasons(row: GoalScore, constraints: Constraints, notes) -> tuple[str, ...]
 
 
 def _contraindications(
-    constraints: Constraints, excluded: Sequence[GoalScore], picked_ids: Sequence[int] = ()
+    constraints: Constraints, excluded: Sequence[GoalScore], candidate_ids: Collection[int] = ()
 ) -> dict[int, list[Contraindication]]:
     """In one query: the declared conditions that exclude rows, and every contraindication
-    of the picks of a stack (for its warnings). No query when neither is needed."""
+    of a stack's candidates (for its warnings, should they be picked). No query when neither
+    is needed."""
     wanted = []
-    if len(picked_ids) > 1:  # a single pick has no warnings
-        wanted.append(Q(compound_id__in=picked_ids))
+    if candidate_ids:
+        wanted.append(Q(compound_id__in=candidate_ids))
     if constraints.conditions and excluded:
         excluded_ids = {row.compound_id for row in excluded}
         wanted.append(Q(compound_id__in=excluded_ids, condition__in=constraints.conditions))
@@ -446,6 +465,75 @@ def _rankings(
     return tuple(rankings)
 
 
+def _is_candidate(row: GoalScore) -> bool:
+    """One of the goal's best STACK_CANDIDATES ranked rows, with some benefit to add."""
+    return row.in_list == GoalScore.Group.RANKED and row.place <= STACK_CANDIDATES and row.score
+
+
+def _candidates(rows: Sequence[GoalScore], notes) -> dict[int, tuple[Candidate, ...]]:
+    """Each goal's candidates for a stack, best first."""
+    by_goal: dict[int, list[Candidate]] = defaultdict(list)
+    for row in filter(_is_candidate, rows):
+        conditions = tuple(note.condition for note in notes.get(row.compound_id, []))
+        by_goal[row.goal_id].append(
+            Candidate(
+                _entry(row, with_components=False),
+                row.pk,
+                row.compound_id,
+                row.mechanism_class,
+                conditions,
+            )
+        )
+    return {goal_id: tuple(candidates) for goal_id, candidates in by_goal.items()}
+
+
+def _goal_lists(
+    goals: Sequence[Goal], constraints: Constraints, limit: int, with_candidates: bool
+) -> tuple[dict[int, Ranking], dict[int, tuple[Candidate, ...]]]:
+    """Each goal's ranking cut at `limit` (none when it is 0) and, `with_candidates`, its
+    candidates for a stack, by goal id.
+
+    Every part is one goal's under these constraints, shared by every page that draws it (the
+    builder, the goal's page, the API) while the content is unchanged (evidence.cache.
+    shared_parts): a popular goal's ranking is worked out once, whichever goals it is asked
+    with. The missing parts of all the goals are read together, in two or three queries and a
+    fourth for the contraindications: those of the declared conditions that exclude shown
+    rows, and every one of a stack's candidates (its warnings name them)."""
+    wanted: dict[str, tuple[str, Goal]] = {}
+    for goal in goals:
+        if limit:
+            wanted[f"ranking:{goal.pk}:{limit}:{constraints.key}"] = ("ranking", goal)
+        if with_candidates:
+            wanted[f"candidates:{goal.pk}:{constraints.key}"] = ("candidates", goal)
+
+    def read(missing: list[str]) -> dict[str, Ranking | tuple[Candidate, ...]]:
+        parts = [wanted[name] for name in missing]
+        missing_goals = list({goal.pk: goal for _, goal in parts}.values())
+        shown = limit if any(part == "ranking" for part, _ in parts) else 0
+        stack = STACK_CANDIDATES if any(part == "candidates" for part, _ in parts) else 0
+        rows = _read_lists([goal.pk for goal in missing_goals], constraints, shown, stack)
+        candidate_ids = {row.compound_id for row in rows if stack and _is_candidate(row)}
+        notes = _contraindications(constraints, _excluded_shown(rows, shown), candidate_ids)
+        rankings: dict[int, Ranking] = {}
+        if shown:
+            found = _rankings(missing_goals, rows, constraints, shown, notes)
+            rankings = {ranking.goal.pk: ranking for ranking in found}
+        candidates = _candidates(rows, notes) if stack else {}
+        return {
+            name: rankings[goal.pk] if part == "ranking" else candidates.get(goal.pk, ())
+            for name, (part, goal) in zip(missing, parts, strict=True)
+        }
+
+    found = shared_parts("goal-lists", list(wanted), read)
+    rankings, candidates = {}, {}
+    for name, (part, goal) in wanted.items():
+        if part == "ranking":
+            rankings[goal.pk] = replace(found[name], goal=goal)  # the caller's own goal
+        else:
+            candidates[goal.pk] = found[name]
+    return rankings, candidates
+
+
 def _excluded_shown(rows: Sequence[GoalScore], limit: int) -> list[GoalScore]:
     return [row for row in rows if row.in_list == EXCLUDED and row.place <= limit]
 
@@ -458,14 +546,14 @@ def rank_goals(
     Each ranking has the best `limit` ranked compounds with score and components, the
     compounds whose evidence shows no effect (kept apart, never ranked as merely unproven),
     compounds with findings but no rating yet, and the compounds the constraints excluded with
-    the reasons, each list cut at `limit` with its full size in `totals`. Reads at most two
-    queries, whatever the number of goals and the size of the catalogue.
+    the reasons, each list cut at `limit` with its full size in `totals`. Reads at most three
+    queries, whatever the number of goals and the size of the catalogue, and none for a
+    goal whose ranking a page built earlier in this content version (`_goal_lists`).
     """
     goals = tuple(dict.fromkeys(goals))
     limit = max(1, min(limit, MAX_LIMIT))
-    rows = _read_lists([g.pk for g in goals], constraints, limit) if goals else []
-    notes = _contraindications(constraints, _excluded_shown(rows, limit))
-    return _rankings(goals, rows, constraints, limit, notes)
+    rankings, _ = _goal_lists(goals, constraints, limit, with_candidates=False)
+    return tuple(rankings[goal.pk] for goal in goals)
 
 
 def ranked_entry(goal: Goal, compound_slug: str) -> RankedCompound | None:
@@ -490,6 +578,38 @@ def rank_goal(
 # --- stacks --------------------------------------------------------------------------------
 
 
+def _with_details(
+    picked: Sequence[tuple[Goal, Candidate]], rankings: Mapping[int, Ranking]
+) -> list[RankedCompound]:
+    """The picks' entries with their components, steps and bottom line: as the ranking of
+    the goal a pick was chosen for shows it, or else read, in one query for all."""
+    shown = {
+        (goal_id, entry.slug): entry
+        for goal_id, ranking in rankings.items()
+        for entry in ranking.ranked
+    }
+    unseen = [c.score_id for goal, c in picked if (goal.pk, c.entry.slug) not in shown]
+    details = {}
+    if unseen:
+        details = {
+            values.pop("pk"): values
+            for values in GoalScore.objects.filter(pk__in=unseen).values("pk", *DETAILS)
+        }
+    entries = []
+    for goal, candidate in picked:
+        entry = shown.get((goal.pk, candidate.entry.slug))
+        if entry is None:
+            row = details[candidate.score_id]
+            entry = replace(
+                candidate.entry,
+                components=tuple(Component(**c) for c in row["components"]),
+                certainty_steps=tuple(Step(**step) for step in row["certainty_steps"]),
+                bottom_line=row["bottom_line"],
+            )
+        entries.append(entry)
+    return entries
+
+
 def build_stack(
     goals: Sequence[Goal],
     constraints: Constraints = Constraints(),
@@ -512,28 +632,28 @@ def build_stack(
     priorities = {g.slug: float((priorities or {}).get(g.slug, 1.0)) for g in goals}
     size = max(1, min(size, MAX_STACK_SIZE))
     limit = max(1, min(limit, MAX_LIMIT))
-    slug_of_goal = {g.pk: g.slug for g in goals}
     shown = limit if with_rankings else 0
-    rows = _read_lists(list(slug_of_goal), constraints, shown, STACK_CANDIDATES) if goals else []
+    rankings, candidates = _goal_lists(goals, constraints, shown, with_candidates=True)
 
     scores: dict[str, dict[str, float]] = defaultdict(dict)  # compound slug -> goal -> score
-    entries: dict[str, RankedCompound] = {}  # each candidate at its best-ranked goal
-    best_row: dict[str, GoalScore] = {}
+    # Each candidate at its best-ranked goal (the first goal by id at a tie, as read).
+    best: dict[str, tuple[Goal, Candidate]] = {}
     costs: dict[str, list[Decimal]] = defaultdict(list)
-    for row in rows:
-        if row.in_list != GoalScore.Group.RANKED or row.score <= 0:
-            continue
-        entry = _entry(row, with_components=False)
-        scores[row.slug][slug_of_goal[row.goal_id]] = row.score
-        if entry.monthly_cost is not None:
-            costs[row.slug].append(entry.monthly_cost)
-        if row.slug not in entries or entry.sort_key() < entries[row.slug].sort_key():
-            entries[row.slug] = entry
-            best_row[row.slug] = row
+    for goal in sorted(goals, key=lambda g: g.pk):
+        for candidate in candidates[goal.pk]:
+            entry = candidate.entry
+            scores[entry.slug][goal.slug] = entry.score
+            if entry.monthly_cost is not None:
+                costs[entry.slug].append(entry.monthly_cost)
+            if entry.slug not in best or entry.sort_key() < best[entry.slug][1].entry.sort_key():
+                best[entry.slug] = (goal, candidate)
+
+    def sort_key(slug: str):
+        return best[slug][1].entry.sort_key()
 
     chosen: list[tuple[str, float]] = []  # (compound slug, its marginal gain)
     picks_per_goal = dict.fromkeys(priorities, 0)
-    remaining = set(entries)
+    remaining = set(best)
     while remaining and len(chosen) < size:
         uncovered = {g for g, count in picks_per_goal.items() if count == 0}
         covering = {s for s in remaining if uncovered & scores[s].keys()}
@@ -545,25 +665,21 @@ def build_stack(
                 for g, score in scores[slug].items()
             )
 
-        best = min(pool, key=lambda s: (-gain(s), entries[s].sort_key()))
-        best_gain = gain(best)
-        if best_gain <= 0:
+        chosen_slug = min(pool, key=lambda s: (-gain(s), sort_key(s)))
+        chosen_gain = gain(chosen_slug)
+        if chosen_gain <= 0:
             break
-        chosen.append((best, round(best_gain, 3)))
-        for goal_slug in scores[best]:
+        chosen.append((chosen_slug, round(chosen_gain, 3)))
+        for goal_slug in scores[chosen_slug]:
             picks_per_goal[goal_slug] += 1
-        remaining.discard(best)
+        remaining.discard(chosen_slug)
 
-    # A pick explains itself with the "why this rank" of the row it was chosen from.
-    picked_rows = [best_row[slug] for slug, _ in chosen]
-    _with_details(picked_rows)
+    # A pick explains itself with the "why this rank" of the goal it was chosen from.
+    picked = [best[slug] for slug, _ in chosen]
     picks = [
-        Pick(_entry(row), dict(sorted(scores[row.slug].items())), gain)
-        for row, (_, gain) in zip(picked_rows, chosen, strict=True)
+        Pick(entry, dict(sorted(scores[entry.slug].items())), gain)
+        for entry, (_, gain) in zip(_with_details(picked, rankings), chosen, strict=True)
     ]
-    notes = _contraindications(
-        constraints, _excluded_shown(rows, shown), [row.compound_id for row in picked_rows]
-    )
     # A pick is taken once: its cost is that of the dearest dose among the goals it serves.
     pick_costs = {p.compound.slug: max(costs[p.compound.slug], default=None) for p in picks}
     known = [c for c in pick_costs.values() if c is not None]
@@ -574,18 +690,18 @@ def build_stack(
         warnings=stack_warnings(
             [
                 StackMember(
-                    compound_id=row.compound_id,
-                    slug=row.slug,
-                    name=row.name,
-                    mechanism_class=row.mechanism_class,
-                    conditions=tuple(c.condition for c in notes.get(row.compound_id, [])),
+                    compound_id=c.compound_id,
+                    slug=c.entry.slug,
+                    name=c.entry.name,
+                    mechanism_class=c.mechanism_class,
+                    conditions=c.conditions,
                 )
-                for row in picked_rows
+                for _, c in picked
             ]
         ),
         monthly_cost=sum(known, Decimal(0)) if known else None,
         cost_unknown_for=tuple(slug for slug, c in pick_costs.items() if c is None),
-        rankings=_rankings(goals, rows, constraints, limit, notes) if with_rankings else (),
+        rankings=tuple(rankings[goal.pk] for goal in goals) if with_rankings else (),
     )
 
 

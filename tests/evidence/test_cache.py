@@ -433,3 +433,46 @@ def test_staff_saves_retire_the_cache_at_once_every_time(vendor_offer):
         save_offer_price(client, vendor_offer, price)
         versions.append(content_version())
     assert len(set(versions)) == 4
+
+
+# Parts many pages share (one goal's ranking under some constraints): evidence.cache.shared_parts
+
+
+def squares(computed: list):
+    def compute(names):
+        computed.append(sorted(names))
+        return {name: int(name) ** 2 for name in names}
+
+    return compute
+
+
+def test_shared_parts_outside_a_cached_page_are_computed_and_never_stored(local_cache):
+    computed = []
+    assert page_cache.shared_parts("synthetic", ["2", "3"], squares(computed)) == {"2": 4, "3": 9}
+    page_cache.shared_parts("synthetic", ["2", "3"], squares(computed))
+    assert computed == [["2", "3"], ["2", "3"]]
+    assert not local_cache._cache
+
+
+def test_a_page_being_built_computes_only_the_parts_no_page_has_stored_in_its_version(
+    local_cache, rf
+):
+    computed = []
+    with page_cache._building(rf.get("/")):
+        page_cache.shared_parts("synthetic", ["2", "3"], squares(computed))
+    with page_cache._building(rf.get("/")):
+        found = page_cache.shared_parts("synthetic", ["3", "4"], squares(computed))
+    assert found == {"3": 9, "4": 16}
+    assert computed == [["2", "3"], ["4"]]
+    make_goal()  # an edit: a new version, every part computed again
+    with page_cache._building(rf.get("/")):
+        page_cache.shared_parts("synthetic", ["3"], squares(computed))
+    assert computed[-1] == ["3"]
+
+
+def test_shared_parts_are_computed_while_the_cache_fails(failing_cache, rf):
+    computed = []
+    with page_cache._building(rf.get("/")):
+        found = page_cache.shared_parts("synthetic", ["5"], squares(computed))
+    assert found == {"5": 25}
+    assert computed == [["5"]]

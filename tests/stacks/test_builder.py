@@ -163,6 +163,30 @@ def test_builder_reads_a_fixed_number_of_queries(
         assert excluded.reasons == ("Contraindicated: Pregnancy",)
 
 
+def test_the_goals_rankings_worked_out_for_one_page_are_reused_by_the_next(
+    client, django_assert_max_num_queries
+):
+    goals = goals_with_stocked_compounds(3)
+    page = client.get(builder_url(goals))
+    # The fragment is another page, but each goal's ranking and candidates are the page's:
+    # left to read are the content version, the goals asked for and the picks' interactions.
+    with django_assert_max_num_queries(3):
+        fragment = client.get(builder_url(goals), headers=HTMX)
+    assert fragment.context["stack"] == page.context["stack"]
+    assert fragment.context["stack"].picks[0].compound.components  # the "why" came along
+
+
+def test_a_reused_ranking_is_retired_by_an_edit(client):
+    goal = make_goal()
+    compound = make_rated_compound(goal, name="Synthetic Before")
+    client.get(f"/?goals={goal.slug}", headers=HTMX)
+    compound.name = "Synthetic After"
+    compound.save()
+    html = client.get(f"/?goals={goal.slug}").content.decode()  # another page, a new version
+    assert "Synthetic After" in html
+    assert "Synthetic Before" not in html
+
+
 def test_the_fragment_reads_only_the_goals_it_was_asked_for(client, no_cache):
     goals = goals_with_stocked_compounds(1)
     for _ in range(30):

@@ -434,3 +434,22 @@ def test_contraindicated_compounds_never_enter_a_stack():
     assert stack.uncovered_goals == (goal,)
     # The declared condition is what keeps it out: without it, it is picked.
     assert [p.compound.slug for p in build_stack([goal]).picks] == [compound.slug]
+
+
+# Cached parts of pages are named by Constraints.key: two constraints share a name only when
+# they are the same constraints, however their sets were ordered.
+constraints_drawn = st.builds(
+    Constraints,
+    conditions=st.frozensets(st.sampled_from(Condition.values), max_size=3),
+    no_injections=st.booleans(),
+    excluded_kinds=st.frozensets(st.sampled_from(["peptide", "drug", "herbal"]), max_size=2),
+    min_tier=st.none() | st.integers(1, 5),
+    in_stock_only=st.booleans(),
+    monthly_budget=st.none() | st.decimals(0, 1_000, places=2).map(lambda d: d.normalize()),
+    currency=st.sampled_from(["USD", "EUR"]),
+)
+
+
+@given(constraints_drawn, constraints_drawn)
+def test_constraints_share_a_key_only_when_they_are_the_same(a, b):
+    assert (a.key == b.key) == (a == b)

@@ -19,13 +19,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Case, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Lower
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from evidence import search, stats
 from evidence.currencies import CODE_PATTERN, validate_currency
 from evidence.formatting import format_amount
+from evidence.links import slug_url
 
 https_only = RegexValidator(r"^https://[^\s/$.?#][^\s]*$", "Enter a well-formed https:// URL.")
 
@@ -86,7 +86,7 @@ class Goal(Searchable):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("goal_detail", args=[self.slug])
+        return slug_url("goal_detail", self.slug)
 
 
 class Tier(models.Model):
@@ -277,7 +277,7 @@ class Compound(Searchable):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("compound_detail", args=[self.slug])
+        return slug_url("compound_detail", self.slug)
 
 
 class CompoundAlias(Searchable):
@@ -782,7 +782,7 @@ class Rating(models.Model):
         return f"{self.compound} for {self.goal}: Tier {self.tier.number}"
 
     def get_absolute_url(self):
-        return reverse("evidence_detail", args=[self.compound.slug, self.goal.slug])
+        return slug_url("evidence_detail", self.compound.slug, self.goal.slug)
 
     def is_review_due(self, today: date) -> bool:
         """The row-level form of `RatingQuerySet.review_due()`."""
@@ -1519,7 +1519,7 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("research_article", args=[self.slug])
+        return slug_url("research_article", self.slug)
 
     def split_disclaimer(self) -> tuple[str, str]:
         """The body's opening disclaimer (its Markdown text, "" when the body opens with none)
@@ -1598,7 +1598,7 @@ class Vendor(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("vendor_detail", args=[self.slug])
+        return slug_url("vendor_detail", self.slug)
 
     def clean(self):
         super().clean()

@@ -151,6 +151,9 @@ class Ranking:
     excluded: tuple[Exclusion, ...]
     totals: dict[str, int] = field(default_factory=dict)  # full counts per group
     limit: int = DEFAULT_LIMIT
+    # What names this ranking among every goal's under any constraints (its goal, limit and
+    # constraints): what a page caches its rendered lists under while the content is the same.
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -460,9 +463,14 @@ def _rankings(
                     str(name): shown[name][0].list_size if shown[name] else 0 for name in LISTS
                 },
                 limit=limit,
+                key=_ranking_key(goal, limit, constraints),
             )
         )
     return tuple(rankings)
+
+
+def _ranking_key(goal: Goal, limit: int, constraints: Constraints) -> str:
+    return f"{goal.pk}:{limit}:{constraints.key}"
 
 
 def _is_candidate(row: GoalScore) -> bool:
@@ -502,7 +510,7 @@ def _goal_lists(
     wanted: dict[str, tuple[str, Goal]] = {}
     for goal in goals:
         if limit:
-            wanted[f"ranking:{goal.pk}:{limit}:{constraints.key}"] = ("ranking", goal)
+            wanted[f"ranking:{_ranking_key(goal, limit, constraints)}"] = ("ranking", goal)
         if with_candidates:
             wanted[f"candidates:{goal.pk}:{constraints.key}"] = ("candidates", goal)
 

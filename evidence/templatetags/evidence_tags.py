@@ -15,6 +15,12 @@
     {% canonical_url %}                     the page's absolute address (base.html's <head>)
     {% block_text "title" %}                a block's text again, whitespace collapsed (the
                                             Open Graph tags repeat the title and description)
+    {% slug_url "compound_detail" entry.slug %}   the address {% url %} gives, for a view
+                                            named by slugs, without matching the URL patterns
+                                            each time (evidence.links; `as name` works too)
+    {% shared_fragment "ranked" ranking.key %}...{% endshared_fragment %}
+                                            what it encloses, rendered once per content version
+                                            for every page that draws the same key
 
 The formatting itself lives in evidence.formatting (plain functions, shared with the admin).
 """
@@ -23,6 +29,8 @@ from django import template
 from django.template.loader_tags import BLOCK_CONTEXT_KEY
 from django.utils.safestring import mark_safe
 
+from evidence import links
+from evidence.cache import shared_parts
 from evidence.formatting import (
     CURRENCY_SYMBOLS,
     format_effect,
@@ -85,6 +93,11 @@ def block_text(context, name: str) -> str:
     return mark_safe(" ".join(block.render(context).split()))  # escaped by the block itself
 
 
+@register.simple_tag
+def slug_url(name: str, *slugs) -> str:
+    return links.slug_url(name, *slugs)
+
+
 @register.filter
 def effect_text(finding) -> str:
     return format_effect(finding)
@@ -121,3 +134,35 @@ def markdown(text) -> str:
     """Short Markdown written by editors (a rating's sections), rendered and sanitised by
     evidence.markdown; its headings start at <h3>, under the section's own <h2>."""
     return mark_safe(render_markdown(text or "", heading_offset=2))  # sanitised by nh3
+
+
+class SharedFragmentNode(template.Node):
+    def __init__(self, nodelist, name, key):
+        self.nodelist, self.name, self.key = nodelist, name, key
+
+    def render(self, context) -> str:
+        key = self.key.resolve(context)
+        if not key:  # nothing names what the fragment draws: rendered each time
+            return self.nodelist.render(context)
+        name = f"{self.name.resolve(context)}:{key}"
+        return shared_parts("fragment", [name], lambda _: {name: self.nodelist.render(context)})[
+            name
+        ]
+
+
+@register.tag
+def shared_fragment(parser, token):
+    """`{% shared_fragment "name" key %}...{% endshared_fragment %}`: the enclosed HTML,
+    rendered once per content version and release and shared by every page that draws the
+    same name and key (evidence.cache.shared_parts; outside a cached page, rendered each
+    time). Whatever it encloses must depend on nothing but the key: the key names the data
+    it draws (a Ranking's `key`), never a visitor's request."""
+    try:
+        _, name, key = token.split_contents()
+    except ValueError:
+        raise template.TemplateSyntaxError(
+            'shared_fragment takes a name and a key: {% shared_fragment "name" key %}'
+        ) from None
+    nodelist = parser.parse(("endshared_fragment",))
+    parser.delete_first_token()
+    return SharedFragmentNode(nodelist, parser.compile_filter(name), parser.compile_filter(key))

@@ -4,8 +4,10 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.template import Context, Template, TemplateSyntaxError
 from django.urls import reverse
 
+from evidence import cache as page_cache
 from evidence.models import Finding
 from evidence.templatetags.evidence_tags import format_effect
 from tests.factories import make_compound, make_rating
@@ -90,3 +92,36 @@ def test_markdown_renders_an_editor_s_lists_and_demotes_headings_below_the_secti
     assert html.startswith("<h3>Synthetic heading</h3>")
     assert "<ul>\n<li>one</li>" in html and "<script>" not in html
     assert markdown(None) == ""
+
+
+# {% shared_fragment %}: rendered once per content version for every page drawing its key
+
+SHARED = Template(
+    "{% load evidence_tags %}"
+    "{% shared_fragment 'synthetic' key %}{{ value }}{% endshared_fragment %}"
+)
+
+
+def shared(rf, key, value) -> str:
+    with page_cache._building(rf.get("/")):
+        return SHARED.render(Context({"key": key, "value": value}))
+
+
+def test_a_shared_fragment_is_rendered_once_for_every_page_drawing_its_key(rf):
+    assert shared(rf, "k1", "first") == "first"
+    assert shared(rf, "k1", "second") == "first"  # the key says it is the same fragment
+    assert shared(rf, "k2", "second") == "second"
+    make_compound("Synthetic edit")  # a new content version: rendered again
+    assert shared(rf, "k1", "third") == "third"
+
+
+def test_a_fragment_without_a_key_or_outside_a_cached_page_is_rendered_each_time(rf):
+    assert shared(rf, "", "first") == "first"
+    assert shared(rf, "", "second") == "second"
+    assert SHARED.render(Context({"key": "k3", "value": "a"})) == "a"
+    assert SHARED.render(Context({"key": "k3", "value": "b"})) == "b"
+
+
+def test_a_shared_fragment_needs_a_name_and_a_key():
+    with pytest.raises(TemplateSyntaxError, match="takes a name and a key"):
+        Template("{% load evidence_tags %}{% shared_fragment 'x' %}{% endshared_fragment %}")

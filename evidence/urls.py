@@ -11,6 +11,11 @@ urlpatterns = [
         name="evidence_detail",
     ),
     path(
+        "compounds/<slug:slug>/changes/recent/",
+        views.compound_recent_changes,
+        name="compound_recent_changes",
+    ),
+    path(
         "compounds/<slug:slug>/changes/feed/",
         views.compound_changes_feed,
         name="compound_changes_feed",

@@ -299,9 +299,20 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "comparator_in": comparator_in,
         "offers": compound.visible_offers,
         "articles": compound.published_articles,
-        "recent_changes": recent_changes(compound),
     }
     return render(request, "evidence/compound_detail.html", context)
+
+
+@require_safe
+@cache_page_until_content_changes()
+def compound_recent_changes(request: HttpRequest, slug: str) -> HttpResponse:
+    """A published compound's latest changes (minor edits left out), which its page fetches
+    when its "What changed" comes into view (htmx): reading the history tables is most of
+    what a compound's page would cost otherwise. Without JavaScript the page links to
+    /changes/?compound= instead."""
+    compound = get_object_or_404(Compound.objects.published(), slug=slug)
+    context = {"compound": compound, "recent_changes": recent_changes(compound)}
+    return render(request, "evidence/changes.html#recent_changes", context)
 
 
 # The evidence for one compound and goal -----------------------------------------------------

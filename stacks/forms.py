@@ -1,6 +1,7 @@
 """The visitor's choices as GET forms: goals for the builder, constraints everywhere."""
 
 from functools import cached_property
+from urllib.parse import urlencode
 
 from django import forms
 from django.core.validators import slug_re
@@ -132,6 +133,22 @@ class ConstraintsForm(forms.Form):
         query = self.data.copy() if isinstance(self.data, QueryDict) else QueryDict(mutable=True)
         query["limit"] = str(min(self.entries_per_list() + DEFAULT_LIMIT, self.most_per_list()))
         return query.urlencode()
+
+    def fields_key(self) -> str:
+        """What names this form's fields as a page draws them, among every page's that draws
+        the same (stacks/builder.html#constraint_fields, shared while the content is the
+        same): whether it was sent, and the values sent for its fields, as sent. Empty, so
+        drawn each time, for a form with errors (they show in it) or not sent as a query."""
+        if not self.is_bound:
+            return "unbound"
+        if not isinstance(self.data, QueryDict) or not self.is_valid():
+            return ""
+        sent = [
+            (name, value)
+            for name in ConstraintsForm.base_fields
+            for value in self.data.getlist(name)
+        ]
+        return "bound?" + urlencode(sent)
 
     def constraints(self) -> Constraints:
         """The visitor's constraints; none until the form is bound and valid."""

@@ -114,3 +114,12 @@ def test_compound_page_links_to_the_evidence(page, demo):
 
     expect(page).to_have_url(re.compile(rf"/evidence/{LIVER}/$"))
     expect(page.get_by_role("heading", name="Forest plot")).to_be_visible()
+
+
+def test_what_changed_fills_in_when_it_comes_into_view(page, demo):
+    page.goto(f"/compounds/{TA1_SLUG}/")
+    changes = page.locator("section[aria-labelledby='what-changed']")
+    changes.scroll_into_view_if_needed()
+    expect(changes.locator(".recent-changes")).to_be_visible()
+    expect(changes.locator(".changes__load")).to_have_count(0)
+    expect(changes.locator(".change-list li").first).to_be_visible()

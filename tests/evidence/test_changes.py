@@ -31,6 +31,11 @@ def feed_entries(response) -> list[dict]:
     ]
 
 
+def recent_changes_url(compound) -> str:
+    """What the compound's page fetches into its "What changed" when it comes into view."""
+    return f"/compounds/{compound.slug}/changes/recent/"
+
+
 def change_tier_in_admin(rating, number, reason, editor=None):
     client = logged_in(editor or evidence_editor())
     page = client.get(admin_url(Rating, "change", rating.pk))
@@ -58,8 +63,10 @@ def test_a_tier_change_with_its_reason_shows_on_the_compound_page_changes_and_bo
 
     page = visitor.get(compound.get_absolute_url())
     assert "What changed" in page.text
-    assert expected in page.text
-    assert reason in page.text
+    assert f'hx-get="{recent_changes_url(compound)}"' in page.text
+    recent = visitor.get(recent_changes_url(compound))
+    assert expected in recent.text
+    assert reason in recent.text
 
     listing = visitor.get("/changes/")
     assert expected in listing.text and reason in listing.text
@@ -75,7 +82,7 @@ def test_a_minor_edit_is_hidden_by_default_and_shown_on_request():
     edit_bottom_line_in_admin(rating, "Synthetic bottom line.", minor=True)
     visitor = anonymous_visitor()
     assert "rewritten" not in visitor.get("/changes/").text
-    assert "rewritten" not in visitor.get(rating.compound.get_absolute_url()).text
+    assert "rewritten" not in visitor.get(recent_changes_url(rating.compound)).text
     assert not any("rewritten" in e["title"] for e in feed_entries(visitor.get("/changes/feed/")))
     shown = visitor.get("/changes/?minor=1")
     assert "rewritten" in shown.text
@@ -87,7 +94,7 @@ def test_no_staff_username_is_ever_shown():
     editor = staff_member("synthetic-editor-qz7", EVIDENCE_EDITORS)
     change_tier_in_admin(rating, 1, "Synthetic reason.", editor)
     visitor = anonymous_visitor()
-    for url in ("/changes/", "/changes/feed/", rating.compound.get_absolute_url()):
+    for url in ("/changes/", "/changes/feed/", recent_changes_url(rating.compound)):
         assert "qz7" not in visitor.get(url).content.decode()
 
 
@@ -98,6 +105,7 @@ def test_an_unpublished_compound_is_not_listed_and_its_changes_are_404():
     assert "Synthetic hidden compound" not in visitor.get("/changes/").text
     assert visitor.get(f"/changes/?compound={hidden.slug}").status_code == 404
     assert visitor.get(f"/compounds/{hidden.slug}/changes/feed/").status_code == 404
+    assert visitor.get(recent_changes_url(hidden)).status_code == 404
 
 
 def test_one_compound_s_changes_page_lists_only_its_changes():
@@ -153,3 +161,25 @@ def test_feed_entries_have_unique_ids():
         make_rating(compound)
     ids = [e["id"] for e in feed_entries(anonymous_visitor().get("/changes/feed/"))]
     assert len(ids) == len(set(ids)) == 4
+
+
+def test_the_compound_page_reads_no_history_and_links_to_its_changes_without_javascript(
+    client, django_assert_max_num_queries
+):
+    rating = make_rating()
+    change_tier_in_admin(rating, 1, "Synthetic reason.")
+    page = client.get(rating.compound.get_absolute_url()).content.decode()
+    assert "changed from Tier 3" not in page  # fetched when "What changed" comes into view
+    assert f'<a href="/changes/?compound={rating.compound.slug}">See the latest changes' in page
+    # The fragment alone: the version, the compound, four history tables, the names they need.
+    with django_assert_max_num_queries(9):
+        recent = client.get(recent_changes_url(rating.compound), headers={"HX-Request": "true"})
+    assert "changed from Tier 3" in recent.content.decode()
+    assert b"<html" not in recent.content
+
+
+def test_a_new_compounds_only_change_is_its_publication():
+    compound = make_compound(published=True)
+    recent = anonymous_visitor().get(recent_changes_url(compound)).text
+    assert recent.count("<li>") == 1
+    assert "Published on this site." in recent

@@ -144,9 +144,8 @@ def build_compound(size: int):
 def test_compound_detail_query_count_is_constant(client, django_assert_max_num_queries, size):
     compound = build_compound(size)
     # 14: two of them read the regulatory and the anti-doping statuses, one the published
-    # deep dives; 7 more read "What changed" (one per history table and one for the computed
-    # certainty's changes, and the goals, tiers and studies the changes name).
-    with django_assert_max_num_queries(21):
+    # deep dives. "What changed" is fetched when it comes into view (test_changes).
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("compound_detail", args=[compound.slug]))
     assert response.status_code == 200
 

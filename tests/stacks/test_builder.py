@@ -335,3 +335,16 @@ def test_show_more_stops_at_the_pages_share_and_points_to_the_goal_page(client):
     assert f'<a href="/goals/{goals[0].slug}/">See more on the page of synthetic goal 0</a>' in html
     one = client.get("/", {"goals": goals[0].slug}).content.decode()
     assert ">Show more</a>" in one and "limit=40" in one
+
+
+def test_the_filters_are_drawn_as_sent_whichever_page_drew_them_first(client):
+    goal = make_goal()
+    make_rated_compound(goal)
+    client.get(f"/?goals={goal.slug}&budget=50.0")
+    page = client.get(f"/goals/{goal.slug}/?budget=50").content.decode()
+    assert re.search(r'name="budget"[^>]*value="50"', page)
+    assert not re.search(r'name="budget"[^>]*value="50.0"', page)
+    client.get(f"/goals/{goal.slug}/?budget=-5")
+    refused = client.get(f"/?goals={goal.slug}&budget=-5").content.decode()
+    assert "A budget cannot be negative." in refused
+    assert "No goal picked yet." not in refused

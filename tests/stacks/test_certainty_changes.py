@@ -69,7 +69,7 @@ def test_a_finding_against_the_compound_changes_its_certainty_on_the_public_log(
         f"to {Level(after).label}."
     )
     visitor = anonymous_visitor()
-    assert expected in visitor.get(compound.get_absolute_url()).text
+    assert expected in visitor.get(f"/compounds/{compound.slug}/changes/recent/").text
     assert expected in visitor.get("/changes/").text
     for url in ("/changes/feed/", f"/compounds/{compound.slug}/changes/feed/"):
         assert f"{compound.name}: {expected}" in feed_titles(visitor.get(url))

@@ -248,11 +248,16 @@ def _building(request: HttpRequest):
         _view_state.reset(token)
 
 
+def _derived_key(name: str, version: int) -> str:
+    """Where a value derived from the content is stored: retired by a new version or release."""
+    return f"derived:{name}:{release_id()}:{version}"
+
+
 def until_content_changes[T](name: str, compute: Callable[[], T]) -> T:
     """A value derived from the content that many pages draw (the currencies offers are
     priced in, the most researched goals): computed once per content version and release,
     and shared through the cache, instead of read again by every page rendered."""
-    key = f"derived:{name}:{release_id()}:{content_state().version}"
+    key = _derived_key(name, content_state().version)
     value = cache_get(key)
     if value is None:
         value = compute()
@@ -272,7 +277,7 @@ def shared_parts[T](
     state = _view_state.get()
     if state is None:
         return compute(list(names))
-    prefix = f"derived:{kind}:{release_id()}:{state.version}:"
+    prefix = _derived_key(kind, state.version) + ":"
     stored = _cache_call("get_many", [prefix + name for name in names], default={})
     found = {key.removeprefix(prefix): value for key, value in stored.items()}
     missing = [name for name in names if name not in found]

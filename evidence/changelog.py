@@ -80,15 +80,13 @@ class IsDistinctFrom(Lookup):
 
     lookup_name = "distinct_from"
 
-    def as_sql(self, compiler, connection):
+    def as_sql(self, compiler, connection, operator="IS DISTINCT FROM"):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} IS DISTINCT FROM {rhs}", [*lhs_params, *rhs_params]
+        return f"{lhs} {operator} {rhs}", [*lhs_params, *rhs_params]
 
     def as_sqlite(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} IS NOT {rhs}", [*lhs_params, *rhs_params]
+        return self.as_sql(compiler, connection, operator="IS NOT")
 
 
 def _previous(field: str) -> Window:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from django.db import connections
 from django.db.models import (
@@ -272,11 +273,34 @@ WINDOW_COLUMNS = (
 
 class Place(SimpleNamespace):
     """A row's place in its list: `id`, `in_list`, `place`, `list_size`, and what the
-    exclusions computed on the way (`x_in_stock`, `price_per_mg`)."""
+    exclusions computed on the way (`x_in_stock`, `price_per_mg`); for a stack's candidate
+    below the shown rows, also its CANDIDATE_COLUMNS."""
 
 
 # What only a shown entry or a pick draws: a stack's other candidates are read without them.
 DETAILS = ("components", "certainty_steps", "bottom_line")
+# What a stack's candidate below the shown ones is read with (plain values, not model
+# instances: a popular goal has a hundred of them): its entry's numbers (`_entry`) and what
+# the stack's choice and warnings need.
+CANDIDATE_COLUMNS = (
+    "id",
+    "goal_id",
+    "compound_id",
+    "slug",
+    "name",
+    "kind",
+    "score",
+    "tier_number",
+    "tier_label",
+    "computed",
+    "certainty",
+    "study_count",
+    "randomised_study_count",
+    "participants",
+    "design_weighted_studies",
+    "mechanism_class",
+    "milligrams_per_month",
+)
 
 
 def _read_lists(
@@ -290,7 +314,7 @@ def _read_lists(
     The first works out the exclusions once per row over the few columns the order needs and
     numbers the rows within their lists (a window over them); the second reads only the rows
     kept, whole, by primary key, and prices them (unless a budget needed every row's price
-    already); a third, for a stack, reads its other candidates without their DETAILS. One
+    already); a third, for a stack, reads its other candidates' CANDIDATE_COLUMNS. One
     query joining the first two made PostgreSQL scan the whole table: it cannot foresee how
     few rows the window keeps.
     """
@@ -325,14 +349,19 @@ def _read_lists(
     shown = [place.id for place in places if place.place <= limit]
     candidates_only = [place.id for place in places if place.place > limit]
     whole = {}
-    for ids, details in ((shown, ()), (candidates_only, DETAILS)):
+    for ids, whole_rows in ((shown, True), (candidates_only, False)):
         if not ids:
             continue
-        kept = GoalScore.objects.filter(pk__in=ids).defer(*details)
+        kept = GoalScore.objects.filter(pk__in=ids)
         if "price_per_mg" not in computed:
             cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
             kept = kept.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
-        whole.update((row.pk, row) for row in kept)
+        if whole_rows:
+            whole.update((row.pk, row) for row in kept)
+        else:
+            priced = () if "price_per_mg" in computed else ("price_per_mg",)
+            values = kept.values(*CANDIDATE_COLUMNS, *priced)
+            whole.update((row["id"], Place(**row)) for row in values)
     found = []
     for place in places:
         row = whole[place.id]
@@ -412,9 +441,16 @@ def _reasons(row: GoalScore, constraints: Constraints, notes) -> tuple[str, ...]
     return tuple(reasons)
 
 
+class Note(NamedTuple):
+    """A contraindication of a compound, as the reasons and a stack's warnings draw it."""
+
+    condition: str
+    note: str
+
+
 def _contraindications(
     constraints: Constraints, excluded: Sequence[GoalScore], candidate_ids: Collection[int] = ()
-) -> dict[int, list[Contraindication]]:
+) -> dict[int, list[Note]]:
     """In one query: the declared conditions that exclude rows, and every contraindication
     of a stack's candidates (for its warnings, should they be picked). No query when neither
     is needed."""
@@ -427,10 +463,9 @@ def _contraindications(
     if not wanted:
         return {}
     by_compound = defaultdict(list)
-    for contraindication in Contraindication.objects.filter(reduce(operator.or_, wanted)).order_by(
-        "condition"
-    ):
-        by_compound[contraindication.compound_id].append(contraindication)
+    found = Contraindication.objects.filter(reduce(operator.or_, wanted)).order_by("condition")
+    for compound_id, condition, note in found.values_list("compound_id", "condition", "note"):
+        by_compound[compound_id].append(Note(condition, note))
     return by_compound
 
 
@@ -486,7 +521,7 @@ def _candidates(rows: Sequence[GoalScore], notes) -> dict[int, tuple[Candidate, 
         by_goal[row.goal_id].append(
             Candidate(
                 _entry(row, with_components=False),
-                row.pk,
+                row.id,
                 row.compound_id,
                 row.mechanism_class,
                 conditions,

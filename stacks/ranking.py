@@ -279,6 +279,8 @@ class Place(SimpleNamespace):
 
 # What only a shown entry or a pick draws: a stack's other candidates are read without them.
 DETAILS = ("components", "certainty_steps", "bottom_line")
+# An entry's "why this rank": the pages draw it only when asked (stacks.views.why_rank).
+WHY = ("components", "certainty_steps")
 # What a stack's candidate below the shown ones is read with (plain values, not model
 # instances: a popular goal has a hundred of them): its entry's numbers (`_entry`) and what
 # the stack's choice and warnings need.
@@ -304,7 +306,11 @@ CANDIDATE_COLUMNS = (
 
 
 def _read_lists(
-    goal_ids: Sequence[int], constraints: Constraints, limit: int, candidates: int = 0
+    goal_ids: Sequence[int],
+    constraints: Constraints,
+    limit: int,
+    candidates: int = 0,
+    with_why: bool = True,
 ) -> list[GoalScore]:
     """Two queries: the best `limit` rows of each list of each goal, each row carrying its
     list (`in_list`), its place in it, the list's full size and the cheapest usable price per
@@ -313,10 +319,10 @@ def _read_lists(
 
     The first works out the exclusions once per row over the few columns the order needs and
     numbers the rows within their lists (a window over them); the second reads only the rows
-    kept, whole, by primary key, and prices them (unless a budget needed every row's price
-    already); a third, for a stack, reads its other candidates' CANDIDATE_COLUMNS. One
-    query joining the first two made PostgreSQL scan the whole table: it cannot foresee how
-    few rows the window keeps.
+    kept, whole (without their WHY unless `with_why`), by primary key, and prices them (unless
+    a budget needed every row's price already); a third, for a stack, reads its other
+    candidates' CANDIDATE_COLUMNS. One query joining the first two made PostgreSQL scan the
+    whole table: it cannot foresee how few rows the window keeps.
     """
     rows = _with_exclusions(GoalScore.objects.filter(goal_id__in=goal_ids), constraints)
     computed = [name for name in ("x_in_stock", "price_per_mg") if name in rows.query.annotations]
@@ -357,7 +363,7 @@ def _read_lists(
             cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
             kept = kept.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
         if whole_rows:
-            whole.update((row.pk, row) for row in kept)
+            whole.update((row.pk, row) for row in kept.defer(*(() if with_why else WHY)))
         else:
             priced = () if "price_per_mg" in computed else ("price_per_mg",)
             values = kept.values(*CANDIDATE_COLUMNS, *priced)
@@ -385,7 +391,9 @@ def _cost(row: GoalScore) -> Decimal | None:
     )
 
 
-def _entry(row: GoalScore, with_components: bool = True) -> RankedCompound:
+def _entry(row: GoalScore, with_why: bool = True, with_bottom_line: bool = True) -> RankedCompound:
+    """The row as a ranking shows it; `with_why`, with its "why this rank": the score's
+    components and the certainty's steps."""
     return RankedCompound(
         slug=row.slug,
         name=row.name,
@@ -393,18 +401,16 @@ def _entry(row: GoalScore, with_components: bool = True) -> RankedCompound:
         score=row.score,
         tier_number=row.tier_number,
         tier_label=row.tier_label,
-        components=tuple(Component(**c) for c in row.components) if with_components else (),
+        components=tuple(Component(**c) for c in row.components) if with_why else (),
         study_count=row.study_count,
         randomised_study_count=row.randomised_study_count,
         participants=row.participants,
-        bottom_line=row.bottom_line if with_components else "",
+        bottom_line=row.bottom_line if with_bottom_line else "",
         monthly_cost=_cost(row),
         design_weighted_studies=row.design_weighted_studies,
         computed=row.computed,
         certainty=row.certainty,
-        certainty_steps=tuple(Step(**step) for step in row.certainty_steps)
-        if with_components
-        else (),
+        certainty_steps=tuple(Step(**step) for step in row.certainty_steps) if with_why else (),
     )
 
 
@@ -473,7 +479,12 @@ def _contraindications(
 
 
 def _rankings(
-    goals: Sequence[Goal], rows: Sequence[GoalScore], constraints: Constraints, limit: int, notes
+    goals: Sequence[Goal],
+    rows: Sequence[GoalScore],
+    constraints: Constraints,
+    limit: int,
+    notes,
+    with_why: bool,
 ) -> tuple[Ranking, ...]:
     lists: dict[tuple[int, str], list[GoalScore]] = defaultdict(list)
     for row in rows:
@@ -485,9 +496,11 @@ def _rankings(
         rankings.append(
             Ranking(
                 goal=goal,
-                ranked=tuple(_entry(row) for row in shown[GoalScore.Group.RANKED]),
-                no_effect=tuple(_entry(row) for row in shown[GoalScore.Group.NO_EFFECT]),
-                insufficient=tuple(_entry(row) for row in shown[GoalScore.Group.INSUFFICIENT]),
+                ranked=tuple(_entry(row, with_why) for row in shown[GoalScore.Group.RANKED]),
+                no_effect=tuple(_entry(row, with_why) for row in shown[GoalScore.Group.NO_EFFECT]),
+                insufficient=tuple(
+                    _entry(row, with_why) for row in shown[GoalScore.Group.INSUFFICIENT]
+                ),
                 excluded=tuple(
                     Exclusion(
                         row.slug, row.name, row.tier_number, _reasons(row, constraints, notes)
@@ -520,7 +533,7 @@ def _candidates(rows: Sequence[GoalScore], notes) -> dict[int, tuple[Candidate, 
         conditions = tuple(note.condition for note in notes.get(row.compound_id, []))
         by_goal[row.goal_id].append(
             Candidate(
-                _entry(row, with_components=False),
+                _entry(row, with_why=False, with_bottom_line=False),
                 row.id,
                 row.compound_id,
                 row.mechanism_class,
@@ -531,10 +544,14 @@ def _candidates(rows: Sequence[GoalScore], notes) -> dict[int, tuple[Candidate, 
 
 
 def _goal_lists(
-    goals: Sequence[Goal], constraints: Constraints, limit: int, with_candidates: bool
+    goals: Sequence[Goal],
+    constraints: Constraints,
+    limit: int,
+    with_candidates: bool,
+    with_why: bool = True,
 ) -> tuple[dict[int, Ranking], dict[int, tuple[Candidate, ...]]]:
-    """Each goal's ranking cut at `limit` (none when it is 0) and, `with_candidates`, its
-    candidates for a stack, by goal id.
+    """Each goal's ranking cut at `limit` (none when it is 0; its entries with their "why
+    this rank" when `with_why`) and, `with_candidates`, its candidates for a stack, by goal id.
 
     Every part is one goal's under these constraints, shared by every page that draws it (the
     builder, the goal's page, the API) while the content is unchanged (evidence.cache.
@@ -543,9 +560,10 @@ def _goal_lists(
     fourth for the contraindications: those of the declared conditions that exclude shown
     rows, and every one of a stack's candidates (its warnings name them)."""
     wanted: dict[str, tuple[str, Goal]] = {}
+    ranking_part = "ranking" if with_why else "ranking-brief"
     for goal in goals:
         if limit:
-            wanted[f"ranking:{_ranking_key(goal, limit, constraints)}"] = ("ranking", goal)
+            wanted[f"{ranking_part}:{_ranking_key(goal, limit, constraints)}"] = ("ranking", goal)
         if with_candidates:
             wanted[f"candidates:{goal.pk}:{constraints.key}"] = ("candidates", goal)
 
@@ -554,12 +572,13 @@ def _goal_lists(
         missing_goals = list({goal.pk: goal for _, goal in parts}.values())
         shown = limit if any(part == "ranking" for part, _ in parts) else 0
         stack = STACK_CANDIDATES if any(part == "candidates" for part, _ in parts) else 0
-        rows = _read_lists([goal.pk for goal in missing_goals], constraints, shown, stack)
+        goal_ids = [goal.pk for goal in missing_goals]
+        rows = _read_lists(goal_ids, constraints, shown, stack, with_why)
         candidate_ids = {row.compound_id for row in rows if stack and _is_candidate(row)}
         notes = _contraindications(constraints, _excluded_shown(rows, shown), candidate_ids)
         rankings: dict[int, Ranking] = {}
         if shown:
-            found = _rankings(missing_goals, rows, constraints, shown, notes)
+            found = _rankings(missing_goals, rows, constraints, shown, notes, with_why)
             rankings = {ranking.goal.pk: ranking for ranking in found}
         candidates = _candidates(rows, notes) if stack else {}
         return {
@@ -582,11 +601,16 @@ def _excluded_shown(rows: Sequence[GoalScore], limit: int) -> list[GoalScore]:
 
 
 def rank_goals(
-    goals: Sequence[Goal], constraints: Constraints = Constraints(), limit: int = DEFAULT_LIMIT
+    goals: Sequence[Goal],
+    constraints: Constraints = Constraints(),
+    limit: int = DEFAULT_LIMIT,
+    with_why: bool = True,
 ) -> tuple[Ranking, ...]:
     """Rank the published compounds for each goal, best first, under the constraints.
 
-    Each ranking has the best `limit` ranked compounds with score and components, the
+    Each ranking has the best `limit` ranked compounds with their score and, `with_why`,
+    their "why this rank" (the score's components and the certainty's steps; a page that
+    fetches it only when asked passes False), the
     compounds whose evidence shows no effect (kept apart, never ranked as merely unproven),
     compounds with findings but no rating yet, and the compounds the constraints excluded with
     the reasons, each list cut at `limit` with its full size in `totals`. Reads at most three
@@ -595,7 +619,7 @@ def rank_goals(
     """
     goals = tuple(dict.fromkeys(goals))
     limit = max(1, min(limit, MAX_LIMIT))
-    rankings, _ = _goal_lists(goals, constraints, limit, with_candidates=False)
+    rankings, _ = _goal_lists(goals, constraints, limit, with_candidates=False, with_why=with_why)
     return tuple(rankings[goal.pk] for goal in goals)
 
 
@@ -612,20 +636,25 @@ def ranked_entry(goal: Goal, compound_slug: str) -> RankedCompound | None:
 
 
 def rank_goal(
-    goal: Goal, constraints: Constraints = Constraints(), limit: int = DEFAULT_LIMIT
+    goal: Goal,
+    constraints: Constraints = Constraints(),
+    limit: int = DEFAULT_LIMIT,
+    with_why: bool = True,
 ) -> Ranking:
     """One goal's ranking (see `rank_goals`)."""
-    return rank_goals([goal], constraints, limit)[0]
+    return rank_goals([goal], constraints, limit, with_why)[0]
 
 
 # --- stacks --------------------------------------------------------------------------------
 
 
 def _with_details(
-    picked: Sequence[tuple[Goal, Candidate]], rankings: Mapping[int, Ranking]
+    picked: Sequence[tuple[Goal, Candidate]], rankings: Mapping[int, Ranking], with_why: bool
 ) -> list[RankedCompound]:
-    """The picks' entries with their components, steps and bottom line: as the ranking of
-    the goal a pick was chosen for shows it, or else read, in one query for all."""
+    """The picks' entries with their bottom line and, `with_why`, their components and
+    steps: as the ranking of the goal a pick was chosen for shows it, or else read, in one
+    query for all (without `with_why`, none: a pick the ranking does not show is drawn as its
+    candidate, without a bottom line)."""
     shown = {
         (goal_id, entry.slug): entry
         for goal_id, ranking in rankings.items()
@@ -633,7 +662,7 @@ def _with_details(
     }
     unseen = [c.score_id for goal, c in picked if (goal.pk, c.entry.slug) not in shown]
     details = {}
-    if unseen:
+    if unseen and with_why:
         details = {
             values.pop("pk"): values
             for values in GoalScore.objects.filter(pk__in=unseen).values("pk", *DETAILS)
@@ -641,7 +670,9 @@ def _with_details(
     entries = []
     for goal, candidate in picked:
         entry = shown.get((goal.pk, candidate.entry.slug))
-        if entry is None:
+        if entry is None and not with_why:
+            entry = candidate.entry
+        elif entry is None:
             row = details[candidate.score_id]
             entry = replace(
                 candidate.entry,
@@ -660,6 +691,7 @@ def build_stack(
     size: int = DEFAULT_STACK_SIZE,
     limit: int = DEFAULT_LIMIT,
     with_rankings: bool = True,
+    with_why: bool = True,
 ) -> Stack:
     """Recommend up to `size` compounds covering the goals, chosen greedily by marginal gain.
 
@@ -670,13 +702,15 @@ def build_stack(
     The candidates are the STACK_CANDIDATES best-ranked compounds of each goal. Each goal's
     ranking (cut at `limit`) comes with the stack, read by the same queries, unless
     `with_rankings` is False (the API's stack returns none): at most six queries in all.
+    Without `with_why` the entries and picks come without their "why this rank" (see
+    `rank_goals` and `_with_details`): one query fewer.
     """
     goals = tuple(dict.fromkeys(goals))
     priorities = {g.slug: float((priorities or {}).get(g.slug, 1.0)) for g in goals}
     size = max(1, min(size, MAX_STACK_SIZE))
     limit = max(1, min(limit, MAX_LIMIT))
     shown = limit if with_rankings else 0
-    rankings, candidates = _goal_lists(goals, constraints, shown, with_candidates=True)
+    rankings, candidates = _goal_lists(goals, constraints, shown, True, with_why)
 
     scores: dict[str, dict[str, float]] = defaultdict(dict)  # compound slug -> goal -> score
     # Each candidate at its best-ranked goal (the first goal by id at a tie, as read).
@@ -721,7 +755,7 @@ def build_stack(
     picked = [best[slug] for slug, _ in chosen]
     picks = [
         Pick(entry, dict(sorted(scores[entry.slug].items())), gain)
-        for entry, (_, gain) in zip(_with_details(picked, rankings), chosen, strict=True)
+        for entry, (_, gain) in zip(_with_details(picked, rankings, with_why), chosen, strict=True)
     ]
     # A pick is taken once: its cost is that of the dearest dose among the goals it serves.
     pick_costs = {p.compound.slug: max(costs[p.compound.slug], default=None) for p in picks}

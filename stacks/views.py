@@ -38,8 +38,12 @@ def builder(request):
     picker_form = GoalPickerForm(request.GET)
     stack = None
     if form.is_bound and form.is_valid() and form.cleaned_data["goals"]:
+        # "Why this rank" is fetched when a visitor opens it (why_rank).
         stack = build_stack(
-            form.cleaned_data["goals"], form.constraints(), limit=form.entries_per_list()
+            form.cleaned_data["goals"],
+            form.constraints(),
+            limit=form.entries_per_list(),
+            with_why=False,
         )
     context = {
         "form": form,
@@ -137,7 +141,7 @@ def goal_detail(request, slug):
     goal = get_object_or_404(Goal, slug=slug)
     form = ConstraintsForm(request.GET or None)
     status = 400 if form.is_bound and not form.is_valid() else 200
-    ranking = rank_goal(goal, form.constraints(), form.entries_per_list())
+    ranking = rank_goal(goal, form.constraints(), form.entries_per_list(), with_why=False)
     entries = [*ranking.ranked, *ranking.no_effect]
     chart = evidence_map(
         [

@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +44,38 @@ def test_ranks_rated_compounds_best_first_with_components():
     assert top.components[0].kind == "tier"
     assert top.components[0].points == tier(2).weight
     assert any(c.kind == "study" for c in top.components)
+
+
+def test_a_ranking_without_its_why_has_the_same_entries_without_components_or_steps():
+    goal = make_goal()
+    for tier_number in (2, 4):
+        make_rated_compound(goal, tier_number=tier_number)
+    full, brief = rank_goal(goal), rank_goal(goal, with_why=False)
+    assert slugs(brief.ranked) == slugs(full.ranked)
+    for shown, whole in zip(brief.ranked, full.ranked, strict=True):
+        assert shown.components == () and shown.certainty_steps == ()
+        assert whole.components and whole.certainty_steps
+        # Everything a ranked list draws is there.
+        assert (shown.score, shown.certainty, shown.bottom_line, shown.tier) == (
+            whole.score,
+            whole.certainty,
+            whole.bottom_line,
+            whole.tier,
+        )
+
+
+def test_a_stack_without_its_why_picks_the_same_and_reads_no_details():
+    goals = [make_goal() for _ in range(3)]
+    build_catalogue(goals, 8, 1)
+    with CaptureQueriesContext(connection) as whole:
+        full = build_stack(goals, limit=1)
+    with CaptureQueriesContext(connection) as without_why:
+        brief = build_stack(goals, limit=1, with_why=False)
+    # The picks below the one entry shown per goal are not read again for their details.
+    assert len(without_why) == len(whole) - 1
+    assert [p.compound.slug for p in brief.picks] == [p.compound.slug for p in full.picks]
+    assert all(p.compound.components == () for p in brief.picks)
+    assert all(p.compound.components for p in full.picks)
 
 
 def test_unpublished_compounds_are_not_ranked():

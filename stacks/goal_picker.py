@@ -9,6 +9,7 @@ goals thus costs a page a few dozen goal names, not a thousand checkboxes. The g
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce, Lower, Trim
@@ -35,7 +36,7 @@ class GoalCategory:
     # JavaScript follows (with it, the list is fetched in place).
     open_query: str
 
-    @property
+    @cached_property
     def anchor(self) -> str:
         return "goal-category-" + slugify(self.name)
 
@@ -113,8 +114,12 @@ def goal_categories(
     counted once per content version. Each opens with `query` and `param`=its name (the
     builder's picker and the goals index name it differently)."""
     counts = until_content_changes("goal-categories", _goal_counts_by_category)
-    names = sorted(counts, key=category_order)
-    return tuple(GoalCategory(name, counts[name], _with(query, **{param: name})) for name in names)
+    opened = query.copy() if query is not None else QueryDict(mutable=True)
+    categories = []
+    for name in sorted(counts, key=category_order):
+        opened[param] = name  # one copy of the query: the links differ only in this value
+        categories.append(GoalCategory(name, counts[name], opened.urlencode()))
+    return tuple(categories)
 
 
 def _goal_counts_by_category() -> dict[str, int]:
@@ -171,10 +176,3 @@ def category_exists(category: str) -> bool:
 def _in_category(category: str):
     named = "" if category == UNCATEGORISED else category.strip()
     return Goal.objects.annotate(trimmed=Trim("category")).filter(trimmed=named)
-
-
-def _with(query: QueryDict | None, **values: str) -> str:
-    changed = query.copy() if query is not None else QueryDict(mutable=True)
-    for name, value in values.items():
-        changed[name] = value
-    return changed.urlencode()

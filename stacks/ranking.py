@@ -11,7 +11,7 @@ cost; they never touch a score.
 
 import operator
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
@@ -28,7 +28,9 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    StringAgg,
     Subquery,
+    TextField,
     Value,
 )
 from django.db.models.lookups import GreaterThan, IsNull
@@ -218,6 +220,20 @@ def _cheapest_price_per_mg(constraints: Constraints, compound_id) -> QuerySet:
     ).values(column)[:1]
 
 
+def _contraindicated_in(compound_id) -> Subquery:
+    """Every condition the compound `compound_id` (an OuterRef) is contraindicated in, as one
+    comma-separated value in no particular order (SQLite's GROUP_CONCAT takes no ORDER BY);
+    None when there is none."""
+    conditions = (
+        Contraindication.objects.filter(compound_id=compound_id)
+        .order_by()
+        .values("compound_id")
+        .annotate(all=StringAgg("condition", Value(","), distinct=True))
+        .values("all")
+    )
+    return Subquery(conditions, output_field=TextField())
+
+
 def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
     """The rows annotated with `x_excluded`: whether the visitor's constraints leave the row
     out (never, without constraints); and what that needed: the cheapest usable price per mg
@@ -321,8 +337,9 @@ def _read_lists(
     numbers the rows within their lists (a window over them); the second reads only the rows
     kept, whole (without their WHY unless `with_why`), by primary key, and prices them (unless
     a budget needed every row's price already); a third, for a stack, reads its other
-    candidates' CANDIDATE_COLUMNS. One query joining the first two made PostgreSQL scan the
-    whole table: it cannot foresee how few rows the window keeps.
+    candidates' CANDIDATE_COLUMNS. For a stack, every row kept also carries the conditions
+    its compound is contraindicated in (`contraindicated_in`). One query joining the first two
+    made PostgreSQL scan the whole table: it cannot foresee how few rows the window keeps.
     """
     rows = _with_exclusions(GoalScore.objects.filter(goal_id__in=goal_ids), constraints)
     computed = [name for name in ("x_in_stock", "price_per_mg") if name in rows.query.annotations]
@@ -359,6 +376,8 @@ def _read_lists(
         if not ids:
             continue
         kept = GoalScore.objects.filter(pk__in=ids)
+        if candidates:  # a stack's warnings name the contraindications of its picks
+            kept = kept.annotate(contraindicated_in=_contraindicated_in(OuterRef("compound_id")))
         if "price_per_mg" not in computed:
             cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
             kept = kept.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
@@ -366,7 +385,7 @@ def _read_lists(
             whole.update((row.pk, row) for row in kept.defer(*(() if with_why else WHY)))
         else:
             priced = () if "price_per_mg" in computed else ("price_per_mg",)
-            values = kept.values(*CANDIDATE_COLUMNS, *priced)
+            values = kept.values(*CANDIDATE_COLUMNS, "contraindicated_in", *priced)
             whole.update((row["id"], Place(**row)) for row in values)
     found = []
     for place in places:
@@ -455,21 +474,17 @@ class Note(NamedTuple):
 
 
 def _contraindications(
-    constraints: Constraints, excluded: Sequence[GoalScore], candidate_ids: Collection[int] = ()
+    constraints: Constraints, excluded: Sequence[GoalScore]
 ) -> dict[int, list[Note]]:
-    """In one query: the declared conditions that exclude rows, and every contraindication
-    of a stack's candidates (for its warnings, should they be picked). No query when neither
-    is needed."""
-    wanted = []
-    if candidate_ids:
-        wanted.append(Q(compound_id__in=candidate_ids))
-    if constraints.conditions and excluded:
-        excluded_ids = {row.compound_id for row in excluded}
-        wanted.append(Q(compound_id__in=excluded_ids, condition__in=constraints.conditions))
-    if not wanted:
+    """The declared conditions that exclude the `excluded` rows, by compound id: one query,
+    none when the visitor declared no condition or nothing is excluded."""
+    if not (constraints.conditions and excluded):
         return {}
     by_compound = defaultdict(list)
-    found = Contraindication.objects.filter(reduce(operator.or_, wanted)).order_by("condition")
+    found = Contraindication.objects.filter(
+        compound_id__in={row.compound_id for row in excluded},
+        condition__in=constraints.conditions,
+    ).order_by("condition")
     for compound_id, condition, note in found.values_list("compound_id", "condition", "note"):
         by_compound[compound_id].append(Note(condition, note))
     return by_compound
@@ -526,11 +541,11 @@ def _is_candidate(row: GoalScore) -> bool:
     return row.in_list == GoalScore.Group.RANKED and row.place <= STACK_CANDIDATES and row.score
 
 
-def _candidates(rows: Sequence[GoalScore], notes) -> dict[int, tuple[Candidate, ...]]:
+def _candidates(rows: Sequence[GoalScore]) -> dict[int, tuple[Candidate, ...]]:
     """Each goal's candidates for a stack, best first."""
     by_goal: dict[int, list[Candidate]] = defaultdict(list)
     for row in filter(_is_candidate, rows):
-        conditions = tuple(note.condition for note in notes.get(row.compound_id, []))
+        conditions = tuple(sorted(filter(None, (row.contraindicated_in or "").split(","))))
         by_goal[row.goal_id].append(
             Candidate(
                 _entry(row, with_why=False, with_bottom_line=False),
@@ -557,8 +572,8 @@ def _goal_lists(
     builder, the goal's page, the API) while the content is unchanged (evidence.cache.
     shared_parts): a popular goal's ranking is worked out once, whichever goals it is asked
     with. The missing parts of all the goals are read together, in two or three queries and a
-    fourth for the contraindications: those of the declared conditions that exclude shown
-    rows, and every one of a stack's candidates (its warnings name them)."""
+    fourth for the declared conditions' contraindications that exclude shown rows (a stack's
+    candidates carry their own: its warnings name them)."""
     wanted: dict[str, tuple[str, Goal]] = {}
     ranking_part = "ranking" if with_why else "ranking-brief"
     for goal in goals:
@@ -574,13 +589,12 @@ def _goal_lists(
         stack = STACK_CANDIDATES if any(part == "candidates" for part, _ in parts) else 0
         goal_ids = [goal.pk for goal in missing_goals]
         rows = _read_lists(goal_ids, constraints, shown, stack, with_why)
-        candidate_ids = {row.compound_id for row in rows if stack and _is_candidate(row)}
-        notes = _contraindications(constraints, _excluded_shown(rows, shown), candidate_ids)
+        notes = _contraindications(constraints, _excluded_shown(rows, shown))
         rankings: dict[int, Ranking] = {}
         if shown:
             found = _rankings(missing_goals, rows, constraints, shown, notes, with_why)
             rankings = {ranking.goal.pk: ranking for ranking in found}
-        candidates = _candidates(rows, notes) if stack else {}
+        candidates = _candidates(rows) if stack else {}
         return {
             name: rankings[goal.pk] if part == "ranking" else candidates.get(goal.pk, ())
             for name, (part, goal) in zip(missing, parts, strict=True)
@@ -725,8 +739,7 @@ def build_stack(
             if entry.slug not in best or entry.sort_key() < best[entry.slug][1].entry.sort_key():
                 best[entry.slug] = (goal, candidate)
 
-    def sort_key(slug: str):
-        return best[slug][1].entry.sort_key()
+    order = {slug: candidate.entry.sort_key() for slug, (_, candidate) in best.items()}
 
     chosen: list[tuple[str, float]] = []  # (compound slug, its marginal gain)
     picks_per_goal = dict.fromkeys(priorities, 0)
@@ -742,7 +755,7 @@ def build_stack(
                 for g, score in scores[slug].items()
             )
 
-        chosen_slug = min(pool, key=lambda s: (-gain(s), sort_key(s)))
+        chosen_slug = min(pool, key=lambda s: (-gain(s), order[s]))
         chosen_gain = gain(chosen_slug)
         if chosen_gain <= 0:
             break

@@ -3,7 +3,8 @@
 Views, the JSON API and the benchmarks call `rank_goal`, `rank_goals` and `build_stack`. Two
 queries read the precomputed GoalScore rows of every asked goal: each list cut at its limit
 with its full size beside it, the visitor's exclusions and the cheapest price per mg worked out
-in SQL. A stack needs at most two more (the contraindications and interactions of its picks).
+in SQL; a stack's candidates carry their contraindications. A stack needs at most two more
+(its picks' details, unless the ranking shows them, and the interactions between them).
 The arithmetic of a score is stacks.scoring's. Prices (the precomputed CompoundPrice rows)
 are read only to apply the visitor's own "in stock" and budget constraints and to estimate
 cost; they never touch a score.
@@ -165,7 +166,7 @@ class Candidate:
     drawn without its components, steps and bottom line."""
 
     entry: RankedCompound
-    score_id: int  # its GoalScore row: where those are read if it is picked
+    score_id: int  # its GoalScore row: where those are read if it is picked `with_why`
     compound_id: int
     mechanism_class: str
     conditions: tuple[str, ...]  # every condition it is contraindicated in
@@ -222,8 +223,9 @@ def _cheapest_price_per_mg(constraints: Constraints, compound_id) -> QuerySet:
 
 def _contraindicated_in(compound_id) -> Subquery:
     """Every condition the compound `compound_id` (an OuterRef) is contraindicated in, as one
-    comma-separated value in no particular order (SQLite's GROUP_CONCAT takes no ORDER BY);
-    None when there is none."""
+    comma-separated value in no particular order; None when there is none. DISTINCT with a
+    comma is what Django writes as GROUP_CONCAT on SQLite before 3.44, which has no
+    STRING_AGG (a compound names each condition once anyway)."""
     conditions = (
         Contraindication.objects.filter(compound_id=compound_id)
         .order_by()
@@ -294,12 +296,12 @@ class Place(SimpleNamespace):
 
 
 # What only a shown entry or a pick draws: a stack's other candidates are read without them.
-DETAILS = ("components", "certainty_steps", "bottom_line")
 # An entry's "why this rank": the pages draw it only when asked (stacks.views.why_rank).
 WHY = ("components", "certainty_steps")
+DETAILS = (*WHY, "bottom_line")
 # What a stack's candidate below the shown ones is read with (plain values, not model
-# instances: a popular goal has a hundred of them): its entry's numbers (`_entry`) and what
-# the stack's choice and warnings need.
+# instances: a popular goal has a hundred of them): every field `_entry` (without its why and
+# bottom line), `_cost` and `_candidates` read of a row; a field added there belongs here too.
 CANDIDATE_COLUMNS = (
     "id",
     "goal_id",
@@ -437,9 +439,7 @@ def _reasons(row: GoalScore, constraints: Constraints, notes) -> tuple[str, ...]
     """Why the visitor's constraints exclude this row, in words."""
     reasons = []
     if constraints.conditions:
-        for contraindication in notes.get(row.compound_id, []):
-            if contraindication.condition not in constraints.conditions:
-                continue  # one of a stack pick's other conditions
+        for contraindication in notes.get(row.compound_id, []):  # only the declared ones
             label = Condition(contraindication.condition).label
             note = contraindication.note
             reasons.append(f"Contraindicated: {label}" + (f" ({note})" if note else ""))
@@ -467,7 +467,8 @@ def _reasons(row: GoalScore, constraints: Constraints, notes) -> tuple[str, ...]
 
 
 class Note(NamedTuple):
-    """A contraindication of a compound, as the reasons and a stack's warnings draw it."""
+    """A contraindication of a compound the visitor declared, as an exclusion's reasons name
+    it."""
 
     condition: str
     note: str

@@ -127,8 +127,10 @@ class StackReport:
 
 def build_report(goals: Sequence[Goal], constraints: Constraints, limit: int) -> StackReport:
     """The report of the stack `build_stack(goals, constraints, limit=limit)` builds: at most
-    nine queries whatever the number of goals, picks and findings."""
-    stack = build_stack(goals, constraints, limit=limit)
+    nine queries whatever the number of goals, picks and findings. The stack comes without
+    its "why this rank" (the rankings the builder drew are shared): each pick's evidence is
+    read here, whole."""
+    stack = build_stack(goals, constraints, limit=limit, with_why=False)
     goal_by_slug = {goal.slug: goal for goal in stack.goals}
     served = {pick.compound.slug: set(pick.goal_scores) for pick in stack.picks}
     rows = {

@@ -180,7 +180,9 @@ class SharedFragmentsNode(template.Node):
 
 
 def _digest(item) -> str:
-    """A digest of everything the item holds: a dataclass's repr names every field's value."""
+    """A digest of everything the item holds: the repr of a dataclass of plain values (strings,
+    numbers, tuples of such dataclasses) names every field's value. A field left out of the
+    repr, or holding a model instance, would not be in the key."""
     if not dataclasses.is_dataclass(item):
         raise TypeError(
             f"shared_fragments draws dataclasses, whose repr holds their whole value: not {item!r}"
@@ -198,7 +200,9 @@ def shared_fragments(parser, token):
     value; whatever else the enclosed HTML draws must be among the parts (a goal's slug, a
     currency), never a visitor's request."""
     bits = token.split_contents()
-    if len(bits) < 6 or bits[2] != "for" or bits[4] != "in" or (len(bits) > 6 and bits[6] != "by"):
+    loop = len(bits) >= 6 and bits[2] == "for" and bits[4] == "in"
+    parts = len(bits) == 6 or (len(bits) > 7 and bits[6] == "by")  # "by" names at least one
+    if not (loop and parts):
         raise template.TemplateSyntaxError(
             "shared_fragments takes a name, a loop and what else it draws: "
             '{% shared_fragments "name" for item in items by part another_part %}'

@@ -185,6 +185,7 @@ def test_shared_fragments_draws_only_dataclasses(rf):
         "{% shared_fragments 'x' item in items %}",
         "{% shared_fragments 'x' for item of items %}",
         "{% shared_fragments 'x' for item in items with currency %}",
+        "{% shared_fragments 'x' for item in items by %}",
     ],
 )
 def test_shared_fragments_says_how_it_is_written(tag):

@@ -377,8 +377,8 @@ def test_ranking_reads_a_fixed_number_of_queries(scale, django_assert_max_num_qu
 def test_a_stack_reads_a_fixed_number_of_queries(scale, django_assert_max_num_queries):
     goals = [make_goal() for _ in range(3)]
     build_catalogue(goals, 2 * scale, 2 * scale)
-    # Every goal's lists and candidates numbered in one query, the rows kept read in another;
-    # then the picks' contraindications and their interactions.
+    # Every goal's lists and candidates numbered in one query, the rows kept (with their
+    # contraindications) read in another; then the picks' interactions. One spare.
     with django_assert_max_num_queries(4):
         stack = build_stack(goals)
     assert len(stack.picks) == 5
@@ -446,6 +446,27 @@ def test_stack_warns_of_interactions_shared_contraindications_and_same_mechanism
     ]
     assert warnings[0].severity == "major"
     assert "Synthetic note" in warnings[0].message
+
+
+@pytest.mark.parametrize("with_why", [True, False])
+def test_picks_below_the_shown_entries_carry_every_contraindication_into_the_warnings(with_why):
+    goals = [make_goal(), make_goal()]
+    picks = []
+    for goal in goals:  # each goal's best compound, then the one the stack picks second
+        make_rated_compound(goal, tier_number=1)
+        picks.append(make_rated_compound(goal, tier_number=2))
+    for compound in picks:
+        make_contraindication(compound, Condition.PREGNANCY)
+        make_contraindication(compound, Condition.KIDNEY_DISEASE)
+    # One entry shown per goal: the second picks are read as candidates only.
+    stack = build_stack(goals, size=4, limit=1, with_why=with_why)
+    assert {p.slug for p in picks} <= {p.compound.slug for p in stack.picks}
+    shared = [w for w in stack.warnings if w.kind == "shared_contraindication"]
+    assert [w.message.rsplit(": ", 1)[1] for w in shared] == [
+        Condition.KIDNEY_DISEASE.label,
+        Condition.PREGNANCY.label,
+    ]
+    assert all(set(w.compounds) == {p.slug for p in picks} for w in shared)
 
 
 def test_stack_estimates_monthly_cost_where_offers_allow():

@@ -150,6 +150,20 @@ class ConstraintsForm(forms.Form):
         ]
         return "bound?" + urlencode(sent)
 
+    @cached_property
+    def widget_keys(self) -> dict[str, str]:
+        """What names each field's widget as a page draws it, among every page's that draws
+        the same (the constraint fields' inner shared parts: a page whose whole fieldset is
+        new mostly finds its widgets drawn already): the field's name and the values sent for
+        it, the only ones its widget shows. Empty, so drawn each time, as `fields_key` is."""
+        whole = self.fields_key()
+        if whole in ("", "unbound"):
+            return {name: whole and f"{name}:{whole}" for name in ConstraintsForm.base_fields}
+        return {
+            name: f"{name}?" + urlencode([(name, value) for value in self.data.getlist(name)])
+            for name in ConstraintsForm.base_fields
+        }
+
     def constraints(self) -> Constraints:
         """The visitor's constraints; none until the form is bound and valid."""
         if not (self.is_bound and self.is_valid()):

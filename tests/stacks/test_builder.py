@@ -349,3 +349,17 @@ def test_the_filters_are_drawn_as_sent_whichever_page_drew_them_first(client):
     refused = client.get(f"/?goals={goal.slug}&budget=-5").content.decode()
     assert "A budget cannot be negative." in refused
     assert "No goal picked yet." not in refused
+
+
+def test_each_filter_is_drawn_as_sent_whatever_the_others_are(client):
+    goal = make_goal()
+    make_rated_compound(goal)
+    client.get(f"/?goals={goal.slug}&budget=50&condition=pregnancy&in_stock=on")
+    page = client.get(f"/?goals={goal.slug}&budget=50").content.decode()
+    assert re.search(r'name="budget"[^>]*value="50"', page)
+    assert not re.search(r'value="pregnancy"[^>]*checked', page)
+    assert not re.search(r'name="in_stock"[^>]*checked', page)
+    page = client.get(f"/goals/{goal.slug}/?budget=20&condition=pregnancy").content.decode()
+    assert re.search(r'name="budget"[^>]*value="20"', page)
+    assert re.search(r'value="pregnancy"[^>]*checked', page)
+    assert not re.search(r'name="in_stock"[^>]*checked', page)

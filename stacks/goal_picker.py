@@ -56,26 +56,35 @@ class GoalMatches:
 class GoalPicker:
     chosen: tuple[Goal, ...]
     most_researched: tuple[Goal, ...]
-    categories: tuple[GoalCategory, ...]
     matches: GoalMatches | None = None
     open_category: str = ""
     category_goals: tuple[Goal, ...] = ()
 
+    @cached_property
+    def categories(self) -> tuple[GoalCategory, ...]:
+        """Read only when the page draws them: the closed categories are drawn once for
+        every builder page (`categories_key`). A category opens by the form's own submit
+        button, which keeps every choice the visitor made, so no link carries their query."""
+        return goal_categories()
 
-def build_goal_picker(
-    chosen: list[Goal], query: QueryDict, search: str = "", category: str = ""
-) -> GoalPicker:
+    @property
+    def categories_key(self) -> str:
+        """What names the categories as drawn (stacks/builder.html, a shared part): the
+        same on every page with all of them closed; none, so drawn each time, with one open
+        (its goals are ticked as the visitor ticked them)."""
+        return "" if self.open_category else "all-closed"
+
+
+def build_goal_picker(chosen: list[Goal], search: str = "", category: str = "") -> GoalPicker:
     """The picker for a builder page: `chosen` goals first, then the most researched others,
-    the categories (`query` is the page's own, for each category's link), and the matches of
-    `search` and the goals of `category` when asked for (leaving out the chosen ones, which
-    are listed already)."""
+    the categories, and the matches of `search` and the goals of `category` when asked for
+    (leaving out the chosen ones, which are listed already)."""
     chosen_slugs = {goal.slug for goal in chosen}
     matches = find_goals(search, leaving_out=chosen_slugs) if search else None
     category_goals = goals_in_category(category, leaving_out=chosen_slugs) if category else ()
     return GoalPicker(
         chosen=tuple(chosen),
         most_researched=most_researched_goals(leaving_out=chosen_slugs),
-        categories=goal_categories(query),
         matches=matches,
         open_category=category,
         category_goals=category_goals,
@@ -112,7 +121,7 @@ def goal_categories(
 ) -> tuple[GoalCategory, ...]:
     """Every category with its number of goals, A-Z, goals without one last (UNCATEGORISED);
     counted once per content version. Each opens with `query` and `param`=its name (the
-    builder's picker and the goals index name it differently)."""
+    goals index's links; the builder's picker opens one with its form instead)."""
     counts = until_content_changes("goal-categories", _goal_counts_by_category)
     opened = query.copy() if query is not None else QueryDict(mutable=True)
     categories = []

@@ -55,7 +55,6 @@ def builder(request):
     if not wants_fragment(request):  # the fragment draws no goal picker
         context["picker"] = build_goal_picker(
             form.goal_list,
-            request.GET,
             search=picker_form.search(),
             category=picker_form.category(),
         )

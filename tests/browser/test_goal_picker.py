@@ -69,19 +69,50 @@ def test_opening_a_category_fetches_its_goals_and_a_tick_there_counts_everywhere
     assert "goals" not in query(page)
 
 
-def test_without_javascript_a_category_link_opens_it_on_a_new_page(new_page, demo):
+def test_without_javascript_a_category_button_opens_it_on_a_new_page(new_page, demo):
     page = new_page(java_script_enabled=False)
     page.goto("/")
     page.locator("#goal-category-organ-health summary").click()
-    page.get_by_role("link", name="Show the 1 goal in Organ health").click()
+    page.get_by_role("button", name="Show the 1 goal in Organ health").click()
 
-    expect(page).to_have_url(re.compile(r"goal_category=Organ\+health#goal-category-organ-health$"))
+    expect(page).to_have_url(
+        re.compile(r"goal_category=Organ\+health.*#goal-category-organ-health$")
+    )
     page.locator(f"label[for=goal-in-{LIVER}]").click()
     page.get_by_role("button", name="Show my stack").click()
 
     assert query(page)["goals"] == [LIVER]
     expect(page.locator(".stack-pick__name").first).to_have_text(TA1)
     expect(page.locator(f"#goal-{LIVER}")).to_be_checked()  # now among the chosen
+
+
+def test_without_javascript_opening_a_category_keeps_the_choices_not_yet_sent(new_page, demo):
+    page = new_page(java_script_enabled=False)
+    page.goto("/")
+    page.locator(f"label[for=goal-top-{LIVER}]").click()  # ticked, not yet sent
+    page.get_by_label("Pregnant").check()
+    page.locator("#goal-category-immunity summary").click()
+    page.get_by_role("button", name="Show the 1 goal in Immunity").click()
+
+    assert query(page)["goals"] == [LIVER]
+    assert query(page)["condition"] == ["pregnancy"]
+    expect(page.locator("#goal-category-immunity label.goal-chip")).to_have_text(
+        ["Immune function"]
+    )
+    expect(page.get_by_label("Pregnant")).to_be_checked()
+
+
+def test_without_javascript_enter_in_a_filter_shows_the_stack_and_opens_no_category(new_page, demo):
+    page = new_page(java_script_enabled=False)
+    page.goto("/")
+    page.locator(f"label[for=goal-top-{LIVER}]").click()
+    page.get_by_text("More filters").click()
+    page.get_by_label("Monthly budget").fill("500")
+    page.get_by_label("Monthly budget").press("Enter")
+
+    assert query(page)["goals"] == [LIVER]
+    assert "goal_category" not in query(page)
+    expect(page.locator(".stack-pick__name").first).to_have_text(TA1)
 
 
 def test_without_javascript_enter_in_the_search_box_lists_the_matches(new_page, demo):

@@ -31,7 +31,7 @@ def test_builder_without_goals_invites_a_choice(client):
     # Its category is listed, closed: the goals are fetched (or, without JavaScript, the page
     # asked again) when it is opened.
     assert "Synthetic organs" in html and goal.slug not in html
-    assert 'href="?goal_category=Synthetic+organs#goal-category-synthetic-organs"' in html
+    assert 'name="goal_category" value="Synthetic organs"' in html
     assert "Educational purposes only, not medical advice" in html
 
 
@@ -363,3 +363,27 @@ def test_each_filter_is_drawn_as_sent_whatever_the_others_are(client):
     assert re.search(r'name="budget"[^>]*value="20"', page)
     assert re.search(r'value="pregnancy"[^>]*checked', page)
     assert not re.search(r'name="in_stock"[^>]*checked', page)
+
+
+def test_the_closed_categories_are_drawn_alike_on_every_page_with_no_visitors_query(client):
+    make_goal("Synthetic knees", slug="synthetic-knees", category="Synthetic joints")
+    goal = make_goal(category="Synthetic mind")
+    make_rated_compound(goal)
+
+    def categories(query: str) -> str:
+        html = client.get("/?" + query).content.decode()
+        return html[html.index('<div class="goal-categories">') : html.index("</fieldset>")]
+
+    drawn = categories("")
+    assert drawn == categories(f"goals={goal.slug}&condition=pregnancy&budget=20")
+    assert goal.slug not in drawn and "pregnancy" not in drawn
+    assert 'name="goal_category" value="Synthetic joints"' in drawn
+    assert 'formaction="/#goal-category-synthetic-joints"' in drawn
+
+
+def test_enter_in_a_field_submits_the_form_as_its_plain_button_does(client):
+    make_goal(category="Synthetic joints")
+    html = client.get("/").content.decode()
+    form = html[html.index('<form class="builder-form') :]
+    first_submit = re.search(r'<button type="submit"[^>]*>', form).group()
+    assert "name=" not in first_submit and 'aria-hidden="true"' in first_submit

@@ -98,7 +98,7 @@ def test_the_picker_lists_the_chosen_first_and_nowhere_else():
     calm = make_goal("Synthetic calm", category="Synthetic rest")
     make_rated_compound(sleep)
     make_rated_compound(calm)
-    picker = build_goal_picker([sleep], QueryDict(), search="synthetic", category="Synthetic rest")
+    picker = build_goal_picker([sleep], search="synthetic", category="Synthetic rest")
     assert picker.chosen == (sleep,)
     assert picker.most_researched == (calm,)
     assert picker.matches.goals == (calm,)
@@ -115,11 +115,21 @@ def test_the_picker_reads_a_fixed_number_of_queries_however_many_goals(
     # Most researched and categories, each after the content version (outside a cached view
     # nothing has read it yet); then both come from the cache until the content changes.
     with django_assert_num_queries(4):
-        picker = build_goal_picker([], QueryDict())
+        picker = build_goal_picker([])
+        assert len(picker.categories) == 40
     with django_assert_num_queries(2):
-        build_goal_picker([], QueryDict())
-    assert len(picker.categories) == 40
+        assert len(build_goal_picker([]).categories) == 40
     assert sum(c.goal_count for c in picker.categories) == 1000
+
+
+def test_the_categories_are_read_only_when_drawn_and_shared_only_all_closed(
+    django_assert_num_queries,
+):
+    make_goal(category="Synthetic joints")
+    with django_assert_num_queries(2):  # the content version, the most researched
+        picker = build_goal_picker([])
+    assert picker.categories_key == "all-closed"
+    assert build_goal_picker([], category="Synthetic joints").categories_key == ""
 
 
 @settings(max_examples=40, deadline=None)

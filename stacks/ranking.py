@@ -291,8 +291,9 @@ WINDOW_COLUMNS = (
 
 class Place(SimpleNamespace):
     """A row's place in its list: `id`, `in_list`, `place`, `list_size`, and what the
-    exclusions computed on the way (`x_in_stock`, `price_per_mg`); for a stack's candidate
-    below the shown rows, also its CANDIDATE_COLUMNS."""
+    exclusions computed on the way (`x_in_stock`, `price_per_mg`); once read whole, also its
+    columns (SHOWN_COLUMNS, or CANDIDATE_COLUMNS for a stack's candidate below the shown
+    rows)."""
 
 
 # What only a shown entry or a pick draws: a stack's other candidates are read without them.
@@ -323,13 +324,18 @@ CANDIDATE_COLUMNS = (
 )
 
 
+# What a shown entry is read with: every column (its WHY only when asked for), as plain values.
+SHOWN_COLUMNS = tuple(field.attname for field in GoalScore._meta.concrete_fields)
+SHOWN_BRIEF_COLUMNS = tuple(name for name in SHOWN_COLUMNS if name not in WHY)
+
+
 def _read_lists(
     goal_ids: Sequence[int],
     constraints: Constraints,
     limit: int,
     candidates: int = 0,
     with_why: bool = True,
-) -> list[GoalScore]:
+) -> list[Place]:
     """Two queries: the best `limit` rows of each list of each goal, each row carrying its
     list (`in_list`), its place in it, the list's full size and the cheapest usable price per
     mg; and, when `candidates` is larger, that many of each goal's ranked rows for a stack
@@ -337,11 +343,12 @@ def _read_lists(
 
     The first works out the exclusions once per row over the few columns the order needs and
     numbers the rows within their lists (a window over them); the second reads only the rows
-    kept, whole (without their WHY unless `with_why`), by primary key, and prices them (unless
-    a budget needed every row's price already); a third, for a stack, reads its other
-    candidates' CANDIDATE_COLUMNS. For a stack, every row kept also carries the conditions
-    its compound is contraindicated in (`contraindicated_in`). One query joining the first two
-    made PostgreSQL scan the whole table: it cannot foresee how few rows the window keeps.
+    kept, whole (without their WHY unless `with_why`) as plain values, not model instances,
+    by primary key, and prices them (unless a budget needed every row's price already); a
+    third, for a stack, reads its other candidates' CANDIDATE_COLUMNS. For a stack, every
+    row kept also carries the conditions its compound is contraindicated in
+    (`contraindicated_in`). One query joining the first two made PostgreSQL scan the whole
+    table: it cannot foresee how few rows the window keeps.
     """
     rows = _with_exclusions(GoalScore.objects.filter(goal_id__in=goal_ids), constraints)
     computed = [name for name in ("x_in_stock", "price_per_mg") if name in rows.query.annotations]
@@ -383,12 +390,12 @@ def _read_lists(
         if "price_per_mg" not in computed:
             cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
             kept = kept.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
-        if whole_rows:
-            whole.update((row.pk, row) for row in kept.defer(*(() if with_why else WHY)))
+        if not whole_rows:
+            columns = CANDIDATE_COLUMNS
         else:
-            priced = () if "price_per_mg" in computed else ("price_per_mg",)
-            values = kept.values(*CANDIDATE_COLUMNS, "contraindicated_in", *priced)
-            whole.update((row["id"], Place(**row)) for row in values)
+            columns = SHOWN_COLUMNS if with_why else SHOWN_BRIEF_COLUMNS
+        values = kept.values(*columns, *kept.query.annotations)
+        whole.update((row["id"], Place(**row)) for row in values)
     found = []
     for place in places:
         row = whole[place.id]
@@ -400,7 +407,7 @@ def _read_lists(
     return found
 
 
-def _cost(row: GoalScore) -> Decimal | None:
+def _cost(row: Place) -> Decimal | None:
     """Estimated monthly cost: the documented dose per month x the cheapest price per mg.
 
     Pack rounding is ignored: this is an estimate of the ongoing cost.
@@ -412,7 +419,7 @@ def _cost(row: GoalScore) -> Decimal | None:
     )
 
 
-def _entry(row: GoalScore, with_why: bool = True, with_bottom_line: bool = True) -> RankedCompound:
+def _entry(row: Place, with_why: bool = True, with_bottom_line: bool = True) -> RankedCompound:
     """The row as a ranking shows it; `with_why`, with its "why this rank": the score's
     components and the certainty's steps."""
     return RankedCompound(
@@ -435,7 +442,7 @@ def _entry(row: GoalScore, with_why: bool = True, with_bottom_line: bool = True)
     )
 
 
-def _reasons(row: GoalScore, constraints: Constraints, notes) -> tuple[str, ...]:
+def _reasons(row: Place, constraints: Constraints, notes) -> tuple[str, ...]:
     """Why the visitor's constraints exclude this row, in words."""
     reasons = []
     if constraints.conditions:
@@ -475,7 +482,7 @@ class Note(NamedTuple):
 
 
 def _contraindications(
-    constraints: Constraints, excluded: Sequence[GoalScore]
+    constraints: Constraints, excluded: Sequence[Place]
 ) -> dict[int, list[Note]]:
     """The declared conditions that exclude the `excluded` rows, by compound id: one query,
     none when the visitor declared no condition or nothing is excluded."""
@@ -496,13 +503,13 @@ def _contraindications(
 
 def _rankings(
     goals: Sequence[Goal],
-    rows: Sequence[GoalScore],
+    rows: Sequence[Place],
     constraints: Constraints,
     limit: int,
     notes,
     with_why: bool,
 ) -> tuple[Ranking, ...]:
-    lists: dict[tuple[int, str], list[GoalScore]] = defaultdict(list)
+    lists: dict[tuple[int, str], list[Place]] = defaultdict(list)
     for row in rows:
         if row.place <= limit:
             lists[(row.goal_id, row.in_list)].append(row)
@@ -537,12 +544,12 @@ def _ranking_key(goal: Goal, limit: int, constraints: Constraints) -> str:
     return f"{goal.pk}:{limit}:{constraints.key}"
 
 
-def _is_candidate(row: GoalScore) -> bool:
+def _is_candidate(row: Place) -> bool:
     """One of the goal's best STACK_CANDIDATES ranked rows, with some benefit to add."""
     return row.in_list == GoalScore.Group.RANKED and row.place <= STACK_CANDIDATES and row.score
 
 
-def _candidates(rows: Sequence[GoalScore]) -> dict[int, tuple[Candidate, ...]]:
+def _candidates(rows: Sequence[Place]) -> dict[int, tuple[Candidate, ...]]:
     """Each goal's candidates for a stack, best first."""
     by_goal: dict[int, list[Candidate]] = defaultdict(list)
     for row in filter(_is_candidate, rows):
@@ -611,7 +618,7 @@ def _goal_lists(
     return rankings, candidates
 
 
-def _excluded_shown(rows: Sequence[GoalScore], limit: int) -> list[GoalScore]:
+def _excluded_shown(rows: Sequence[Place], limit: int) -> list[Place]:
     return [row for row in rows if row.in_list == EXCLUDED and row.place <= limit]
 
 

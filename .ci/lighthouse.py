@@ -144,7 +144,10 @@ def run_lighthouse(
     if preset == "desktop":
         command.append("--preset=desktop")
     env = {**os.environ, "CHROME_PATH": str(CHROME)}
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        return None, "no report in 300 s"
     if done.returncode == 0 and output.exists():
         report = json.loads(output.read_text())
         if not report.get("runtimeError"):

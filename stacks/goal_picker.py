@@ -32,8 +32,9 @@ SEARCH_MATCHES = 30
 class GoalCategory:
     name: str
     goal_count: int
-    # The same builder page with this category's goals listed: the link a visitor without
-    # JavaScript follows (with it, the list is fetched in place).
+    # The same goals index with this category's goals listed: the link a visitor without
+    # JavaScript follows (with it, the list is fetched in place). The builder's picker opens
+    # one with its form's own button instead, keeping the visitor's choices.
     open_query: str
 
     @cached_property

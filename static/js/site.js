@@ -14,6 +14,10 @@
  *   cookie, so no page has to carry it and public pages can be shared by any HTTP cache.
  * - [data-not-a-filter]: a field inside the builder's form whose change is not a new choice
  *   (the goal search box) does not ask for new results.
+ * - A goal category's button (the way to open it without JavaScript: it sends the builder's
+ *   form) fetches the category's goals in place instead, should it still be there (the first
+ *   fetch failed, or is still on its way): sent with the form, htmx would only refresh the
+ *   results.
  */
 (function () {
   "use strict";
@@ -91,6 +95,16 @@
     },
     true
   );
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".goal-category__load button");
+    if (!button || !window.htmx) {
+      return;
+    }
+    event.preventDefault();
+    var load = button.closest(".goal-category__load");
+    window.htmx.ajax("GET", load.getAttribute("hx-get"), { target: load, swap: "outerHTML" });
+  });
 
   document.addEventListener("htmx:load", function (event) {
     event.detail.elt.querySelectorAll(".goal-chip__input").forEach(function (input) {

@@ -94,6 +94,7 @@ def test_without_javascript_opening_a_category_keeps_the_choices_not_yet_sent(ne
     page.locator("#goal-category-immunity summary").click()
     page.get_by_role("button", name="Show the 1 goal in Immunity").click()
 
+    expect(page).to_have_url(re.compile(r"goal_category=Immunity.*#goal-category-immunity$"))
     assert query(page)["goals"] == [LIVER]
     assert query(page)["condition"] == ["pregnancy"]
     expect(page.locator("#goal-category-immunity label.goal-chip")).to_have_text(
@@ -110,9 +111,35 @@ def test_without_javascript_enter_in_a_filter_shows_the_stack_and_opens_no_categ
     page.get_by_label("Monthly budget").fill("500")
     page.get_by_label("Monthly budget").press("Enter")
 
+    expect(page).to_have_url(re.compile(r"budget=500"))
     assert query(page)["goals"] == [LIVER]
     assert "goal_category" not in query(page)
     expect(page.locator(".stack-pick__name").first).to_have_text(TA1)
+
+
+def test_a_category_whose_first_fetch_failed_opens_by_its_button_in_place(new_page, demo):
+    page = new_page(expected_status=500)
+    failures = []
+
+    def fail_first(route):
+        if not failures:
+            failures.append(route.request.url)
+            route.fulfill(status=500, body="synthetic failure")
+        else:
+            route.continue_()
+
+    page.route("**/stack/goal-options/**", fail_first)
+    page.goto("/")
+    organs = page.locator("#goal-category-organ-health")
+    organs.locator("summary").click()
+    button = organs.get_by_role("button", name="Show the 1 goal in Organ health")
+    expect(button).to_be_visible()  # the failed fetch left it
+    assert failures
+
+    button.click()
+
+    expect(organs.locator("label.goal-chip")).to_have_text(["Liver health"])
+    assert "goal_category" not in page.url and "#" not in page.url
 
 
 def test_without_javascript_enter_in_the_search_box_lists_the_matches(new_page, demo):

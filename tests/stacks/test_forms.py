@@ -2,7 +2,7 @@
 
 import pytest
 from django.http import QueryDict
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stacks.forms import ConstraintsForm
@@ -25,6 +25,7 @@ def form_for(values: dict[str, list[str]]) -> ConstraintsForm:
     return ConstraintsForm(query)
 
 
+@settings(deadline=None)
 @given(st.fixed_dictionaries(VALUES), st.fixed_dictionaries(VALUES))
 def test_a_widgets_key_names_its_own_values_and_no_others(first, second):
     keys = form_for(first).widget_keys, form_for(second).widget_keys

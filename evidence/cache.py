@@ -174,21 +174,23 @@ def release_id() -> str:
     """What a deploy changes: RELEASE_ID from the environment, else a hash of the static
     files' manifest (collectstatic writes a new one whenever a static file changes, the
     names it maps to being the ones pages link to), else "dev" (no collectstatic yet)."""
-    return settings.RELEASE_ID or _manifest_hash(Path(settings.STATIC_ROOT) / "staticfiles.json")
+    return settings.RELEASE_ID or _manifest_hash(str(settings.STATIC_ROOT))
 
 
-_manifest_hashes: dict[Path, str] = {}
+# By STATIC_ROOT as a string: a page asks for the release id a dozen times, and building and
+# hashing a Path each time cost more than the rest of the lookup.
+_manifest_hashes: dict[str, str] = {}
 
 
-def _manifest_hash(manifest: Path) -> str:
+def _manifest_hash(static_root: str) -> str:
     # Read once per process, like the manifest storage itself: a deploy restarts the servers.
-    if manifest not in _manifest_hashes:
+    if static_root not in _manifest_hashes:
         try:
-            content = manifest.read_bytes()
+            content = (Path(static_root) / "staticfiles.json").read_bytes()
         except FileNotFoundError:
             return "dev"
-        _manifest_hashes[manifest] = hashlib.blake2b(content, digest_size=8).hexdigest()
-    return _manifest_hashes[manifest]
+        _manifest_hashes[static_root] = hashlib.blake2b(content, digest_size=8).hexdigest()
+    return _manifest_hashes[static_root]
 
 
 class ContentState(NamedTuple):

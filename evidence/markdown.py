@@ -6,6 +6,7 @@ http, https and mailto (or relative) addresses.
 """
 
 import re
+import threading
 
 import markdown as markdown_lib
 import nh3
@@ -33,6 +34,19 @@ EXTENSIONS = ["tables", "sane_lists", "fenced_code"]
 
 _HEADING = re.compile(r"<(/?)h([1-6])>")
 
+# Building a Markdown converter (its extensions loaded) costs as much as converting a rating's
+# text, so each thread keeps one and resets it between texts (a converter holds the state of
+# the text it converts, so threads cannot share one).
+_local = threading.local()
+
+
+def _converter() -> markdown_lib.Markdown:
+    if (converter := getattr(_local, "converter", None)) is None:
+        converter = _local.converter = markdown_lib.Markdown(
+            extensions=EXTENSIONS, output_format="html"
+        )
+    return converter
+
 
 def render_markdown(text: str, *, heading_offset: int = 0) -> str:
     """Render Markdown to HTML that is safe to mark safe.
@@ -40,7 +54,7 @@ def render_markdown(text: str, *, heading_offset: int = 0) -> str:
     heading_offset demotes headings (1 turns # into <h2>) so an article's headings sit under
     the page's own <h1>; levels stop at h6.
     """
-    html = markdown_lib.markdown(text or "", extensions=EXTENSIONS, output_format="html")
+    html = _converter().reset().convert(text or "")
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -122,13 +122,16 @@ def _ratings_by_tier():
     return Rating.objects.select_related("tier", "goal").order_by("tier__number", "goal__name")
 
 
-def _a_to_z() -> tuple[list[int], list[str]]:
-    """Every published compound's id in A-Z order, and the letter each is filed under (read
-    once per content version: every page of the index shares it). Each name's letter is
-    worked out once."""
+def _a_to_z() -> tuple[list[int], dict[str, int]]:
+    """Every published compound's id in A-Z order, and the page of the index where each
+    letter's first entry is (read once per content version: every page of the index shares
+    it). Each name's letter is worked out once."""
     names = Compound.objects.published().values_list("pk", "name")
     in_order = sorted((_index_letter(name), name.casefold(), pk) for pk, name in names)
-    return [pk for _, _, pk in in_order], [letter for letter, _, _ in in_order]
+    letter_pages: dict[str, int] = {}
+    for position, (letter, _, _) in enumerate(in_order):
+        letter_pages.setdefault(letter, position // COMPOUNDS_PER_PAGE + 1)
+    return [pk for _, _, pk in in_order], letter_pages
 
 
 def _index_cards(ids: list[int]) -> dict[int, Compound]:
@@ -158,9 +161,9 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
     query = form.cleaned_data["q"] if valid else ""
     found = Compound.objects.published().find(query) if query else None
     if found is None:  # the A-Z index: the order of every name, then one page in full
-        ids, letters = until_content_changes("compound-a-to-z", _a_to_z)
+        ids, letter_pages = until_content_changes("compound-a-to-z-pages", _a_to_z)
     else:
-        ids, letters = list(found.compound_ids), []
+        ids, letter_pages = list(found.compound_ids), {}
     paginator = Paginator(ids, COMPOUNDS_PER_PAGE if found is None else SEARCH_RESULTS_PER_PAGE)
     try:
         page = paginator.page((form.cleaned_data["page"] if valid else None) or 1)
@@ -168,14 +171,12 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
         raise Http404("No such page of compounds.") from None
     by_id = _index_cards(page.object_list)
     compounds = [by_id[pk] for pk in page.object_list if pk in by_id]
-    groups, letter_pages = [], {}
+    groups = []
     if found is None:
         groups = [
             (letter, list(items))
             for letter, items in groupby(compounds, key=lambda c: _index_letter(c.name))
         ]
-        for position, letter in enumerate(letters):  # where each letter's first entry is
-            letter_pages.setdefault(letter, position // COMPOUNDS_PER_PAGE + 1)
     # An alias naming several of the compounds found: the page says so and lists the choice.
     shared_aliases = (
         CompoundAlias.shared_among(compounds, found.corrected or query) if found else []
@@ -250,10 +251,10 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
     ratings = list(compound.ratings.all())
     # Goals with findings but no rating yet still have an evidence page.
     unrated_goals = (
-        Goal.objects.filter(findings__compound=compound)
+        Goal.objects.filter(pk__in=Finding.objects.filter(compound=compound).values("goal_id"))
         .exclude(pk__in=[rating.goal_id for rating in ratings])
-        .distinct()
         .order_by("name")
+        .values("name", "slug")
     )
     interactions = [
         {
@@ -410,8 +411,13 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         return HttpResponseBadRequest("Unknown value for studies: use studies=all or nothing.")
     show_all = options.cleaned_data["studies"] == "all"
     compound = get_object_or_404(Compound.objects.published(), slug=slug)
-    goal = get_object_or_404(Goal, slug=goal_slug)
-    rating = Rating.objects.filter(compound=compound, goal=goal).select_related("tier").first()
+    rating = (
+        Rating.objects.filter(compound=compound, goal__slug=goal_slug)
+        .select_related("goal", "tier")
+        .first()
+    )
+    # A rated goal came with its rating; a goal with findings alone is read on its own.
+    goal = rating.goal if rating else get_object_or_404(Goal, slug=goal_slug)
     findings = list(
         Finding.objects.filter(compound=compound, goal=goal)
         .select_related(

@@ -1,8 +1,10 @@
 """Markdown is rendered, then sanitised: nothing an author writes can run in a visitor's browser."""
 
+import threading
+
 import pytest
 
-from evidence.markdown import render_markdown
+from evidence.markdown import _converter, render_markdown
 
 
 def test_script_tags_are_removed_with_their_content():
@@ -92,3 +94,20 @@ def test_headings_can_be_demoted_under_the_page_heading():
 def test_empty_text_renders_nothing():
     assert render_markdown("") == ""
     assert render_markdown(None) == ""
+
+
+def test_a_text_does_not_see_the_link_definitions_of_the_text_before():
+    # The converter is reused between texts: what one text defines must not leak to the next.
+    first = render_markdown("See [the trial][t].\n\n[t]: https://example.org/trial")
+    second = render_markdown("See [the trial][t].")
+    assert 'href="https://example.org/trial"' in first
+    assert "href" not in second and "[the trial][t]" in second
+
+
+def test_each_thread_converts_with_a_converter_of_its_own():
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(_converter()))
+    worker.start()
+    worker.join()
+    assert seen[0] is not _converter()
+    assert render_markdown("**bold**") == "<p><strong>bold</strong></p>"

@@ -420,12 +420,9 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
     goal = rating.goal if rating else get_object_or_404(Goal, slug=goal_slug)
     findings = list(
         Finding.objects.filter(compound=compound, goal=goal)
-        .select_related(
-            "study__source",
-            "study__reported_in__compound",
-            "study__reported_in__goal",
-            "comparator_compound",
-        )
+        .select_related("study__source", "study__reported_in__compound", "comparator_compound")
+        # A study reported in a deep dive links to it: the article's body is not drawn here.
+        .defer("study__reported_in__body")
         # Natural keys, not ids: a restored backup lists the rows in the same order.
         .order_by("study__slug", "outcome")
     )

@@ -7,7 +7,15 @@ import pytest
 from django.urls import reverse
 
 from evidence.models import Article, Finding, Rating, Study
-from tests.factories import make_compound, make_finding, make_goal, make_rating, make_study
+from tests.factories import (
+    make_article,
+    make_compound,
+    make_finding,
+    make_goal,
+    make_rating,
+    make_source,
+    make_study,
+)
 from tests.factories.pages import DISCLAIMER, build_evidence, full_page, make_thymosin
 
 pytestmark = pytest.mark.django_db
@@ -263,3 +271,42 @@ def test_each_outcome_s_favours_sides_follow_its_desirable_direction(client):
     # Complete response against interferon-alpha: higher is better, the compound's side is
     # the right.
     assert sides("Complete response") == ("Favours Interferon-alpha", f"Favours {ta1.name}")
+
+
+def build_evidence_of(size: int, rated: bool):
+    """A compound and goal with `size` studies, each from a source, reported in a published
+    deep dive and compared with an active compound: every relation the page draws."""
+    compound, goal = make_compound(), make_goal()
+    if rated:
+        make_rating(compound, goal)
+    source = make_source()
+    for _ in range(size):
+        article = make_article(make_compound(), make_goal())
+        study = make_study(source=source, reported_in=article)
+        make_finding(
+            compound,
+            goal,
+            study,
+            comparator=Finding.Comparator.ACTIVE,
+            comparator_compound=make_compound(),
+        )
+    make_article(compound, goal)
+    return compound, goal
+
+
+# With a cold cache: the content version, the compound, the rating with its goal, the
+# findings with their studies, sources, deep dives and comparators, and the deep dive of the
+# page's own compound and goal. A goal without a rating is read on its own: one more.
+@pytest.mark.parametrize("size", [1, 10])
+@pytest.mark.parametrize(("rated", "queries"), [(True, 5), (False, 6)])
+def test_evidence_detail_query_count_does_not_grow_with_the_studies(
+    client, settings, django_assert_num_queries, size, rated, queries
+):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    compound, goal = build_evidence_of(size, rated)
+
+    with django_assert_num_queries(queries):
+        response = client.get(reverse("evidence_detail", args=[compound.slug, goal.slug]))
+
+    assert response.status_code == 200
+    assert response.content.decode().count("As reported in <a") == size

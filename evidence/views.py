@@ -251,10 +251,11 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
     ratings = list(compound.ratings.all())
     # Goals with findings but no rating yet still have an evidence page.
     unrated_goals = (
-        Goal.objects.filter(pk__in=Finding.objects.filter(compound=compound).values("goal_id"))
+        Goal.objects.filter(findings__compound=compound)
         .exclude(pk__in=[rating.goal_id for rating in ratings])
+        .values("name", "slug")  # all a card draws: DISTINCT compares only these
+        .distinct()
         .order_by("name")
-        .values("name", "slug")
     )
     interactions = [
         {

@@ -22,6 +22,7 @@ Everything runs in one temporary folder; both clusters and gunicorn are stopped 
 removed on every exit path. Exit status 0 only when every check passed.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -223,6 +224,12 @@ def check_replica(
             any("evidence_contentversion" in line for line in on_replica),
             "the content version is read on the replica with the page",
         )
+        health = app.client().get("/healthz")
+        checks.check(
+            health.status == 200 and json.loads(health.text).get("replica") == "ok",
+            "/healthz reports the replica answering",
+            f"{health.status} {health.text}",
+        )
 
         # An admin edit, on the primary.
         admin = app.client()
@@ -300,6 +307,12 @@ def check_replica(
             ", ".join(str(r.status) for r in answers),
         )
         checks.check(bool(primary.app_statements(marks[0])), "those pages were read on the primary")
+        health = app.client().get("/healthz")
+        checks.check(
+            health.status == 200 and json.loads(health.text).get("replica") == "unavailable",
+            "/healthz reports the replica down and still answers 200 (the primary serves)",
+            f"{health.status} {health.text}",
+        )
         outages = app.log().count("replica unavailable")
         checks.check(outages == 1, "the outage is logged once, not per request", f"{outages}x")
 

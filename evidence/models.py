@@ -1091,7 +1091,10 @@ class Finding(models.Model):
     compound = models.ForeignKey(
         Compound, on_delete=models.PROTECT, related_name="findings", db_index=False
     )
-    goal = models.ForeignKey(Goal, on_delete=models.PROTECT, related_name="findings")
+    # Indexed by finding_goal_cmpd_study_idx below (the goal first), not on its own.
+    goal = models.ForeignKey(
+        Goal, on_delete=models.PROTECT, related_name="findings", db_index=False
+    )
     outcome = models.CharField(max_length=200)
     outcome_kind = models.CharField(
         max_length=12,

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.sitemaps import views as sitemap_views
 from django.contrib.syndication.views import Feed
 from django.core.paginator import InvalidPage, Paginator
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import Count, F, Prefetch, Q
 from django.http import (
     FileResponse,
@@ -837,9 +837,13 @@ def disclosure(request: HttpRequest) -> HttpResponse:
     return render(request, "evidence/disclosure.html")
 
 
-def _database_status() -> str:
+# The streaming replica public pages read, when DATABASE_REPLICA_URL configures one.
+REPLICA_ALIAS = "replica"
+
+
+def _database_status(alias: str = DEFAULT_DB_ALIAS) -> str:
     try:
-        with connection.cursor() as cursor:
+        with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
@@ -852,9 +856,13 @@ def _database_status() -> str:
 def healthz(request: HttpRequest) -> HttpResponse:
     """The database and the cache, as JSON: 200 while the database answers, even with the
     cache degraded (pages are then rendered for every request), 503 when it does not, so a
-    load balancer stops sending traffic only where nothing could be served. GET and HEAD."""
+    load balancer stops sending traffic only where nothing could be served. With a replica,
+    it is reported too, and its outage leaves the answer 200: the primary then serves the
+    public reads (config.replica). GET and HEAD."""
     database = _database_status()
     report = {"database": database, "cache": cache_status()}
+    if REPLICA_ALIAS in connections:
+        report["replica"] = _database_status(REPLICA_ALIAS)
     return JsonResponse(report, status=200 if database == "ok" else 503)
 
 

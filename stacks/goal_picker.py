@@ -36,10 +36,8 @@ class GoalCategory:
     # JavaScript follows (with it, the list is fetched in place). The builder's picker opens
     # one with its form's own button instead, keeping the visitor's choices.
     open_query: str
-
-    @cached_property
-    def anchor(self) -> str:
-        return "goal-category-" + slugify(self.name)
+    # The category's HTML id, unique on the page (category_anchors).
+    anchor: str
 
 
 @dataclass(frozen=True)
@@ -124,12 +122,29 @@ def goal_categories(
     counted once per content version. Each opens with `query` and `param`=its name (the
     goals index's links; the builder's picker opens one with its form instead)."""
     counts = until_content_changes("goal-categories", _goal_counts_by_category)
+    names = sorted(counts, key=category_order)
     opened = query.copy() if query is not None else QueryDict(mutable=True)
     categories = []
-    for name in sorted(counts, key=category_order):
+    for name, anchor in zip(names, category_anchors(names), strict=True):
         opened[param] = name  # one copy of the query: the links differ only in this value
-        categories.append(GoalCategory(name, counts[name], opened.urlencode()))
+        categories.append(GoalCategory(name, counts[name], opened.urlencode(), anchor))
     return tuple(categories)
+
+
+def category_anchors(names: list[str]) -> list[str]:
+    """An HTML id for each heading, in order, none the same: "goal-category-" and its slug
+    (in any script), numbered from the second heading on that has the same slug ("Sleep"
+    and "sleep", "Bone & joint" and "Bone joint"; a name of punctuation alone has none)."""
+    anchors, used = [], set()
+    for name in names:
+        base = "goal-category-" + (slugify(name, allow_unicode=True) or "unnamed")
+        anchor, number = base, 1
+        while anchor in used:
+            number += 1
+            anchor = f"{base}-{number}"
+        used.add(anchor)
+        anchors.append(anchor)
+    return anchors
 
 
 def _goal_counts_by_category() -> dict[str, int]:
@@ -147,8 +162,9 @@ def category_heading(category: str) -> str:
 
 
 def category_order(heading: str):
-    """Headings A-Z, UNCATEGORISED last."""
-    return (heading == UNCATEGORISED, heading.casefold())
+    """Headings A-Z, UNCATEGORISED last; two that differ only in case in a fixed order (so
+    each keeps its anchor from page to page)."""
+    return (heading == UNCATEGORISED, heading.casefold(), heading)
 
 
 def goals_in_category(

@@ -5,7 +5,7 @@ request, slower but served), 503 when the database does not.
 """
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -51,6 +51,43 @@ def test_healthz_is_503_when_the_database_is_unavailable(client, broken_database
     response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json() == {"database": "unavailable", "cache": "ok"}
+
+
+class Replica:
+    """A configured replica that answers (the test database itself) or not."""
+
+    def __init__(self, answers: bool):
+        self.answers = answers
+
+    def cursor(self):
+        if not self.answers:
+            raise OperationalError("the replica refused the connection")
+        return connection.cursor()
+
+
+@pytest.fixture
+def with_replica(monkeypatch):
+    def configure(answers: bool):
+        databases = {DEFAULT_DB_ALIAS: connection, "replica": Replica(answers)}
+        monkeypatch.setattr("evidence.views.connections", databases)
+
+    return configure
+
+
+def test_healthz_reports_a_replica_that_answers(client, with_replica):
+    with_replica(answers=True)
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok", "replica": "ok"}
+
+
+def test_healthz_stays_200_with_the_replica_down_since_the_primary_serves_its_reads(
+    client, with_replica
+):
+    with_replica(answers=False)
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "cache": "ok", "replica": "unavailable"}
 
 
 def test_healthz_answers_head_like_get(client, failing_cache):

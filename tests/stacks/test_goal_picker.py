@@ -13,6 +13,7 @@ from stacks.goal_picker import (
     SEARCH_MATCHES,
     UNCATEGORISED,
     build_goal_picker,
+    category_anchors,
     find_goals,
     goal_categories,
     goals_in_category,
@@ -66,6 +67,32 @@ def test_categories_are_counted_a_to_z_with_the_uncategorised_last():
         "goals": "synthetic-a",
         "goal_category": "Synthetic sleep",
     }
+
+
+def test_categories_whose_names_differ_only_in_case_or_punctuation_get_ids_of_their_own():
+    make_goal(category="synthetic sleep")
+    make_goal(category="Synthetic Sleep")
+    make_goal(category="Synthetic & sleep")
+    make_goal(category="Синтетический сон")
+    make_goal(category="!!!")
+
+    anchors = {c.name: c.anchor for c in goal_categories()}
+
+    assert anchors == {
+        "!!!": "goal-category-unnamed",
+        "Synthetic & sleep": "goal-category-synthetic-sleep",
+        "Synthetic Sleep": "goal-category-synthetic-sleep-2",
+        "synthetic sleep": "goal-category-synthetic-sleep-3",
+        "Синтетический сон": "goal-category-синтетический-сон",
+    }
+    assert anchors == {c.name: c.anchor for c in goal_categories()}  # the same on every page
+
+
+@given(names=st.lists(st.text(max_size=20), unique=True, max_size=30))
+def test_category_anchors_are_unique_and_never_hold_a_space(names):
+    anchors = category_anchors(names)
+    assert len(anchors) == len(set(anchors)) == len(names)
+    assert not any(char.isspace() for anchor in anchors for char in anchor)
 
 
 def test_a_category_lists_its_goals_a_to_z_leaving_out_the_chosen():

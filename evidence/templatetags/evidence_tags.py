@@ -32,6 +32,8 @@ import dataclasses
 import hashlib
 
 from django import template
+from django.conf import settings
+from django.template.loader import render_to_string
 from django.template.loader_tags import BLOCK_CONTEXT_KEY
 from django.utils.safestring import mark_safe
 
@@ -53,13 +55,31 @@ register = template.Library()
 COLOURED_TIERS = range(1, 7)
 
 
-@register.inclusion_tag("evidence/components.html#tier_badge")
+# The badges drawn so far in this process, by tier number, label and size: the same few fill
+# every ranking (a badge drawn through its template cost a quarter of a ranked entry). A label
+# an editor changes is a new key; a deploy restarts the process. Not kept with DEBUG on, where
+# an edited template must show at once.
+_drawn_badges: dict[tuple, str] = {}
+DRAWN_BADGES_KEPT = 100
+
+
+@register.simple_tag
 def tier_badge(tier, size=""):
     """A badge with the tier number and label as text, coloured consistently by number."""
-    if tier is None:
-        return {"tier": None, "css": "tier-none", "size": size}
-    css = f"tier-{tier.number}" if tier.number in COLOURED_TIERS else "tier-other"
-    return {"tier": tier, "css": css, "size": size}
+    key = (None, None, size) if tier is None else (tier.number, tier.label, size)
+    badge = _drawn_badges.get(key)
+    if badge is None:
+        if tier is None:
+            css = "tier-none"
+        else:
+            css = f"tier-{tier.number}" if tier.number in COLOURED_TIERS else "tier-other"
+        context = {"tier": tier, "css": css, "size": size}
+        badge = render_to_string("evidence/components.html#tier_badge", context)
+        if not settings.DEBUG:
+            if len(_drawn_badges) >= DRAWN_BADGES_KEPT:
+                _drawn_badges.clear()
+            _drawn_badges[key] = badge
+    return badge  # safe: rendered by its template, which escaped the label
 
 
 @register.inclusion_tag("evidence/components.html#disclaimer")

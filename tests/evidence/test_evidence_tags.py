@@ -27,6 +27,27 @@ def test_tier_badges_carry_number_and_label_as_text(client):
     )
 
 
+def badge(tier, size=""):
+    template = Template("{% load evidence_tags %}{% tier_badge tier size=size %}")
+    return template.render(Context({"tier": tier, "size": size}))
+
+
+def test_a_tier_badge_shows_a_label_changed_since_it_was_last_drawn():
+    tier = make_rating(make_compound(), tier_number=2).tier
+    assert "Likely efficacy" in badge(tier)
+    tier.label = "Synthetic renamed tier"
+    tier.save()
+    assert "Synthetic renamed tier" in badge(tier) and "Likely efficacy" not in badge(tier)
+
+
+def test_a_tier_badge_escapes_its_label_and_keeps_sizes_apart():
+    tier = make_rating(make_compound(), tier_number=3).tier
+    tier.label = "<script>alert(1)</script>"
+    assert "&lt;script&gt;" in badge(tier) and "<script>" not in badge(tier)
+    assert "tier-badge--lg" in badge(tier, "lg") and "tier-badge--lg" not in badge(tier)
+    assert "Not rated yet" in badge(None)
+
+
 @pytest.mark.parametrize(
     ("fields", "expected"),
     [

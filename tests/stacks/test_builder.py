@@ -51,6 +51,15 @@ def test_picking_goals_shows_the_stack_and_each_ranking(client):
     assert "Educational purposes only" in html
 
 
+def test_a_ranking_stays_a_list_for_screen_readers_though_drawn_without_markers(client):
+    # Safari drops the list role of a list styled without markers; the place of an entry is
+    # told by the list itself (its number is a CSS counter hidden from screen readers).
+    liver = make_goal(name="Synthetic liver")
+    make_rated_compound(liver, 2, name="Synthetic Alpha")
+    html = client.get(f"/?goals={liver.slug}").content.decode()
+    assert html.count('<ol class="ranked-list" role="list">') == 1
+
+
 def test_htmx_request_gets_only_the_results_fragment_with_the_summary_out_of_band(client):
     goal = make_goal()
     make_rated_compound(goal, name="Synthetic Gamma")

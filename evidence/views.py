@@ -14,7 +14,7 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.contrib.syndication.views import Feed
 from django.core.paginator import InvalidPage, Paginator
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.http import (
     FileResponse,
     Http404,
@@ -209,11 +209,31 @@ SIDE_EFFECT_ORDER = [
 ]
 
 
+def _involving(compound) -> Q:
+    """The interactions of `compound` (a compound, or an OuterRef to one): either side."""
+    return Q(compound_a=compound) | Q(compound_b=compound)
+
+
 @require_safe
 @cache_page_until_content_changes()
 def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    # Most compounds have no regulatory or anti-doping status, deep dive or interaction on
+    # record: the compound's own query asks whether each has any, and only those are read.
     compound = get_object_or_404(
-        Compound.objects.published().prefetch_related(
+        Compound.objects.published()
+        .annotate(
+            any_regulatory_statuses=Exists(
+                RegulatoryStatus.objects.filter(compound=OuterRef("pk"))
+            ),
+            any_anti_doping_statuses=Exists(
+                AntiDopingStatus.objects.filter(compound=OuterRef("pk"))
+            ),
+            any_published_articles=Exists(
+                Article.objects.filter(compound=OuterRef("pk"), published=True)
+            ),
+            any_interactions=Exists(Interaction.objects.filter(_involving(OuterRef("pk")))),
+        )
+        .prefetch_related(
             _aliases_in_order(),
             "contraindications",
             Prefetch("ratings", queryset=_ratings_by_tier()),
@@ -225,25 +245,12 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             Prefetch("side_effects", queryset=SideEffect.objects.order_by("name")),
             Prefetch(
-                "regulatory_statuses", queryset=RegulatoryStatus.objects.order_by("jurisdiction")
-            ),
-            Prefetch(
-                "anti_doping_statuses", queryset=AntiDopingStatus.objects.order_by("list_name")
-            ),
-            Prefetch(
                 "offers",
                 queryset=Offer.objects.visible()
                 .with_price_per_mg()
                 .select_related("vendor")
                 .in_display_order(),
                 to_attr="visible_offers",
-            ),
-            Prefetch(
-                "articles",
-                queryset=Article.objects.filter(published=True)
-                .select_related("goal")
-                .newest_first(),
-                to_attr="published_articles",
             ),
         ),
         slug=slug,
@@ -257,17 +264,19 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
         .distinct()
         .order_by("name")
     )
-    interactions = [
-        {
-            "other": i.compound_b if i.compound_a_id == compound.pk else i.compound_a,
-            "severity": i.get_severity_display(),
-            "severity_code": i.severity,
-            "note": i.note,
-        }
-        for i in Interaction.objects.filter(Q(compound_a=compound) | Q(compound_b=compound))
-        .select_related("compound_a", "compound_b")
-        .order_by("pk")
-    ]
+    interactions = []
+    if compound.any_interactions:
+        interactions = [
+            {
+                "other": i.compound_b if i.compound_a_id == compound.pk else i.compound_a,
+                "severity": i.get_severity_display(),
+                "severity_code": i.severity,
+                "note": i.note,
+            }
+            for i in Interaction.objects.filter(_involving(compound))
+            .select_related("compound_a", "compound_b")
+            .order_by("pk")
+        ]
     severity_rank = {code: rank for rank, code in enumerate(Interaction.Severity.values)}
     interactions.sort(key=lambda i: (severity_rank[i["severity_code"]], i["other"].name))
     # "Studied as a comparator in": evidence pages where this compound is the comparator.
@@ -295,12 +304,18 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "contraindications": sorted(
             compound.contraindications.all(), key=lambda c: c.get_condition_display()
         ),
-        "regulatory_statuses": compound.regulatory_statuses.all(),
-        "anti_doping_statuses": compound.anti_doping_statuses.all(),
+        "regulatory_statuses": compound.regulatory_statuses.order_by("jurisdiction")
+        if compound.any_regulatory_statuses
+        else [],
+        "anti_doping_statuses": compound.anti_doping_statuses.order_by("list_name")
+        if compound.any_anti_doping_statuses
+        else [],
         "interactions": interactions,
         "comparator_in": comparator_in,
         "offers": compound.visible_offers,
-        "articles": compound.published_articles,
+        "articles": compound.articles.filter(published=True).select_related("goal").newest_first()
+        if compound.any_published_articles
+        else [],
     }
     return render(request, "evidence/compound_detail.html", context)
 

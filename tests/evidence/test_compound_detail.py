@@ -10,6 +10,7 @@ from django.urls import reverse
 from evidence.models import Interaction
 from tests.factories import (
     make_anti_doping_status,
+    make_article,
     make_compound,
     make_contraindication,
     make_dosing,
@@ -143,11 +144,30 @@ def build_compound(size: int):
 @pytest.mark.parametrize("size", [1, 10])
 def test_compound_detail_query_count_is_constant(client, django_assert_max_num_queries, size):
     compound = build_compound(size)
-    # 14: two of them read the regulatory and the anti-doping statuses, one the published
-    # deep dives. "What changed" is fetched when it comes into view (test_changes).
+    make_regulatory_status(compound)
+    make_anti_doping_status(compound)
+    make_article(compound)
+    # 14: one each for the regulatory and the anti-doping statuses, the published deep dives
+    # and the interactions, read because the compound has some. "What changed" is fetched
+    # when it comes into view (test_changes).
     with django_assert_max_num_queries(14):
         response = client.get(reverse("compound_detail", args=[compound.slug]))
     assert response.status_code == 200
+
+
+def test_a_compound_without_statuses_deep_dives_or_interactions_is_read_in_four_fewer(
+    client, settings, django_assert_num_queries
+):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    compound = make_compound()
+    # The content version, the compound (asking whether it has any of those four), its
+    # aliases, contraindications, ratings, dosings, side effects and offers, its goals
+    # without a rating, and the pages where it is a comparator.
+    with django_assert_num_queries(10):
+        response = client.get(reverse("compound_detail", args=[compound.slug]))
+    html = full_page(response)
+    assert "No interactions recorded." in html
+    assert "Not stated." in html
 
 
 def test_compound_detail_shows_a_dose_range_per_kg_with_its_timing(client):

@@ -23,7 +23,7 @@ GOAL_LINK = re.compile(r'<a (?:class="chip" )?href="/goals/([^"/]+)/">')
 
 
 def headings(html: str) -> list[str]:
-    return re.findall(r'<h2 id="goal-category-[^"]+-heading">([^<]+)</h2>', html)
+    return re.findall(r'<h2 id="goal-category-[^"]+--heading">([^<]+)</h2>', html)
 
 
 def goals_under(html: str, category: str) -> list[str]:

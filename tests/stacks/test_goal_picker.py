@@ -93,6 +93,7 @@ def test_category_anchors_are_unique_and_never_hold_a_space(names):
     anchors = category_anchors(names)
     assert len(anchors) == len(set(anchors)) == len(names)
     assert not any(char.isspace() for anchor in anchors for char in anchor)
+    assert not any("--" in anchor for anchor in anchors)  # goal_index.html adds "--heading"
 
 
 def test_a_category_lists_its_goals_a_to_z_leaving_out_the_chosen():

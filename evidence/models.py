@@ -667,6 +667,13 @@ class AntiDopingStatus(models.Model):
         return f"{self.compound}: {self.get_status_display().lower()}, {self.list_name}{where}"
 
 
+class InteractionQuerySet(models.QuerySet):
+    def involving(self, compound):
+        """The interactions of `compound` (a compound, or an OuterRef to one), on either
+        side of the pair."""
+        return self.filter(Q(compound_a=compound) | Q(compound_b=compound))
+
+
 class Interaction(models.Model):
     """Two compounds that should not be combined, or only with care."""
 
@@ -681,6 +688,8 @@ class Interaction(models.Model):
     note = models.TextField()
 
     history = HistoricalRecords()
+
+    objects = InteractionQuerySet.as_manager()
 
     class Meta:
         constraints = [

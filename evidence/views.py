@@ -209,11 +209,6 @@ SIDE_EFFECT_ORDER = [
 ]
 
 
-def _involving(compound) -> Q:
-    """The interactions of `compound` (a compound, or an OuterRef to one): either side."""
-    return Q(compound_a=compound) | Q(compound_b=compound)
-
-
 @require_safe
 @cache_page_until_content_changes()
 def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -231,7 +226,7 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
             any_published_articles=Exists(
                 Article.objects.filter(compound=OuterRef("pk"), published=True)
             ),
-            any_interactions=Exists(Interaction.objects.filter(_involving(OuterRef("pk")))),
+            any_interactions=Exists(Interaction.objects.involving(OuterRef("pk"))),
         )
         .prefetch_related(
             _aliases_in_order(),
@@ -273,7 +268,7 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 "severity_code": i.severity,
                 "note": i.note,
             }
-            for i in Interaction.objects.filter(_involving(compound))
+            for i in Interaction.objects.involving(compound)
             .select_related("compound_a", "compound_b")
             .order_by("pk")
         ]

@@ -136,9 +136,78 @@ class Found:
     corrected: str = ""
 
 
+@dataclass(frozen=True)
+class TierShown:
+    """A tier's number and label: what its badge draws."""
+
+    number: int
+    label: str
+
+
+@dataclass(frozen=True)
+class CardRating:
+    tier: TierShown
+    goal_name: str
+    goal_slug: str
+
+
+@dataclass(frozen=True)
+class IndexCard:
+    """One compound as the A-Z index and the search results draw it (compound_index.html#
+    compound_card): read as plain values, not model instances, since a page draws fifty."""
+
+    name: str
+    slug: str
+    kind: str
+    has_findings: bool
+    alias_names: tuple[str, ...] = ()  # in the order editors entered them
+    ratings: tuple[CardRating, ...] = ()  # strongest tier first, then by goal name
+
+    def get_absolute_url(self):
+        return slug_url("compound_detail", self.slug)
+
+    def get_kind_display(self):
+        return Compound.Kind(self.kind).label
+
+
 class CompoundQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published=True)
+
+    def index_cards(self, ids) -> dict[int, IndexCard]:
+        """These compounds among `ids` as IndexCards, by id: three queries (the compounds,
+        their aliases, their ratings with tier and goal), whatever their number."""
+        aliases: dict[int, list[str]] = {}
+        for compound_id, name in (
+            CompoundAlias.objects.filter(compound_id__in=ids)
+            .order_by("pk")
+            .values_list("compound_id", "name")
+        ):
+            aliases.setdefault(compound_id, []).append(name)
+        ratings: dict[int, list[CardRating]] = {}
+        for compound_id, number, label, goal_name, goal_slug in (
+            Rating.objects.filter(compound_id__in=ids)
+            .order_by("tier__number", "goal__name")
+            .values_list("compound_id", "tier__number", "tier__label", "goal__name", "goal__slug")
+        ):
+            rating = CardRating(TierShown(number, label), goal_name, goal_slug)
+            ratings.setdefault(compound_id, []).append(rating)
+        compounds = (
+            self.filter(pk__in=ids)
+            .with_evidence_recorded()
+            .values_list("pk", "name", "slug", "kind", "has_findings")
+        )
+        return {
+            pk: IndexCard(
+                name,
+                slug,
+                kind,
+                has_findings,
+                tuple(aliases.get(pk, ())),
+                tuple(ratings.get(pk, ())),
+            )
+            for pk, name, slug, kind, has_findings in compounds
+        }
 
     def with_evidence_recorded(self):
         """Annotate `has_findings`: whether any finding is recorded for the compound (a
@@ -316,17 +385,17 @@ class CompoundAlias(Searchable):
         return self.name
 
     @staticmethod
-    def shared_among(compounds, text: str) -> list[tuple[str, list[Compound]]]:
+    def shared_among(compounds, text: str) -> list[tuple[str, list[IndexCard]]]:
         """The aliases matching the text (evidence.search's rules; `text` as the search ran,
-        corrected if it was) that name more than one of the compounds (their aliases
-        prefetched), each with the compounds it names: the choice search offers."""
+        corrected if it was) that name more than one of the compounds (IndexCards), each with
+        the compounds it names: the choice search offers."""
         query = search.normalise(text)
-        named: dict[str, tuple[str, list[Compound]]] = {}
+        named: dict[str, tuple[str, list[IndexCard]]] = {}
         for compound in compounds:
-            for alias in compound.aliases.all():
-                key = alias.name.lower()
-                if search.rank(query, alias.name) is not None:
-                    spelling, those = named.setdefault(key, (alias.name, []))
+            for alias in compound.alias_names:
+                key = alias.lower()
+                if search.rank(query, alias) is not None:
+                    spelling, those = named.setdefault(key, (alias, []))
                     if compound not in those:
                         those.append(compound)
         return [

@@ -111,11 +111,9 @@ def _index_letter(name: str) -> str:
     return first if "A" <= first <= "Z" else "#"
 
 
-def _aliases_in_order(*fields: str) -> Prefetch:
-    """A compound's aliases in the order editors entered them (the page lists them so); only
-    `fields` read when named."""
-    aliases = CompoundAlias.objects.order_by("pk")
-    return Prefetch("aliases", queryset=aliases.only(*fields) if fields else aliases)
+def _aliases_in_order() -> Prefetch:
+    """A compound's aliases in the order editors entered them (the page lists them so)."""
+    return Prefetch("aliases", queryset=CompoundAlias.objects.order_by("pk"))
 
 
 def _ratings_by_tier():
@@ -132,22 +130,6 @@ def _a_to_z() -> tuple[list[int], dict[str, int]]:
     for position, (letter, _, _) in enumerate(in_order):
         letter_pages.setdefault(letter, position // COMPOUNDS_PER_PAGE + 1)
     return [pk for _, _, pk in in_order], letter_pages
-
-
-def _index_cards(ids: list[int]) -> dict[int, Compound]:
-    """The compounds of one page of the index by id, with only what a card draws
-    (compound_index.html#compound_card): name, slug, kind, whether evidence is recorded, the
-    aliases' names and each rating's tier and goal; no summary, bottom line or description."""
-    ratings = _ratings_by_tier().only(
-        "compound_id", "tier__number", "tier__label", "goal__name", "goal__slug"
-    )
-    return (
-        Compound.objects.published()
-        .with_evidence_recorded()
-        .only("name", "slug", "kind")
-        .prefetch_related(_aliases_in_order("compound_id", "name"), Prefetch("ratings", ratings))
-        .in_bulk(ids)
-    )
 
 
 @require_safe
@@ -169,7 +151,7 @@ def compound_index(request: HtmxHttpRequest) -> HttpResponse:
         page = paginator.page((form.cleaned_data["page"] if valid else None) or 1)
     except InvalidPage:
         raise Http404("No such page of compounds.") from None
-    by_id = _index_cards(page.object_list)
+    by_id = Compound.objects.published().index_cards(page.object_list)
     compounds = [by_id[pk] for pk in page.object_list if pk in by_id]
     groups = []
     if found is None:

@@ -1131,6 +1131,68 @@ def test_deleting_a_compound_deletes_its_aliases_and_ratings():
     assert not Rating.objects.exists()
 
 
+# The index's cards (CompoundQuerySet.index_cards)
+
+
+def test_an_index_card_holds_aliases_in_entry_order_and_ratings_strongest_tier_first():
+    compound = make_compound("Synthetic card", aliases=["Synthetic Z alias", "Synthetic A alias"])
+    make_rating(compound, make_goal("Synthetic b goal", slug="synthetic-b-goal"), tier_number=3)
+    make_rating(compound, make_goal("Synthetic a goal", slug="synthetic-a-goal"), tier_number=3)
+    make_rating(compound, make_goal("Synthetic z goal", slug="synthetic-z-goal"), tier_number=1)
+
+    card = Compound.objects.index_cards([compound.pk])[compound.pk]
+
+    assert (card.name, card.slug, card.has_findings) == ("Synthetic card", compound.slug, False)
+    assert card.get_kind_display() == compound.get_kind_display()
+    assert card.get_absolute_url() == compound.get_absolute_url()
+    assert card.alias_names == ("Synthetic Z alias", "Synthetic A alias")
+    assert [(r.tier.number, r.goal_slug) for r in card.ratings] == [
+        (1, "synthetic-z-goal"),
+        (3, "synthetic-a-goal"),
+        (3, "synthetic-b-goal"),
+    ]
+    assert card.ratings[0].tier.label == tier(1).label
+
+
+def test_an_index_card_says_whether_findings_are_recorded(compound_and_goal):
+    compound, goal = compound_and_goal
+    bare = make_compound()
+    make_finding(compound, goal)
+
+    cards = Compound.objects.index_cards([compound.pk, bare.pk])
+
+    assert cards[compound.pk].has_findings and not cards[bare.pk].has_findings
+
+
+@pytest.mark.parametrize("size", [1, 10])
+def test_index_cards_take_three_queries_whatever_their_number(django_assert_num_queries, size):
+    ids = []
+    for _ in range(size):
+        compound = make_compound(aliases=["Synthetic shared alias"])
+        make_rating(compound)
+        ids.append(compound.pk)
+    with django_assert_num_queries(3):
+        cards = Compound.objects.published().index_cards(ids)
+    assert set(cards) == set(ids)
+
+
+def test_index_cards_leave_out_compounds_the_queryset_does_not_hold():
+    hidden = make_compound(published=False)
+    shown = make_compound()
+    assert set(Compound.objects.published().index_cards([hidden.pk, shown.pk])) == {shown.pk}
+
+
+def test_an_alias_shared_by_two_cards_is_offered_as_a_choice():
+    niacin = make_compound("Synthetic niacin", aliases=["Synthetic B3"])
+    amide = make_compound("Synthetic nicotinamide", aliases=["synthetic b3", "Synthetic NAM"])
+    cards = Compound.objects.index_cards([niacin.pk, amide.pk])
+
+    choice = CompoundAlias.shared_among([cards[niacin.pk], cards[amide.pk]], "synthetic b3")
+
+    assert choice == [("Synthetic B3", [cards[niacin.pk], cards[amide.pk]])]
+    assert CompoundAlias.shared_among(list(cards.values()), "Synthetic NAM") == []
+
+
 def test_deleting_a_comparator_compound_keeps_the_finding(compound_and_goal):
     comparator = make_compound()
     result = make_finding(

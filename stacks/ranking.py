@@ -344,8 +344,9 @@ def _read_lists(
     The first works out the exclusions once per row over the few columns the order needs and
     numbers the rows within their lists (a window over them); the second reads only the rows
     kept, whole (without their WHY unless `with_why`) as plain values, not model instances,
-    by primary key, and prices them (unless a budget needed every row's price already); a
-    third, for a stack, reads its other candidates' CANDIDATE_COLUMNS. For a stack, every
+    by primary key, and prices them (unless a budget needed every row's price already). A
+    stack's other candidates are read with them without their WHY; with it, by a third query,
+    only their CANDIDATE_COLUMNS (a hundred rows' components are not decoded). For a stack, every
     row kept also carries the conditions its compound is contraindicated in
     (`contraindicated_in`). One query joining the first two made PostgreSQL scan the whole
     table: it cannot foresee how few rows the window keeps.
@@ -380,8 +381,13 @@ def _read_lists(
         places = [Place(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
     shown = [place.id for place in places if place.place <= limit]
     candidates_only = [place.id for place in places if place.place > limit]
+    if with_why or not shown:
+        reads = ((shown, SHOWN_COLUMNS if with_why else SHOWN_BRIEF_COLUMNS),)
+        reads += ((candidates_only, CANDIDATE_COLUMNS),)
+    else:  # a candidate's few further columns cost less than a query of its own
+        reads = ((shown + candidates_only, SHOWN_BRIEF_COLUMNS),)
     whole = {}
-    for ids, whole_rows in ((shown, True), (candidates_only, False)):
+    for ids, columns in reads:
         if not ids:
             continue
         kept = GoalScore.objects.filter(pk__in=ids)
@@ -390,10 +396,6 @@ def _read_lists(
         if "price_per_mg" not in computed:
             cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
             kept = kept.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
-        if not whole_rows:
-            columns = CANDIDATE_COLUMNS
-        else:
-            columns = SHOWN_COLUMNS if with_why else SHOWN_BRIEF_COLUMNS
         values = kept.values(*columns, *kept.query.annotations)
         whole.update((row["id"], Place(**row)) for row in values)
     found = []
@@ -725,7 +727,8 @@ def build_stack(
     ranking (cut at `limit`) comes with the stack, read by the same queries, unless
     `with_rankings` is False (the API's stack returns none): at most six queries in all.
     Without `with_why` the entries and picks come without their "why this rank" (see
-    `rank_goals` and `_with_details`): one query fewer.
+    `rank_goals` and `_with_details`): two queries fewer (no details read; the candidates read
+    with the shown entries, `_read_lists`).
     """
     goals = tuple(dict.fromkeys(goals))
     priorities = {g.slug: float((priorities or {}).get(g.slug, 1.0)) for g in goals}

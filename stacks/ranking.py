@@ -755,19 +755,19 @@ def build_stack(
     chosen: list[tuple[str, float]] = []  # (compound slug, its marginal gain)
     picks_per_goal = dict.fromkeys(priorities, 0)
     remaining = set(best)
+    # What each candidate is worth for each goal before any pick: priority x score / 100.
+    worth = {
+        slug: [(g, priorities[g] * score / 100) for g, score in goal_scores.items()]
+        for slug, goal_scores in scores.items()
+    }
     while remaining and len(chosen) < size:
         uncovered = {g for g, count in picks_per_goal.items() if count == 0}
         covering = {s for s in remaining if uncovered & scores[s].keys()}
         pool = covering or remaining
-
-        def gain(slug: str) -> float:
-            return sum(
-                priorities[g] * score / 100 * DIMINISHING_RETURN ** picks_per_goal[g]
-                for g, score in scores[slug].items()
-            )
-
-        chosen_slug = min(pool, key=lambda s: (-gain(s), order[s]))
-        chosen_gain = gain(chosen_slug)
+        left = {g: DIMINISHING_RETURN**count for g, count in picks_per_goal.items()}
+        gains = {s: sum(value * left[g] for g, value in worth[s]) for s in pool}
+        chosen_slug = min(pool, key=lambda s: (-gains[s], order[s]))
+        chosen_gain = gains[chosen_slug]
         if chosen_gain <= 0:
             break
         chosen.append((chosen_slug, round(chosen_gain, 3)))

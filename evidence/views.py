@@ -453,6 +453,11 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         for row in entry["findings"]
     ]
     synthesis = synthesise(findings)
+    forest = charts.forest_layout(
+        forest_rows[:FOREST_MAX_ROWS],
+        compound=compound.name,
+        pooled=[_forest_pooled(o.pooled) for o in synthesis.outcomes if o.pooled],
+    )
     sample_sizes = [e["study"].n for e in study_entries]
     # Every source named on the page whose licence asks for attribution: credited once each.
     attributions = {
@@ -478,11 +483,9 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
         "finding_count": len(findings),
         "forest_cut": len(forest_rows) > FOREST_MAX_ROWS,
         "forest_max_rows": FOREST_MAX_ROWS,
-        "forest": charts.forest_layout(
-            forest_rows[:FOREST_MAX_ROWS],
-            compound=compound.name,
-            pooled=[_forest_pooled(o.pooled) for o in synthesis.outcomes if o.pooled],
-        ),
+        "forest": forest,
+        # forest_groups_html escapes every text itself.
+        "forest_groups": mark_safe(charts.forest_groups_html(forest)),
         "attributions": sorted(attributions.values(), key=lambda source: source.name),
         "article": article,
     }

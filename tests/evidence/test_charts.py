@@ -14,6 +14,7 @@ from evidence.charts import (
     ForestRow,
     PooledEstimate,
     favours_sides,
+    forest_groups_html,
     forest_layout,
     is_plottable,
 )
@@ -255,3 +256,70 @@ def test_the_description_counts_what_is_drawn():
 def test_output_is_deterministic():
     rows = [ratio("A", "0.5", "0.3", "0.8"), difference("B", "1", "0.5", "1.5")]
     assert layout(rows) == layout(list(rows))
+
+
+# Drawing the groups (forest_groups_html)
+
+
+def test_every_text_of_a_drawn_group_is_escaped():
+    hostile = "Synthetic <b>bold</b> & \"quoted\" 'outcome'"
+    row = ratio(hostile, "0.8", "0.6", "1.1", label=hostile, effect_text=hostile)
+    html = forest_groups_html(layout([row]))
+    assert "<b>" not in html
+    assert (
+        html.count("Synthetic &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot; &#x27;outcome&#x27;")
+        == 3
+    )
+
+
+def test_each_group_is_a_section_named_by_its_heading():
+    rows = [
+        ratio("Synthetic mortality", "0.8", "0.6", "1.1"),
+        ratio("Synthetic pain", "0.7", "0.5", "0.9"),
+    ]
+    html = forest_groups_html(layout(rows))
+    for number, outcome in ((1, "Synthetic mortality"), (2, "Synthetic pain")):
+        assert f'<section class="forest-group" aria-labelledby="forest-group-{number}">' in html
+        assert f'<h3 class="forest-outcome" id="forest-group-{number}">{outcome}<span' in html
+
+
+def test_a_drawn_row_says_whether_it_is_significant_in_words_as_well_as_by_its_mark():
+    rows = [
+        ratio("Synthetic mortality", "0.6", "0.4", "0.8", significant=True),
+        ratio("Synthetic mortality", "0.9", "0.7", "1.2", significant=False),
+        ratio("Synthetic mortality", "0.9", None, None, significant=None),
+    ]
+    html = forest_groups_html(layout(rows))
+    significant, not_significant, unknown = html.split('<li class="forest-row')[1:]
+    assert significant.startswith(" forest-row--significant")
+    assert '<span class="visually-hidden">, significant</span>' in significant
+    assert 'class="point point--significant"' in significant
+    assert '<span class="visually-hidden">, not significant</span>' in not_significant
+    assert "significant</span>" not in unknown
+    assert 'class="point point--no-ci"' in unknown and "ci-bar" not in unknown
+
+
+def test_a_drawn_group_names_its_sides_and_says_why_when_the_direction_is_unknown():
+    plot = layout([ratio("Synthetic marker", "1.2", "0.9", "1.6", higher_is_better=None)])
+    (group,) = plot.groups
+    html = forest_groups_html(plot)
+    assert f'<p class="forest-direction-note small">{group.direction_note}</p>' in html
+    assert "Lower values" in html and "Higher values" in html
+    for tick in group.ticks:
+        assert f'<text x="{tick.pct}" y="19" text-anchor="middle">{tick.label}</text>' in html
+
+
+def test_a_pooled_estimate_is_drawn_as_a_diamond_after_the_findings():
+    rows = [ratio("Synthetic mortality", "0.62", "0.45", "0.85")]
+    pooled = PooledEstimate(
+        "Synthetic mortality", "hazard_ratio", "", 0.7, 0.55, 0.89, 2, "HR 0.700 synthetic"
+    )
+    plot = layout(rows, pooled=[pooled])
+    html = forest_groups_html(plot)
+    diamond = plot.groups[0].pooled
+    assert html.index("forest-row--pooled") > html.index("Synthetic trial")
+    assert f'<polygon points="{diamond.points}"' in html
+
+
+def test_a_plot_without_groups_draws_nothing():
+    assert forest_groups_html(layout([])) == ""

@@ -223,10 +223,9 @@ def compound_detail(request: HttpRequest, slug: str) -> HttpResponse:
             Prefetch("side_effects", queryset=SideEffect.objects.order_by("name")),
             Prefetch(
                 "offers",
-                queryset=Offer.objects.visible()
-                .with_price_per_mg()
-                .select_related("vendor")
-                .in_display_order(),
+                # The price per mg is worked out for each offer in hand (a few a page):
+                # annotated, it cost the query more than its rows.
+                queryset=Offer.objects.visible().select_related("vendor").in_display_order(),
                 to_attr="visible_offers",
             ),
         ),

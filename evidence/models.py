@@ -742,6 +742,11 @@ class InteractionQuerySet(models.QuerySet):
         side of the pair."""
         return self.filter(Q(compound_a=compound) | Q(compound_b=compound))
 
+    def compound_ids(self) -> frozenset[int]:
+        """Every compound on either side of these interactions."""
+        pairs = self.values_list("compound_a_id", "compound_b_id")
+        return frozenset(compound_id for pair in pairs for compound_id in pair)
+
 
 class Interaction(models.Model):
     """Two compounds that should not be combined, or only with care."""

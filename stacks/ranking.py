@@ -36,7 +36,7 @@ from django.db.models import (
 )
 from django.db.models.lookups import GreaterThan, IsNull
 
-from evidence.cache import shared_parts
+from evidence.cache import shared_parts, until_content_changes
 from evidence.certainty import Level, Step
 from evidence.models import Compound, Condition, Contraindication, Goal, Interaction, Offer
 from stacks.models import CompoundPrice, GoalScore
@@ -725,7 +725,8 @@ def build_stack(
     considered, so every coverable goal gets a compound before any goal gets a second one.
     The candidates are the STACK_CANDIDATES best-ranked compounds of each goal. Each goal's
     ranking (cut at `limit`) comes with the stack, read by the same queries, unless
-    `with_rankings` is False (the API's stack returns none): at most six queries in all.
+    `with_rankings` is False (the API's stack returns none): at most six queries in all,
+    and a seventh once per content version (`stack_warnings`).
     Without `with_why` the entries and picks come without their "why this rank" (see
     `rank_goals` and `_with_details`): two queries fewer (no details read; the candidates read
     with the shown entries, `_read_lists`).
@@ -821,14 +822,19 @@ SEVERITY_ORDER = {"major": 0, "moderate": 1, "minor": 2, "caution": 3}
 
 
 def stack_warnings(members: Sequence[StackMember]) -> tuple[StackWarning, ...]:
-    """Interactions between picks, contraindications they share, and duplicated mechanisms."""
+    """Interactions between picks, contraindications they share, and duplicated mechanisms.
+
+    The interactions are read only when two picks have some interaction on record (which
+    compounds have one is read once per content version): few compounds have any."""
     if len(members) < 2:
         return ()
-    by_id = {m.compound_id: m for m in members}
+    interacting = until_content_changes("interacting-compounds", Interaction.objects.compound_ids)
+    by_id = {m.compound_id: m for m in members if m.compound_id in interacting}
+    found = Interaction.objects.none()
+    if len(by_id) > 1:
+        found = Interaction.objects.filter(compound_a_id__in=by_id, compound_b_id__in=by_id)
     warnings = []
-    for interaction in Interaction.objects.filter(
-        compound_a_id__in=by_id, compound_b_id__in=by_id
-    ).order_by("compound_a_id", "compound_b_id"):
+    for interaction in found.order_by("compound_a_id", "compound_b_id"):
         a, b = by_id[interaction.compound_a_id], by_id[interaction.compound_b_id]
         warnings.append(
             StackWarning(

@@ -67,6 +67,7 @@ def test_a_ranking_without_its_why_has_the_same_entries_without_components_or_st
 def test_a_stack_without_its_why_picks_the_same_and_reads_no_details():
     goals = [make_goal() for _ in range(3)]
     build_catalogue(goals, 8, 1)
+    build_stack(goals)  # what is read once per content version (stack_warnings) is read now
     with CaptureQueriesContext(connection) as whole:
         full = build_stack(goals, limit=1)
     with CaptureQueriesContext(connection) as without_why:
@@ -447,6 +448,33 @@ def test_stack_warns_of_interactions_shared_contraindications_and_same_mechanism
     ]
     assert warnings[0].severity == "major"
     assert "Synthetic note" in warnings[0].message
+
+
+def test_picks_without_an_interaction_on_record_read_no_interactions():
+    goal = make_goal()
+    a = make_rated_compound(goal)
+    make_rated_compound(goal)
+    Interaction.objects.create(
+        compound_a=a,
+        compound_b=make_rated_compound(make_goal()),
+        severity=Interaction.Severity.MAJOR,
+        note="Synthetic note",
+    )
+    build_stack([goal])  # which compounds have an interaction: read once per content version
+    with CaptureQueriesContext(connection) as queries:
+        stack = build_stack([goal])
+    assert len(stack.picks) == 2 and not stack.warnings
+    assert not [q for q in queries if Interaction._meta.db_table in q["sql"]]
+
+
+def test_an_interaction_recorded_after_a_stack_was_built_is_warned_of_at_once():
+    goal = make_goal()
+    a, b = make_rated_compound(goal), make_rated_compound(goal)
+    assert not build_stack([goal]).warnings
+    Interaction.objects.create(
+        compound_a=a, compound_b=b, severity=Interaction.Severity.MAJOR, note="Synthetic note"
+    )
+    assert [w.kind for w in build_stack([goal]).warnings] == ["interaction"]
 
 
 @pytest.mark.parametrize("with_why", [True, False])

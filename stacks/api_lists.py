@@ -34,6 +34,7 @@ from stacks.api import (
     ErrorOut,
     FindingFieldsOut,
     GoalOut,
+    Out,
     SourceOut,
     StudyOut,
     _dump,
@@ -141,7 +142,7 @@ SOURCE_PARAMS = query_params(PageParams)
 CHANGE_PARAMS = query_params(ChangeFilters)
 
 
-class PageOut(Schema):
+class PageOut(Out):
     count: int = Field(description="Entries in the whole list, on every page.")
     page: int
     page_size: int
@@ -154,13 +155,13 @@ class PageOut(Schema):
     )
 
 
-class RatingSummaryOut(Schema):
+class RatingSummaryOut(Out):
     goal: str
     tier: int
     tier_label: str
 
 
-class CompoundSummaryOut(Schema):
+class CompoundSummaryOut(Out):
     slug: str
     name: str
     kind: str
@@ -200,7 +201,7 @@ class SourcePageOut(PageOut):
     results: list[SourceOut] = Field(description="Sources, by slug.")
 
 
-class ChangeOut(Schema):
+class ChangeOut(Out):
     key: str = Field(description='Stable and unique, e.g. "rating-12".')
     when: datetime
     compound: str

@@ -6,8 +6,10 @@ from decimal import Decimal
 
 import pytest
 from openapi_spec_validator import validate
+from pydantic import ValidationError
 
 from evidence.models import Condition, Finding, Study, Tier
+from stacks.api import GoalOut, WarningOut, _dump
 from tests.factories import (
     make_anti_doping_status,
     make_compound,
@@ -306,3 +308,18 @@ def test_the_api_docs_page_has_a_language_a_phone_viewport_and_a_link_back(clien
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert '<a href="/">← Back to Evidence Stack Builder</a>' in html
     assert '<main id="swagger-ui"></main>' in html
+
+
+# Every answer is validated against its schema before it is cached (stacks.api._dump).
+
+
+def test_an_answer_is_serialised_as_its_schema_says():
+    goal = {"slug": "synthetic-goal", "name": "Synthetic goal", "category": ""}
+    assert json.loads(_dump(GoalOut, goal)) == goal
+
+
+def test_an_answer_that_breaks_its_schema_is_refused_before_it_is_cached():
+    with pytest.raises(ValidationError):
+        _dump(GoalOut, {"slug": "synthetic-goal", "name": "Synthetic goal"})
+    with pytest.raises(ValidationError):
+        _dump(WarningOut, {"kind": "interaction", "severity": "major", "message": "Synthetic"})

@@ -830,11 +830,13 @@ def stack_warnings(members: Sequence[StackMember]) -> tuple[StackWarning, ...]:
         return ()
     interacting = until_content_changes("interacting-compounds", Interaction.objects.compound_ids)
     by_id = {m.compound_id: m for m in members if m.compound_id in interacting}
-    found = Interaction.objects.none()
+    interactions = ()  # not even an empty query's compiling: most stacks have none
     if len(by_id) > 1:
-        found = Interaction.objects.filter(compound_a_id__in=by_id, compound_b_id__in=by_id)
+        interactions = Interaction.objects.filter(
+            compound_a_id__in=by_id, compound_b_id__in=by_id
+        ).order_by("compound_a_id", "compound_b_id")
     warnings = []
-    for interaction in found.order_by("compound_a_id", "compound_b_id"):
+    for interaction in interactions:
         a, b = by_id[interaction.compound_a_id], by_id[interaction.compound_b_id]
         warnings.append(
             StackWarning(

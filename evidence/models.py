@@ -137,8 +137,8 @@ class Found:
 
 
 @dataclass(frozen=True)
-class TierShown:
-    """A tier's number and label: what its badge draws."""
+class TierRef:
+    """A tier's number and label, enough to draw its badge ({% tier_badge %})."""
 
     number: int
     label: str
@@ -146,7 +146,7 @@ class TierShown:
 
 @dataclass(frozen=True)
 class CardRating:
-    tier: TierShown
+    tier: TierRef
     goal_name: str
     goal_slug: str
 
@@ -190,7 +190,7 @@ class CompoundQuerySet(models.QuerySet):
             .order_by("tier__number", "goal__name")
             .values_list("compound_id", "tier__number", "tier__label", "goal__name", "goal__slug")
         ):
-            rating = CardRating(TierShown(number, label), goal_name, goal_slug)
+            rating = CardRating(TierRef(number, label), goal_name, goal_slug)
             ratings.setdefault(compound_id, []).append(rating)
         compounds = (
             self.filter(pk__in=ids)

@@ -38,7 +38,15 @@ from django.db.models.lookups import GreaterThan, IsNull
 
 from evidence.cache import shared_parts, until_content_changes
 from evidence.certainty import Level, Step
-from evidence.models import Compound, Condition, Contraindication, Goal, Interaction, Offer
+from evidence.models import (
+    Compound,
+    Condition,
+    Contraindication,
+    Goal,
+    Interaction,
+    Offer,
+    TierRef,
+)
 from stacks.models import CompoundPrice, GoalScore
 from stacks.scoring import Component
 
@@ -84,14 +92,6 @@ class Constraints:
                 self.currency,
             )
         )
-
-
-@dataclass(frozen=True)
-class TierRef:
-    """A tier's number and label, enough to draw its badge."""
-
-    number: int
-    label: str
 
 
 @dataclass(frozen=True)

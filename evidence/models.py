@@ -167,7 +167,8 @@ class IndexCard:
         return slug_url("compound_detail", self.slug)
 
     def get_kind_display(self):
-        return Compound.Kind(self.kind).label
+        """As the model's: the kind's label, or the stored value when it is not a choice."""
+        return KIND_LABELS.get(self.kind, self.kind)
 
 
 class CompoundQuerySet(models.QuerySet):
@@ -347,6 +348,10 @@ class Compound(Searchable):
 
     def get_absolute_url(self):
         return slug_url("compound_detail", self.slug)
+
+
+# What each kind of compound is called (IndexCard.get_kind_display).
+KIND_LABELS = dict(Compound.Kind.choices)
 
 
 class CompoundAlias(Searchable):

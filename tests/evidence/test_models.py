@@ -1154,6 +1154,13 @@ def test_an_index_card_holds_aliases_in_entry_order_and_ratings_strongest_tier_f
     assert card.ratings[0].tier.label == tier(1).label
 
 
+def test_an_index_card_shows_a_kind_outside_the_choices_as_stored():
+    compound = make_compound()
+    Compound.objects.filter(pk=compound.pk).update(kind="synthetic-kind")
+    card = Compound.objects.index_cards([compound.pk])[compound.pk]
+    assert card.get_kind_display() == "synthetic-kind"
+
+
 def test_an_index_card_says_whether_findings_are_recorded(compound_and_goal):
     compound, goal = compound_and_goal
     bare = make_compound()

@@ -300,9 +300,10 @@ class Place(SimpleNamespace):
 # An entry's "why this rank": the pages draw it only when asked (stacks.views.why_rank).
 WHY = ("components", "certainty_steps")
 DETAILS = (*WHY, "bottom_line")
-# What a stack's candidate below the shown ones is read with (plain values, not model
-# instances: a popular goal has a hundred of them): every field `_entry` (without its why and
-# bottom line), `_cost` and `_candidates` read of a row; a field added there belongs here too.
+# What a stack's candidate below the shown ones is read with when it cannot share the shown
+# entries' read (they carry their WHY, or none is shown; plain values, not model instances: a
+# popular goal has a hundred of them): every field `_entry` (without its why and bottom line),
+# `_cost` and `_candidates` read of a row; a field added there belongs here too.
 CANDIDATE_COLUMNS = (
     "id",
     "goal_id",
@@ -382,8 +383,8 @@ def _read_lists(
     shown = [place.id for place in places if place.place <= limit]
     candidates_only = [place.id for place in places if place.place > limit]
     if with_why or not shown:
-        reads = ((shown, SHOWN_COLUMNS if with_why else SHOWN_BRIEF_COLUMNS),)
-        reads += ((candidates_only, CANDIDATE_COLUMNS),)
+        shown_columns = SHOWN_COLUMNS if with_why else SHOWN_BRIEF_COLUMNS
+        reads = ((shown, shown_columns), (candidates_only, CANDIDATE_COLUMNS))
     else:  # a candidate's few further columns cost less than a query of its own
         reads = ((shown + candidates_only, SHOWN_BRIEF_COLUMNS),)
     whole = {}

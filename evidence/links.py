@@ -10,6 +10,7 @@ only puts the slugs in their places. A slug is made of letters, digits, "-" and 
 """
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from django.conf import settings
@@ -42,12 +43,20 @@ def _pieces(name: str, arity: int, prefix: str, urlconf) -> tuple[str, ...] | No
 
 def slug_url(name: str, *slugs) -> str:
     """`reverse(name, args=slugs)`, for a view whose arguments are slugs."""
-    if all(isinstance(slug, str) and SLUG.fullmatch(slug) for slug in slugs):
-        urlconf = get_urlconf() or settings.ROOT_URLCONF
-        pieces = _pieces(name, len(slugs), get_script_prefix(), urlconf)
-        if pieces is not None:
+    return slug_urls(name, len(slugs))(*slugs)
+
+
+def slug_urls(name: str, arity: int) -> Callable[..., str]:
+    """`slug_url(name, ...)` for `arity` slugs, as a function, the URLconf and script prefix
+    read once: for a list drawing the same link for each of its entries."""
+    pieces = _pieces(name, arity, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+    def address(*slugs) -> str:
+        if pieces is not None and all(isinstance(s, str) and SLUG.fullmatch(s) for s in slugs):
             parts = [pieces[0]]
             for slug, piece in zip(slugs, pieces[1:], strict=True):
                 parts += (slug, piece)
             return "".join(parts)
-    return reverse(name, args=slugs)
+        return reverse(name, args=slugs)
+
+    return address

@@ -21,15 +21,10 @@
     {% shared_fragment "ranked" ranking.key %}...{% endshared_fragment %}
                                             what it encloses, rendered once per content version
                                             for every page that draws the same key
-    {% shared_fragments "entry" for e in ranking.ranked by goal.slug %}...{% endshared_fragments %}
-                                            likewise, once for each item (a dataclass) of a
-                                            list: each drawn once for every page showing it
 
 The formatting itself lives in evidence.formatting (plain functions, shared with the admin).
 """
 
-import dataclasses
-import hashlib
 
 from django import template
 from django.conf import settings
@@ -174,68 +169,6 @@ class SharedFragmentNode(template.Node):
         return shared_parts("fragment", [name], lambda _: {name: self.nodelist.render(context)})[
             name
         ]
-
-
-class SharedFragmentsNode(template.Node):
-    def __init__(self, nodelist, name, variable, sequence, parts):
-        self.nodelist, self.name, self.variable = nodelist, name, variable
-        self.sequence, self.parts = sequence, parts
-
-    def render(self, context) -> str:
-        items = list(self.sequence.resolve(context) or ())
-        prefix = ":".join(str(part.resolve(context)) for part in (self.name, *self.parts))
-        keys = [f"{prefix}:{_digest(item)}" for item in items]
-
-        def render_missing(missing: list[str]) -> dict[str, str]:
-            drawn = {}
-            by_key = dict(zip(keys, items, strict=True))
-            with context.push():
-                for key in missing:
-                    context[self.variable] = by_key[key]
-                    drawn[key] = self.nodelist.render(context)
-            return drawn
-
-        drawn = shared_parts("fragment", list(dict.fromkeys(keys)), render_missing)
-        return mark_safe("".join(drawn[key] for key in keys))
-
-
-def _digest(item) -> str:
-    """A digest of everything the item holds: the repr of a dataclass of plain values (strings,
-    numbers, tuples of such dataclasses) names every field's value. A field left out of the
-    repr, or holding a model instance, would not be in the key."""
-    if not dataclasses.is_dataclass(item):
-        raise TypeError(
-            f"shared_fragments draws dataclasses, whose repr holds their whole value: not {item!r}"
-        )
-    return hashlib.blake2b(repr(item).encode(), digest_size=16).hexdigest()
-
-
-@register.tag
-def shared_fragments(parser, token):
-    """`{% shared_fragments "name" for item in items by part... %}...{% endshared_fragments %}`:
-    the enclosed HTML once for each item of `items` (in order, without a forloop), each
-    rendered once per content version and release and shared by every page that draws the
-    same name, parts and item (evidence.cache.shared_parts: one cache call for the whole list;
-    outside a cached page, rendered each time). The items are dataclasses, keyed by their whole
-    value; whatever else the enclosed HTML draws must be among the parts (a goal's slug, a
-    currency), never a visitor's request."""
-    bits = token.split_contents()
-    loop = len(bits) >= 6 and bits[2] == "for" and bits[4] == "in"
-    parts = len(bits) == 6 or (len(bits) > 7 and bits[6] == "by")  # "by" names at least one
-    if not (loop and parts):
-        raise template.TemplateSyntaxError(
-            "shared_fragments takes a name, a loop and what else it draws: "
-            '{% shared_fragments "name" for item in items by part another_part %}'
-        )
-    nodelist = parser.parse(("endshared_fragments",))
-    parser.delete_first_token()
-    return SharedFragmentsNode(
-        nodelist,
-        parser.compile_filter(bits[1]),
-        bits[3],
-        parser.compile_filter(bits[5]),
-        [parser.compile_filter(part) for part in bits[7:]],
-    )
 
 
 @register.tag

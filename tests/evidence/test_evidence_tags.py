@@ -1,6 +1,5 @@
 """The evidence template tags: tier badges and effects written as papers write them."""
 
-import dataclasses
 import re
 from decimal import Decimal
 
@@ -147,68 +146,3 @@ def test_a_fragment_without_a_key_or_outside_a_cached_page_is_rendered_each_time
 def test_a_shared_fragment_needs_a_name_and_a_key():
     with pytest.raises(TemplateSyntaxError, match="takes a name and a key"):
         Template("{% load evidence_tags %}{% shared_fragment 'x' %}{% endshared_fragment %}")
-
-
-# {% shared_fragments %}: each item of a list drawn once per content version for every page
-
-SHARED_ITEMS = Template(
-    "{% load evidence_tags %}"
-    "{% shared_fragments 'synthetic' for item in items by currency %}"
-    "[{{ item.name }} {{ currency }}{{ suffix }}]"
-    "{% endshared_fragments %}"
-)
-
-
-@dataclasses.dataclass(frozen=True)
-class Item:
-    name: str
-    price: int = 0
-
-
-def shared_items(rf, items, currency="USD", suffix="") -> str:
-    with page_cache._building(rf.get("/")):
-        context = {"items": items, "currency": currency, "suffix": suffix}
-        return SHARED_ITEMS.render(Context(context))
-
-
-def test_each_item_is_drawn_once_for_every_page_showing_it_in_any_order(rf):
-    assert shared_items(rf, [Item("a"), Item("b")], suffix="!") == "[a USD!][b USD!]"
-    # Drawn earlier, kept; only the new item is drawn now (the suffix shows which).
-    assert shared_items(rf, [Item("c"), Item("b"), Item("a")]) == "[c USD][b USD!][a USD!]"
-
-
-def test_an_item_with_another_value_or_part_is_drawn_anew(rf):
-    assert shared_items(rf, [Item("a", 1)], suffix="!") == "[a USD!]"
-    assert shared_items(rf, [Item("a", 2)]) == "[a USD]"
-    assert shared_items(rf, [Item("a", 1)], currency="EUR") == "[a EUR]"
-
-
-def test_items_drawn_in_an_older_content_version_are_drawn_again(rf):
-    assert shared_items(rf, [Item("a")], suffix="!") == "[a USD!]"
-    make_compound("Synthetic edit")
-    assert shared_items(rf, [Item("a")]) == "[a USD]"
-
-
-def test_items_outside_a_cached_page_are_drawn_each_time_and_an_empty_list_draws_nothing(rf):
-    context = {"items": [Item("a")], "currency": "USD", "suffix": "?"}
-    assert SHARED_ITEMS.render(Context(context)) == "[a USD?]"
-    assert shared_items(rf, []) == ""
-
-
-def test_shared_fragments_draws_only_dataclasses(rf):
-    with pytest.raises(TypeError, match="draws dataclasses"):
-        shared_items(rf, [{"name": "a"}])
-
-
-@pytest.mark.parametrize(
-    "tag",
-    [
-        "{% shared_fragments 'x' item in items %}",
-        "{% shared_fragments 'x' for item of items %}",
-        "{% shared_fragments 'x' for item in items with currency %}",
-        "{% shared_fragments 'x' for item in items by %}",
-    ],
-)
-def test_shared_fragments_says_how_it_is_written(tag):
-    with pytest.raises(TemplateSyntaxError, match="takes a name, a loop"):
-        Template("{% load evidence_tags %}" + tag + "{% endshared_fragments %}")

@@ -5,7 +5,7 @@ from django.urls import NoReverseMatch, reverse, set_script_prefix
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidence.links import slug_url
+from evidence.links import slug_url, slug_urls
 
 slugs = st.from_regex(r"[-a-zA-Z0-9_]{1,40}", fullmatch=True)
 SLUG_VIEWS = ("compound_detail", "goal_detail", "research_article", "vendor_detail")
@@ -51,3 +51,19 @@ def test_the_script_prefix_a_request_runs_under_is_kept():
     finally:
         set_script_prefix("/")
     assert slug_url("compound_detail", "synthetic-x") == "/compounds/synthetic-x/"
+
+
+@settings(deadline=None)
+@given(st.lists(slugs, min_size=1, max_size=5))
+def test_one_address_function_gives_every_entry_of_a_list_its_own_address(values):
+    address = slug_urls("compound_detail", 1)
+    assert [address(value) for value in values] == [
+        reverse("compound_detail", args=[value]) for value in values
+    ]
+
+
+def test_an_address_function_leaves_what_is_no_slug_to_reverse():
+    address = slug_urls("compound_detail", 1)
+    assert address(7) == reverse("compound_detail", args=[7])
+    with pytest.raises(NoReverseMatch):
+        address("not a slug")

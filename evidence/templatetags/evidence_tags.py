@@ -25,7 +25,6 @@
 The formatting itself lives in evidence.formatting (plain functions, shared with the admin).
 """
 
-
 from django import template
 from django.conf import settings
 from django.template.loader import render_to_string

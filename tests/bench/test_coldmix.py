@@ -75,9 +75,13 @@ def test_classes_share_the_total_by_weight_until_their_urls_run_out():
     # 2,000 compounds: 40 pages of the A-Z index, the goals' index and one page for each
     # category open in it, no more.
     cat = catalogue()
-    assert len(mix["index"]) <= 41 + len(cat.categories)
+    az_pages = {"/compounds/"} | {f"/compounds/?page={page}" for page in range(2, 41)}
+    assert {url.path for url in mix["A-Z index"]} <= az_pages
+    every_page = coldmix.generate(cat, seed=1, total=10_000)["A-Z index"]
+    assert {url.path for url in every_page} == az_pages
+    assert len(mix["goals index"]) <= 1 + len(cat.categories)
     assert {"/goals/", f"/goals/?category={cat.categories[0]}"} <= {
-        url.path.replace("+", " ") for url in mix["index"]
+        url.path.replace("+", " ") for url in mix["goals index"]
     }
 
 

@@ -237,6 +237,14 @@ def render_cold(cold: dict) -> list[str]:
                 + (f" (drift {floor['drift']:+.0%})" if floor.get("drift") is not None else "")
                 + "; ratios use the mean"
             )
+        beside = entry.get("floor_beside_mixed")
+        if beside:
+            out.append(
+                f"  the mixed run's ratio uses the floor measured just before and after it: "
+                f"{_number(beside['before'])} and {_number(beside['after'])} req/s (to the "
+                f"mean of the run's first and last floors it is "
+                f"{_number(entry['mixed'].get('ratio_to_run_floor'), 3)})"
+            )
         out.append(
             "  answered/URLs: requests answered of the class's distinct URLs (+: the duration "
             "ended first); hits: X-Cache: hit share; max gz KB: the largest of a sample of "

@@ -1,10 +1,12 @@
-"""A ranking's cards, as the builder and a goal's page list them.
+"""A ranking's cards and its other lists, as the builder and a goal's page draw them.
 
 Drawn in Python rather than by the template: a builder page draws up to twenty cards per goal,
 and in the template each took about 200 us on a slow machine (two address tags, a badge,
 `truncatewords`, a dozen variable lookups), a fifth of a cold builder page; here about a
 tenth of that. Every text is escaped here, so the string is safe to mark safe. The template
-tag `ranked_entries` (stacks_tags) draws them, inside the ranking's shared fragment.
+tag `ranked_entries` (stacks_tags) draws them, inside the ranking's shared fragment;
+`other_lists` likewise the compounds studied without a benefit found or a direction, and those
+the visitor's filters excluded (up to twenty rows each).
 """
 
 from collections.abc import Iterable
@@ -15,7 +17,7 @@ from django.utils.text import Truncator
 from evidence.formatting import format_money
 from evidence.links import slug_urls
 from evidence.templatetags.evidence_tags import tier_badge
-from stacks.ranking import RankedCompound
+from stacks.ranking import RankedCompound, Ranking
 
 BOTTOM_LINE_WORDS = 40
 
@@ -85,3 +87,50 @@ def ranked_entries_html(entries: Iterable[RankedCompound], goal_slug: str, curre
             "</li>"
         )
     return "\n".join(cards)
+
+
+def other_lists_html(ranking: Ranking) -> str:
+    """The lists below a ranking's cards, each only when it has a row: the compounds studied
+    with no benefit found (linked to their evidence, with their tier), those studied without a
+    direction found, and those the filters excluded with their reasons (saying how many more
+    when the list is cut)."""
+    goal_slug = ranking.goal.slug
+    evidence_url, compound_url = slug_urls("evidence_detail", 2), slug_urls("compound_detail", 1)
+    parts = []
+    if ranking.no_effect:
+        rows = "".join(
+            f'<li><a href="{escape(evidence_url(entry.slug, goal_slug))}">{escape(entry.name)}'
+            f'</a> {tier_badge(entry.tier)} <span class="muted">{_studies(entry.study_count)}'
+            "</span></li>"
+            for entry in ranking.no_effect
+        )
+        parts.append(f'<h3>Studied, no benefit found</h3><ul class="plain-list">{rows}</ul>')
+    if ranking.insufficient:
+        rows = "".join(
+            f'<li><a href="{escape(evidence_url(entry.slug, goal_slug))}">{escape(entry.name)}'
+            f'</a> <span class="muted">{_studies(entry.study_count)} recorded; no finding shows'
+            " a direction for this goal</span></li>"
+            for entry in ranking.insufficient
+        )
+        parts.append(
+            "<h3>Studied, insufficient evidence (no direction found)</h3>"
+            f'<ul class="plain-list">{rows}</ul>'
+        )
+    if ranking.excluded:
+        shown, total = len(ranking.excluded), ranking.totals.get("excluded", 0)
+        cut = (
+            f' <span class="muted small">(the first {shown} of {total})</span>'
+            if total > shown
+            else ""
+        )
+        rows = "".join(
+            f'<li class="excluded"><a href="{escape(compound_url(exclusion.slug))}">'
+            f"{escape(exclusion.name)}</a>: "
+            + "; ".join(
+                f'<span class="reason">{escape(reason)}</span>' for reason in exclusion.reasons
+            )
+            + "</li>"
+            for exclusion in ranking.excluded
+        )
+        parts.append(f'<h3>Excluded by your filters{cut}</h3><ul class="excluded-list">{rows}</ul>')
+    return "\n".join(parts)

@@ -1,4 +1,5 @@
-"""A ranking's cards drawn in Python (stacks.cards): what each says, its links, and its escaping."""
+"""A ranking's cards and other lists drawn in Python (stacks.cards): what they say, their links,
+and their escaping."""
 
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -8,8 +9,9 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stacks.cards import ranked_entries_html
-from stacks.ranking import RankedCompound
+from evidence.models import Goal
+from stacks.cards import other_lists_html, ranked_entries_html
+from stacks.ranking import Exclusion, RankedCompound, Ranking
 
 
 def entry(**values) -> RankedCompound:
@@ -127,3 +129,53 @@ def test_any_name_or_bottom_line_is_shown_as_text_never_as_markup(name, bottom_l
     text = "".join(parsed.text)
     assert name.replace("\r", "") in text.replace("\r", "")
     assert len(parsed.links) == 5  # no tag smuggled in
+
+
+# The lists below the cards.
+
+
+def ranking(**lists) -> Ranking:
+    parts = {"ranked": (), "no_effect": (), "insufficient": (), "excluded": ()} | lists
+    return Ranking(goal=Goal(slug="synthetic-goal", name="Synthetic goal"), **parts)
+
+
+def test_no_other_list_draws_nothing():
+    assert other_lists_html(ranking()) == ""
+
+
+def test_compounds_without_benefit_link_their_evidence_with_their_tier():
+    html = other_lists_html(ranking(no_effect=(entry(study_count=1),)))
+    parsed = read(html)
+    assert parsed.links == [reverse("evidence_detail", args=["synthetic-alpha", "synthetic-goal"])]
+    text = "".join(parsed.text)
+    assert "Studied, no benefit found" in text
+    assert "Synthetic Alpha" in text and "Tier 3" in text and "1 study" in text
+
+
+def test_compounds_without_a_direction_say_so():
+    html = other_lists_html(ranking(insufficient=(entry(score=None, tier_number=None),)))
+    text = "".join(read(html).text)
+    assert "Studied, insufficient evidence (no direction found)" in text
+    assert "4 studies recorded; no finding shows a direction for this goal" in text
+    assert "no benefit found" not in text
+
+
+def test_excluded_compounds_give_every_reason_and_how_many_more_there_are():
+    excluded = (Exclusion("synthetic-b", "Synthetic B", None, ("Injected", "Over budget")),)
+    html = other_lists_html(ranking(excluded=excluded, totals={"excluded": 7}))
+    parsed = read(html)
+    assert parsed.links == [reverse("compound_detail", args=["synthetic-b"])]
+    text = "".join(parsed.text)
+    assert "Excluded by your filters (the first 1 of 7)" in text
+    assert "Synthetic B: Injected; Over budget" in text
+    uncut = other_lists_html(ranking(excluded=excluded, totals={"excluded": 1}))
+    assert "the first" not in uncut
+
+
+@given(name=st.text(min_size=1, max_size=40), reason=st.text(min_size=1, max_size=40))
+def test_any_excluded_name_or_reason_is_shown_as_text(name, reason):
+    excluded = (Exclusion("synthetic-b", name, None, (reason,)),)
+    parsed = read(other_lists_html(ranking(excluded=excluded)))
+    assert len(parsed.links) == 1
+    text = "".join(parsed.text).replace("\r", "")
+    assert name.replace("\r", "") in text and reason.replace("\r", "") in text

@@ -71,6 +71,7 @@ from evidence.pooling import METHOD_NAME as POOLING_METHOD
 from evidence.pooling import Pooled
 from evidence.reports import ErrorReportForm, may_report
 from evidence.sitemaps import SITEMAPS
+from evidence.study_table import study_groups_html
 from evidence.synthesis import synthesise
 
 # The compound index -----------------------------------------------------------------------
@@ -467,13 +468,16 @@ def evidence_detail(request: HttpRequest, slug: str, goal_slug: str) -> HttpResp
     article = (
         Article.objects.published().filter(compound=compound, goal=goal).newest_first().first()
     )
+    shown = study_entries if show_all else study_entries[:STUDIES_SHOWN]
     context = {
         "compound": compound,
         "goal": goal,
         "rating": rating,
         "synthesis": synthesis,
         "pooling_method": POOLING_METHOD,
-        "studies": study_entries if show_all else study_entries[:STUDIES_SHOWN],
+        "studies": shown,
+        # study_groups_html escapes every text itself.
+        "study_groups": mark_safe(study_groups_html(shown)),
         "studies_hidden": 0 if show_all else max(0, len(study_entries) - STUDIES_SHOWN),
         "study_count": len(study_entries),
         "randomised_count": sum(1 for e in study_entries if e["study"].is_randomised),

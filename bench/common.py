@@ -5,6 +5,7 @@ sampling (worker memory, CPU shares), and a plain GET that never follows a redir
 
 import http.client
 import os
+import re
 import resource
 import signal
 import socket
@@ -156,6 +157,21 @@ def processes() -> list[Proc]:
     return found
 
 
+# The end of an access-log line of config/gunicorn.py's format: the status, the size, the user
+# agent, and the time the worker took for the request ('... 200 5123 "wrk" 41ms').
+ACCESS_LINE_TIME = re.compile(r'" \d{3} \S+ "[^"]*" (\d+)ms$')
+
+
+def request_times(log_text: str) -> list[int]:
+    """The milliseconds each request logged took in its worker (not counting the time it
+    waited to be accepted), in the log's order."""
+    times = []
+    for line in log_text.splitlines():
+        if found := ACCESS_LINE_TIME.search(line):
+            times.append(int(found[1]))
+    return times
+
+
 def cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
@@ -273,6 +289,16 @@ class Server(Managed):
                 time.sleep(0.2)
         self.sample()
         self._sampler.start()
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def request_times_since(self, offset: int) -> list[int]:
+        """What each request logged since the log was `offset` bytes long took in its worker
+        (config/gunicorn.py's access log; none with another log format)."""
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return request_times(log.read().decode(errors="replace"))
 
     def log_tail(self, lines: int = 20) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -153,12 +153,25 @@ def _cold_targets(cold: dict | None) -> list[dict]:
 
 
 def growth_targets(growth: dict) -> list[dict]:
-    """Each class's cold p50 growth small -> large within COLD_GROWTH_MAX, read in units of
-    each server's floor when both were measured (bench/run.py cold_growth)."""
+    """Each class's cold p50 growth small -> large within COLD_GROWTH_MAX: the time in the
+    workers (without the listen backlog, which depends on the class's number of URLs), in
+    units of each server's floor when both were measured (bench/run.py cold_growth); wrk's
+    p50 when the access log gave no times."""
     targets = []
     for kind, entry in growth.items():
-        adjusted = entry.get("floor_adjusted_ratio")
-        ratio = adjusted if adjusted is not None else entry.get("ratio")
+        ratio = next(
+            (
+                entry[name]
+                for name in (
+                    "server_floor_adjusted_ratio",
+                    "server_ratio",
+                    "floor_adjusted_ratio",
+                    "ratio",
+                )
+                if entry.get(name) is not None
+            ),
+            None,
+        )
         targets.append(
             _target(
                 f"cold p50 {entry['preset']}/small (floor units) <= {COLD_GROWTH_MAX:g}x: {kind}",
@@ -286,6 +299,25 @@ def render_cold(cold: dict) -> list[str]:
             for kind, g in growth.items()
         ]
         out.append("Cold growth, p50 small -> " + cold["main"] + ": " + "; ".join(parts))
+        in_workers = [
+            f"{kind} {_number(g['small_server_p50_ms'])} -> {_number(g['large_server_p50_ms'])}"
+            f" ms ({g['server_ratio']:.2f}x"
+            + (
+                f", {g['server_floor_adjusted_ratio']:.2f}x in floor units)"
+                if g.get("server_floor_adjusted_ratio") is not None
+                else ")"
+            )
+            for kind, g in growth.items()
+            if g.get("server_ratio") is not None
+        ]
+        if in_workers:
+            out.append(
+                "Cold growth of the time in the workers (gunicorn's access log; without the "
+                "listen backlog, which grows with a class's URLs), p50 small -> "
+                + cold["main"]
+                + ", what the target reads: "
+                + "; ".join(in_workers)
+            )
         out.append("")
     return out
 

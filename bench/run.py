@@ -88,6 +88,7 @@ import random
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -695,10 +696,19 @@ def cold_run(
     result["quiet_wait_seconds"] = server.wait_quiet(settings.quiet_wait)
     boots = worker_boots(server)
     mark = server.cpu_mark()
+    log_start = server.log_size()
     result["load"], answers = wrk_urls(server.port, url_file, urls, seconds, settings)
     load = result["load"]
     result["cpu"] = cpu = server.cpu_since(mark)
     result["drain_seconds"] = round(server.wait_idle(), 1)
+    # The time each request took in its worker, from gunicorn's access log: unlike wrk's
+    # latency it leaves out the wait in the listen backlog, which depends on how many URLs
+    # a class has (a class of two URLs at small never queues behind 8 connections).
+    times = server.request_times_since(log_start)
+    result["server_ms"] = {
+        "requests": len(times),
+        "p50": statistics.median(times) if times else None,
+    }
     result["worker_boots"] = worker_boots(server) - boots
     if by_class:
         load["by_class"] = coldmix.summarise_by_class(answers, urls, load["seconds"])
@@ -897,30 +907,41 @@ def run_cold_mix(results: dict, settings: Settings, preset: str, regenerate: boo
 
 
 def cold_growth(small: dict, large: dict, preset: str) -> dict:
-    """Each class's cold p50 at `preset` over small's: as measured, and in units of its own
-    server's floor (p50 x the floor's req/s), the ratio the target reads. The two presets run
-    minutes apart, on separate servers; a shared machine's speed drifts between them (the
-    floor itself moved 14% within one run), and the floor measured beside each cancels it."""
+    """Each class's cold p50 at `preset` over small's: wrk's (what a visitor waits, the listen
+    backlog included) and the workers' own (gunicorn's access log), each as measured and in
+    units of its own server's floor (p50 x the floor's req/s); the target reads the workers'
+    in floor units. The two presets run minutes apart, on separate servers; a shared
+    machine's speed drifts between them (the floor itself moved 14% within one run), and the
+    floor measured beside each cancels it. wrk's p50 grows with the backlog too, and the
+    backlog with the class's URLs: a class of fewer URLs than connections (the A-Z index at
+    small has two) never queues, the same class at large always does."""
     floors = [entry.get("floor", {}).get("mean") for entry in (small, large)]
     machine_speed = floors[1] / floors[0] if all(floors) else None
+
+    def in_floor_units(ratio: float | None) -> float | None:
+        return round(ratio * machine_speed, 2) if ratio is not None and machine_speed else None
+
     growth = {}
     by_name = {c["name"]: c for c in small["classes"]}
     for run in large["classes"]:
-        before = by_name.get(run["name"], {}).get("load")
-        after = run.get("load")
+        runs = (by_name.get(run["name"], {}), run)
         p50s = [
-            load["latency_ms"]["p50"] if load and load["requests"] else None
-            for load in (before, after)
+            r["load"]["latency_ms"]["p50"] if r.get("load") and r["load"]["requests"] else None
+            for r in runs
         ]
+        server_p50s = [(r.get("server_ms") or {}).get("p50") for r in runs]
         ratio = p50s[1] / p50s[0] if all(p50s) else None
+        server_ratio = server_p50s[1] / server_p50s[0] if all(server_p50s) else None
         growth[run["name"]] = {
             "small_p50_ms": p50s[0],
             "large_p50_ms": p50s[1],
             "preset": preset,
             "ratio": round(ratio, 2) if ratio is not None else None,
-            "floor_adjusted_ratio": round(ratio * machine_speed, 2)
-            if ratio is not None and machine_speed
-            else None,
+            "floor_adjusted_ratio": in_floor_units(ratio),
+            "small_server_p50_ms": server_p50s[0],
+            "large_server_p50_ms": server_p50s[1],
+            "server_ratio": round(server_ratio, 2) if server_ratio is not None else None,
+            "server_floor_adjusted_ratio": in_floor_units(server_ratio),
         }
     return growth
 

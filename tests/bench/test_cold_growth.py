@@ -6,6 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
+import common  # noqa: E402
 import report  # noqa: E402
 import run  # noqa: E402
 
@@ -56,3 +57,54 @@ def test_without_both_floors_the_ratio_is_the_measured_one():
     assert growth["floor_adjusted_ratio"] is None
     verdicts = {t["name"]: t["pass"] for t in report.growth_targets({"builder": growth})}
     assert verdicts["cold p50 large/small (floor units) <= 1.3x: builder"]
+
+
+# The time in the workers, from gunicorn's access log (config/gunicorn.py's format).
+
+ACCESS_LOG = """[2026-12-01 11:00:00 +0000] [41] [INFO] Booting worker with pid: 41
+127.0.0.1 - - [01/Dec/2026:11:00:01 +0000] "GET /compounds/ HTTP/1.1" 200 5123 "-" 41ms
+127.0.0.1 - - [01/Dec/2026:11:00:01 +0000] "GET /goals/x/ HTTP/1.1" 404 179 "wrk 4" 7ms
+127.0.0.1 - - [01/Dec/2026:11:00:02 +0000] "GET / HTTP/1.1" 200 - "Mozilla/5.0 (X11)" 120ms
+a line without a time 12ms"""
+
+
+def test_each_logged_request_gives_the_time_it_took_in_its_worker():
+    assert common.request_times(ACCESS_LOG) == [41, 7, 120]
+    assert common.request_times("") == []
+
+
+def test_gunicorns_access_log_format_is_the_one_read():
+    text = Path(__file__).resolve().parents[2].joinpath("config", "gunicorn.py").read_text()
+    assert '%(s)s %(b)s "%(a)s" %(M)sms\'' in text
+
+
+def with_server_p50(entry: dict, **p50s: float) -> dict:
+    for measured in entry["classes"]:
+        measured["server_ms"] = {"requests": 100, "p50": p50s[measured["name"]]}
+    return entry
+
+
+def test_the_target_reads_the_workers_time_not_the_backlog_a_small_class_never_has():
+    # Two URLs at small: wrk's p50 is one request's time; at large 8 connections queue.
+    small = with_server_p50(preset(1000, index=30), index=28)
+    large = with_server_p50(preset(1000, index=150), index=33)
+
+    growth = run.cold_growth(small, large, "large")
+
+    assert growth["index"]["floor_adjusted_ratio"] == 5.0
+    assert growth["index"]["server_floor_adjusted_ratio"] == 1.18
+    verdicts = {t["name"]: t for t in report.growth_targets(growth)}
+    target = verdicts["cold p50 large/small (floor units) <= 1.3x: index"]
+    assert target["value"] == 1.18 and target["pass"]
+    text = "\n".join(report.render_cold({"main": "large", "presets": {}, "growth": growth}))
+    assert "index 30.0 -> 150.0 ms (5.00x, 5.00x in floor units)" in text
+    assert "index 28.0 -> 33.0 ms (1.18x, 1.18x in floor units)" in text
+
+
+def test_a_worker_that_grows_fails_whatever_wrk_saw():
+    small = with_server_p50(preset(1000, builder=200), builder=50)
+    large = with_server_p50(preset(1000, builder=220), builder=90)
+
+    verdicts = {t["name"]: t for t in report.growth_targets(run.cold_growth(small, large, "l"))}
+
+    assert not verdicts["cold p50 l/small (floor units) <= 1.3x: builder"]["pass"]

@@ -157,18 +157,20 @@ def processes() -> list[Proc]:
     return found
 
 
-# The end of an access-log line of config/gunicorn.py's format: the status, the size, the user
-# agent, and the time the worker took for the request ('... 200 5123 "wrk" 41ms').
-ACCESS_LINE_TIME = re.compile(r'" \d{3} \S+ "[^"]*" (\d+)ms$')
+# An access-log line of config/gunicorn.py's format ends with the request's method, path and
+# protocol, its status, size and user agent, and the time the worker took for it:
+# '... "GET /compounds/ HTTP/1.1" 200 5123 "-" 41ms'.
+ACCESS_LINE = re.compile(r'"[A-Z]+ (\S+) HTTP/[\d.]+" \d{3} \S+ "[^"]*" (\d+)ms$')
 
 
-def request_times(log_text: str) -> list[int]:
+def request_times(log_text: str, leaving_out: Sequence[str] = ()) -> list[int]:
     """The milliseconds each request logged took in its worker (not counting the time it
-    waited to be accepted), in the log's order."""
+    waited to be accepted), in the log's order, but for requests to the paths `leaving_out`."""
     times = []
     for line in log_text.splitlines():
-        if found := ACCESS_LINE_TIME.search(line):
-            times.append(int(found[1]))
+        found = ACCESS_LINE.search(line)
+        if found and found[1] not in leaving_out:
+            times.append(int(found[2]))
     return times
 
 
@@ -293,12 +295,13 @@ class Server(Managed):
     def log_size(self) -> int:
         return self.log_path.stat().st_size if self.log_path.exists() else 0
 
-    def request_times_since(self, offset: int) -> list[int]:
-        """What each request logged since the log was `offset` bytes long took in its worker
-        (config/gunicorn.py's access log; none with another log format)."""
+    def request_times_since(self, offset: int, leaving_out: Sequence[str] = ()) -> list[int]:
+        """What each request logged since the log was `offset` bytes long took in its worker,
+        but for the paths `leaving_out` (config/gunicorn.py's access log; none with another
+        log format)."""
         with self.log_path.open("rb") as log:
             log.seek(offset)
-            return request_times(log.read().decode(errors="replace"))
+            return request_times(log.read().decode(errors="replace"), leaving_out)
 
     def log_tail(self, lines: int = 20) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -73,6 +73,13 @@ def test_each_logged_request_gives_the_time_it_took_in_its_worker():
     assert common.request_times("") == []
 
 
+def test_the_fillers_wrk_asks_for_when_a_connection_runs_out_are_left_out():
+    log = ACCESS_LOG + '\n1.2.3.4 - - [x] "GET /robots.txt HTTP/1.1" 200 90 "-" 1ms'
+    assert common.request_times(log, leaving_out=[run.FILLER_PATH]) == [41, 7, 120]
+    lua = Path(__file__).resolve().parents[2].joinpath("bench", "wrk_urls.lua").read_text()
+    assert f'wrk.format("GET", "{run.FILLER_PATH}")' in lua
+
+
 def test_gunicorns_access_log_format_is_the_one_read():
     text = Path(__file__).resolve().parents[2].joinpath("config", "gunicorn.py").read_text()
     assert '%(s)s %(b)s "%(a)s" %(M)sms\'' in text

@@ -341,7 +341,13 @@ class Compound(Searchable):
         excluded_fields=["updated_at", "search_key"], bases=[PublicChangeNote]
     )
 
-    # No Meta.ordering: the table is large and hot; each query orders as it needs.
+    class Meta:
+        # No ordering: the table is large and hot; each query orders as it needs.
+        indexes = [
+            # The published compounds' ids alone, for the lists and counts that join findings
+            # to published compounds: a scan of this instead of the whole table's rows.
+            models.Index(fields=["id"], condition=Q(published=True), name="compound_published_idx"),
+        ]
 
     def __str__(self):
         return self.name

@@ -158,19 +158,19 @@ def processes() -> list[Proc]:
 
 
 # An access-log line of config/gunicorn.py's format ends with the request's method, path and
-# protocol, its status, size and user agent, and the time the worker took for it:
-# '... "GET /compounds/ HTTP/1.1" 200 5123 "-" 41ms'.
-ACCESS_LINE = re.compile(r'"[A-Z]+ (\S+) HTTP/[\d.]+" \d{3} \S+ "[^"]*" (\d+)ms$')
+# protocol, its status, size and user agent, and the time the worker took for it in
+# microseconds: '... "GET /compounds/ HTTP/1.1" 200 5123 "-" 41250us'.
+ACCESS_LINE = re.compile(r'"[A-Z]+ (\S+) HTTP/[\d.]+" \d{3} \S+ "[^"]*" (\d+)us$')
 
 
-def request_times(log_text: str, leaving_out: Sequence[str] = ()) -> list[int]:
+def request_times(log_text: str, leaving_out: Sequence[str] = ()) -> list[float]:
     """The milliseconds each request logged took in its worker (not counting the time it
     waited to be accepted), in the log's order, but for requests to the paths `leaving_out`."""
     times = []
     for line in log_text.splitlines():
         found = ACCESS_LINE.search(line)
         if found and found[1] not in leaving_out:
-            times.append(int(found[2]))
+            times.append(int(found[2]) / 1000)
     return times
 
 
@@ -295,7 +295,7 @@ class Server(Managed):
     def log_size(self) -> int:
         return self.log_path.stat().st_size if self.log_path.exists() else 0
 
-    def request_times_since(self, offset: int, leaving_out: Sequence[str] = ()) -> list[int]:
+    def request_times_since(self, offset: int, leaving_out: Sequence[str] = ()) -> list[float]:
         """What each request logged since the log was `offset` bytes long took in its worker,
         but for the paths `leaving_out` (config/gunicorn.py's access log; none with another
         log format)."""

@@ -526,16 +526,11 @@ def run_endpoints(results: dict, settings: Settings, preset: str, regenerate: bo
     floor = measured[0]
     rates = [e["load"]["rps"] for e in (floor, floor_again) if e.get("load")]
     if rates:
-        mean = sum(rates) / len(rates)
-        results["floor"] = {
-            "before": rates[0],
-            "after": rates[-1],
-            "mean": round(mean, 2),
-            "drift": round(rates[-1] / rates[0] - 1, 3) if len(rates) == 2 else None,
-        }
-        if len(rates) == 2 and abs(rates[-1] / rates[0] - 1) > 0.15:
+        results["floor"] = floor_summary(rates)
+        mean, drift = results["floor"]["mean"], results["floor"]["drift"]
+        if drift is not None and abs(drift) > 0.15:
             results["warnings"].append(
-                f"the floor drifted {rates[-1] / rates[0] - 1:+.0%} during the run: the machine "
+                f"the floor drifted {drift:+.0%} during the run: the machine "
                 "was busy with something else, or the run is too short; ratios are shaky"
             )
         for endpoint in measured:
@@ -709,7 +704,7 @@ def cold_run(
     times = server.request_times_since(log_start, leaving_out=[FILLER_PATH])
     result["server_ms"] = {
         "requests": len(times),
-        "p50": statistics.median(times) if times else None,
+        "p50": round(statistics.median(times), 2) if times else None,
     }
     result["worker_boots"] = worker_boots(server) - boots
     if by_class:
@@ -866,6 +861,17 @@ def run_cold(results: dict, settings: Settings, preset: str, regenerate: bool) -
     return entry
 
 
+def floor_summary(rates: list[float]) -> dict:
+    """The floor's req/s measured before and after (one or two measurements): both, their
+    mean, and how far the second drifted from the first (None without two, or a first of 0)."""
+    return {
+        "before": rates[0],
+        "after": rates[-1],
+        "mean": round(sum(rates) / len(rates), 2),
+        "drift": round(rates[-1] / rates[0] - 1, 3) if len(rates) == 2 and rates[0] else None,
+    }
+
+
 def floor_ratios(entry: dict, floors: list[dict], beside_mixed: list[dict]) -> bool:
     """Each run's throughput as a share of the floor's: the mean of the run's first and last
     floors; the mixed run's, the mean of the floors measured just before and after it (its
@@ -873,19 +879,14 @@ def floor_ratios(entry: dict, floors: list[dict], beside_mixed: list[dict]) -> b
     rates = [f["load"]["rps"] for f in floors if f.get("load")]
     if not rates:
         return False
-    mean = sum(rates) / len(rates)
-    entry["floor"] = {
-        "before": rates[0],
-        "after": rates[-1],
-        "mean": round(mean, 2),
-        "drift": round(rates[-1] / rates[0] - 1, 3) if len(rates) == 2 else None,
-    }
+    entry["floor"] = floor_summary(rates)
+    mean = entry["floor"]["mean"]
     for run in [*entry["classes"], entry["mixed"], entry["replay"]]:
         if run.get("load") and mean:
             run["ratio_to_floor"] = round(run["load"]["rps"] / mean, 4)
     beside = [f["load"]["rps"] for f in beside_mixed if f.get("load")]
     mixed = entry["mixed"]
-    if len(beside) == 2 and mixed.get("load"):
+    if len(beside) == 2 and all(beside) and mixed.get("load"):
         beside_mean = sum(beside) / 2
         entry["floor_beside_mixed"] = {
             "before": beside[0],

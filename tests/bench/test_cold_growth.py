@@ -62,27 +62,27 @@ def test_without_both_floors_the_ratio_is_the_measured_one():
 # The time in the workers, from gunicorn's access log (config/gunicorn.py's format).
 
 ACCESS_LOG = """[2026-12-01 11:00:00 +0000] [41] [INFO] Booting worker with pid: 41
-127.0.0.1 - - [01/Dec/2026:11:00:01 +0000] "GET /compounds/ HTTP/1.1" 200 5123 "-" 41ms
-127.0.0.1 - - [01/Dec/2026:11:00:01 +0000] "GET /goals/x/ HTTP/1.1" 404 179 "wrk 4" 7ms
-127.0.0.1 - - [01/Dec/2026:11:00:02 +0000] "GET / HTTP/1.1" 200 - "Mozilla/5.0 (X11)" 120ms
-a line without a time 12ms"""
+127.0.0.1 - - [01/Dec/2026:11:00:01 +0000] "GET /compounds/ HTTP/1.1" 200 5123 "-" 41250us
+127.0.0.1 - - [01/Dec/2026:11:00:01 +0000] "GET /goals/x/ HTTP/1.1" 404 179 "wrk 4" 7000us
+127.0.0.1 - - [01/Dec/2026:11:00:02 +0000] "GET / HTTP/1.1" 200 - "Mozilla/5.0 (X11)" 120500us
+a line without a time 12000us"""
 
 
 def test_each_logged_request_gives_the_time_it_took_in_its_worker():
-    assert common.request_times(ACCESS_LOG) == [41, 7, 120]
+    assert common.request_times(ACCESS_LOG) == [41.25, 7.0, 120.5]
     assert common.request_times("") == []
 
 
 def test_the_fillers_wrk_asks_for_when_a_connection_runs_out_are_left_out():
-    log = ACCESS_LOG + '\n1.2.3.4 - - [x] "GET /robots.txt HTTP/1.1" 200 90 "-" 1ms'
-    assert common.request_times(log, leaving_out=[run.FILLER_PATH]) == [41, 7, 120]
+    log = ACCESS_LOG + '\n1.2.3.4 - - [x] "GET /robots.txt HTTP/1.1" 200 90 "-" 900us'
+    assert common.request_times(log, leaving_out=[run.FILLER_PATH]) == [41.25, 7.0, 120.5]
     lua = Path(__file__).resolve().parents[2].joinpath("bench", "wrk_urls.lua").read_text()
     assert f'wrk.format("GET", "{run.FILLER_PATH}")' in lua
 
 
 def test_gunicorns_access_log_format_is_the_one_read():
     text = Path(__file__).resolve().parents[2].joinpath("config", "gunicorn.py").read_text()
-    assert '%(s)s %(b)s "%(a)s" %(M)sms\'' in text
+    assert '%(s)s %(b)s "%(a)s" %(D)sus\'' in text
 
 
 def with_server_p50(entry: dict, **p50s: float) -> dict:

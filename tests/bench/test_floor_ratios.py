@@ -60,6 +60,25 @@ def test_without_both_floors_beside_it_the_mixed_run_uses_the_runs_floor():
     assert "floor_beside_mixed" not in entry
 
 
+def test_a_floor_beside_it_that_measured_nothing_leaves_the_mixed_run_on_the_runs_floor():
+    entry = cold_entry()
+    assert run.floor_ratios(entry, [floor(1000), floor(1000)], [floor(0), floor(1200)])
+
+    assert entry["mixed"]["ratio_to_floor"] == 0.05
+    assert "floor_beside_mixed" not in entry
+
+
+def test_a_first_floor_of_nothing_gives_no_drift_and_no_division_by_zero():
+    assert run.floor_summary([0.0, 900.0]) == {
+        "before": 0.0,
+        "after": 900.0,
+        "mean": 450.0,
+        "drift": None,
+    }
+    assert run.floor_summary([1000.0, 900.0])["drift"] == -0.1
+    assert run.floor_summary([1000.0])["drift"] is None
+
+
 def test_no_floor_at_all_is_a_problem_and_no_ratio_is_made_up():
     entry = cold_entry()
     assert not run.floor_ratios(entry, [{"error": "refused"}], [])

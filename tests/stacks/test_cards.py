@@ -6,11 +6,12 @@ from html.parser import HTMLParser
 
 from django.template import Context, Template
 from django.urls import reverse
+from django.utils.text import Truncator
 from hypothesis import given
 from hypothesis import strategies as st
 
 from evidence.models import Goal
-from stacks.cards import other_lists_html, ranked_entries_html
+from stacks.cards import BOTTOM_LINE_WORDS, other_lists_html, ranked_entries_html
 from stacks.ranking import Exclusion, RankedCompound, Ranking
 
 
@@ -128,6 +129,8 @@ def test_any_name_or_bottom_line_is_shown_as_text_never_as_markup(name, bottom_l
     parsed = read(card(name=name, bottom_line=bottom_line))
     text = "".join(parsed.text)
     assert name.replace("\r", "") in text.replace("\r", "")
+    shown = Truncator(bottom_line).words(BOTTOM_LINE_WORDS, truncate=" …")
+    assert " ".join(shown.split()) in " ".join(text.split())
     assert len(parsed.links) == 5  # no tag smuggled in
 
 

@@ -14,10 +14,11 @@ matches, `did_you_mean` corrects each longer word of the query to the closest wo
 The rules are these functions on both databases; what differs is which names reach them.
 Every searchable row stores `index_key(name)`, its variants spaced and compact, written when the
 row is saved. On PostgreSQL that column has a trigram index (pg_trgm, GIN, migration 0023), and
-the database hands over only the rows `key_contains` admits (LIKE '%piece%', which the index
-serves), or, for a typo, the rows whose key is trigram-similar to a query word
-(`%>`, pg_trgm's word similarity, default threshold 0.6); the ranking and the correction then
-run here on those few. unaccent is not needed: the key is already folded (accents, Greek, case)
+the database hands over only the rows `key_contains` admits (LIKE '%word%', which the index
+serves, for each word of the query but those in so many names that the index cannot narrow
+them), or, for a typo, the rows whose key is trigram-similar to a query word (`%>`, pg_trgm's
+word similarity, default threshold 0.6); the ranking and the correction then run here on
+those few. unaccent is not needed: the key is already folded (accents, Greek, case)
 by the same `variants` the query goes through. On SQLite, the fallback, every name is read in one
 query and matched here; linear in the number of names, a few tens of milliseconds at 10,000
 compounds. The same search tests run on both (tests/evidence/test_search*.py).
@@ -26,6 +27,7 @@ compounds. The same search tests run on both (tests/evidence/test_search*.py).
 import difflib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
@@ -128,20 +130,29 @@ def rank(query: str, name: str) -> int | None:
 
 def index_key(name: str) -> str:
     """What a row stores to be found: every spelling of its name, spaced and compact, one
-    space between them. A match of `key_contains` in it is a match of `rank`'s first test in
-    one of them (a query piece has no spaces, so it never spans two)."""
+    space between them. Every word of a query `rank` matches in one of them is in it (a query
+    word has no spaces, so it never spans two): what `key_contains` asks of it."""
     return " ".join(dict.fromkeys((*variants(name), *_compact(name))))
 
 
-def key_contains(query: str) -> list[list[str]]:
-    """The pieces an index key must contain for `rank` to be able to match the normalised
-    query: any one of the returned groups, each group's pieces all. The whole query without
-    spaces, or (several words) every word."""
-    words = query.split()
-    piece = "".join(words)
-    if not piece:
-        return []
-    return [[piece], words] if len(words) > 1 else [[piece]]
+def key_contains(query: str, common: Iterable[str] = ()) -> list[str]:
+    """The pieces an index key must all contain for `rank` to be able to match the normalised
+    query: its words (the query as one piece holds every word, so it admits no key they do
+    not). A word of `common` (`common_words`), or a part of one, is left out: it is in so many
+    keys that the trigram index would read a posting list as long as the table to find it, and
+    leaving a piece out only admits more keys, which `rank` then tests. No piece: every key."""
+    common = tuple(common)
+    return [
+        word
+        for word in dict.fromkeys(query.split())
+        if not any(word in frequent for frequent in common)
+    ]
+
+
+def common_words(keys: Iterable[str], min_keys: int) -> frozenset[str]:
+    """The words found in at least `min_keys` of the index keys (`index_key`)."""
+    counts = Counter(word for key in keys for word in set(key.split()))
+    return frozenset(word for word, count in counts.items() if count >= min_keys)
 
 
 @lru_cache(maxsize=65_536)

@@ -25,3 +25,13 @@ def _data_export_in_a_temporary_folder(tmp_path):
     and so restore a test's CACHES only after _empty_cache clears them.)"""
     with override_settings(DATA_EXPORT_ROOT=tmp_path / "exports"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _no_common_search_words(monkeypatch):
+    """Search leaves the words in most names to its matcher (evidence.models.
+    common_search_words), counting them at most every ten minutes in each process: tests start
+    with none counted and none due, so a page's query count does not depend on the clock."""
+    from evidence import models
+
+    monkeypatch.setattr(models, "_common_words_read", (float("inf"), frozenset()))

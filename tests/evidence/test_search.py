@@ -67,8 +67,8 @@ NAMES = st.text(
 )
 
 
-def _key_admits(key: str, query: str) -> bool:
-    return any(all(piece in key for piece in group) for group in search.key_contains(query))
+def _key_admits(key: str, query: str, common: frozenset[str] = frozenset()) -> bool:
+    return all(piece in key for piece in search.key_contains(query, common))
 
 
 @given(name=NAMES, query=NAMES)
@@ -76,6 +76,38 @@ def test_every_name_the_rules_match_is_admitted_by_its_index_key(name, query):
     normalised = search.normalise(query)
     if search.rank(normalised, name) is not None:
         assert _key_admits(search.index_key(name), normalised)
+
+
+WORDS = st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyz0123456789"), min_size=1)
+
+
+@given(name=NAMES, query=NAMES, common=st.frozensets(WORDS, max_size=4))
+def test_leaving_common_words_out_never_loses_a_match(name, query, common):
+    normalised = search.normalise(query)
+    if search.rank(normalised, name) is not None:
+        assert _key_admits(search.index_key(name), normalised, common)
+
+
+def test_the_pieces_are_the_query_words_each_once():
+    assert search.key_contains("alpha thymosin alpha 1") == ["alpha", "thymosin", "1"]
+    assert search.key_contains("") == []
+
+
+def test_a_common_word_and_every_part_of_one_are_left_out_of_the_pieces():
+    common = frozenset({"synthetic", "compound"})
+    assert search.key_contains("synthetic comp 042", common) == ["042"]
+    assert search.key_contains("compound synth", common) == []  # every key, for the matcher
+
+
+def test_common_words_are_those_in_enough_keys_each_key_counted_once():
+    keys = [
+        search.index_key("Synthetic compound 1"),
+        search.index_key("Synthetic compound compound 2"),
+        search.index_key("Synthetic alias 3"),
+    ]
+    assert search.common_words(keys, min_keys=2) == {"synthetic", "compound"}
+    assert search.common_words(keys, min_keys=3) == {"synthetic"}
+    assert search.common_words([], min_keys=1) == frozenset()
 
 
 def test_index_key_holds_each_spelling_spaced_and_compact():

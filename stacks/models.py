@@ -1,7 +1,41 @@
-from django.db import models
+from collections.abc import Iterable
+
+from django.db import connections, models
 from django.db.models import Q
 
 from evidence.models import Compound, Goal
+
+# The documented order of a goal's list (stacks.ranking.RankedCompound.sort_key), in SQL: the
+# insufficient (no score) last.
+RANKING_ORDER_SQL = (
+    "score DESC NULLS LAST, tier_number ASC NULLS LAST, randomised_study_count DESC, "
+    "participants DESC, design_weighted_studies DESC, study_count DESC, sort_name ASC, slug ASC"
+)
+
+
+class GoalScoreQuerySet(models.QuerySet):
+    def number_places(self, goal_ids: Iterable[int] | None = None) -> None:
+        """Write every row's `place` in its goal's group, in the documented order, and the
+        group's size, for these goals (None: every goal): one UPDATE. Whoever writes rows of
+        a goal calls it for that goal before the transaction ends (stacks.refresh)."""
+        table = self.model._meta.db_table
+        scope, params = "", []
+        if goal_ids is not None:
+            goal_ids = list(goal_ids)
+            if not goal_ids:
+                return
+            scope = f" WHERE goal_id IN ({', '.join(['%s'] * len(goal_ids))})"
+            params = goal_ids
+        sql = (
+            f"UPDATE {table} SET place = numbered.place, group_size = numbered.size FROM ("
+            f' SELECT id, ROW_NUMBER() OVER (PARTITION BY goal_id, "group"'
+            f" ORDER BY {RANKING_ORDER_SQL}) AS place,"
+            f'  COUNT(*) OVER (PARTITION BY goal_id, "group") AS size'
+            f" FROM {table}{scope}"
+            f") numbered WHERE {table}.id = numbered.id"
+        )
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 class GoalScore(models.Model):
@@ -49,6 +83,13 @@ class GoalScore(models.Model):
     milligrams_per_month = models.DecimalField(
         max_digits=16, decimal_places=6, null=True, help_text="From the goal's or general dosing."
     )
+    # The row's place in its goal's group before any visitor's constraints, and the group's
+    # size (GoalScoreQuerySet.number_places): a ranking no constraint narrows reads its first
+    # rows by index instead of numbering every row of a popular goal per request.
+    place = models.PositiveIntegerField(default=0, help_text="1 is first; 0: not numbered yet.")
+    group_size = models.PositiveIntegerField(default=0)
+
+    objects = GoalScoreQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -76,6 +117,7 @@ class GoalScore(models.Model):
                 "slug",
                 name="goal_score_ranking_idx",
             ),
+            models.Index(fields=["goal", "group", "place"], name="goal_score_place_idx"),
         ]
 
     def __str__(self):

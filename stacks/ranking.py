@@ -47,7 +47,7 @@ from evidence.models import (
     Offer,
     TierRef,
 )
-from stacks.models import CompoundPrice, GoalScore
+from stacks.models import RANKING_ORDER_SQL, CompoundPrice, GoalScore
 from stacks.scoring import Component
 
 # What a visitor may ask for: the builder form and the API both take these limits from here.
@@ -76,6 +76,19 @@ class Constraints:
     in_stock_only: bool = False
     monthly_budget: Decimal | None = None
     currency: str = Offer.DEFAULT_CURRENCY  # the only currency whose offers price a cost
+
+    @property
+    def exclude_any(self) -> bool:
+        """Whether these constraints may leave compounds out (the currency alone only prices
+        them)."""
+        return bool(
+            self.conditions
+            or self.no_injections
+            or self.excluded_kinds
+            or self.min_tier is not None
+            or self.in_stock_only
+            or self.monthly_budget is not None
+        )
 
     @property
     def key(self) -> str:
@@ -200,11 +213,6 @@ class Stack:
 
 # --- reading the precomputed scores ---------------------------------------------------------
 
-# The documented order (RankedCompound.sort_key), in SQL: the insufficient (no score) last.
-RANKING_ORDER_SQL = (
-    "score DESC NULLS LAST, tier_number ASC NULLS LAST, randomised_study_count DESC, "
-    "participants DESC, design_weighted_studies DESC, study_count DESC, sort_name ASC, slug ASC"
-)
 # Rows the visitor's constraints exclude form a list of their own, whatever their group.
 EXCLUDED = "excluded"
 LISTS = (GoalScore.Group.RANKED, GoalScore.Group.NO_EFFECT, GoalScore.Group.INSUFFICIENT, EXCLUDED)
@@ -330,28 +338,13 @@ SHOWN_COLUMNS = tuple(field.attname for field in GoalScore._meta.concrete_fields
 SHOWN_BRIEF_COLUMNS = tuple(name for name in SHOWN_COLUMNS if name not in WHY)
 
 
-def _read_lists(
-    goal_ids: Sequence[int],
-    constraints: Constraints,
-    limit: int,
-    candidates: int = 0,
-    with_why: bool = True,
-) -> list[Place]:
-    """Two queries: the best `limit` rows of each list of each goal, each row carrying its
-    list (`in_list`), its place in it, the list's full size and the cheapest usable price per
-    mg; and, when `candidates` is larger, that many of each goal's ranked rows for a stack
-    to choose from.
-
-    The first works out the exclusions once per row over the few columns the order needs and
-    numbers the rows within their lists (a window over them); the second reads only the rows
-    kept, whole (without their WHY unless `with_why`) as plain values, not model instances,
-    by primary key, and prices them (unless a budget needed every row's price already). A
-    stack's other candidates are read with them without their WHY; with it, by a third query,
-    only their CANDIDATE_COLUMNS (a hundred rows' components are not decoded). For a stack, every
-    row kept also carries the conditions its compound is contraindicated in
-    (`contraindicated_in`). One query joining the first two made PostgreSQL scan the whole
-    table: it cannot foresee how few rows the window keeps.
-    """
+def _number_lists(
+    goal_ids: Sequence[int], constraints: Constraints, wanted: tuple[int, str, int]
+) -> tuple[list[Place], list[str]]:
+    """The rows `_read_lists` keeps (`wanted`: the shown limit, the ranked list, the
+    candidates' limit) under constraints that exclude some: the exclusions worked out once per
+    row over the few columns the order needs, the rows numbered within their lists by a
+    window over every row of the goals; and what the exclusions computed on the way."""
     rows = _with_exclusions(GoalScore.objects.filter(goal_id__in=goal_ids), constraints)
     computed = [name for name in ("x_in_stock", "price_per_mg") if name in rows.query.annotations]
     inner, params = rows.values(*WINDOW_COLUMNS, *computed).query.sql_with_params()
@@ -373,13 +366,59 @@ def _read_lists(
         " WHERE numbered.place <= %s OR (numbered.in_list = %s AND numbered.place <= %s)"
         " ORDER BY numbered.goal_id, numbered.in_list, numbered.place"
     )
-    wanted = (limit, GoalScore.Group.RANKED.value, max(limit, candidates))
     # Plain rows, not model instances: the numbers are all this query is for. The database
     # is the one the router gives the scores' reads (a replica's, on public pages).
     with connections[GoalScore.objects.all().db].cursor() as cursor:
         cursor.execute(sql, (*params, *wanted))
         names = [column[0] for column in cursor.description]
         places = [Place(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+    return places, computed
+
+
+def _numbered_lists(goal_ids: Sequence[int], wanted: tuple[int, str, int]) -> list[Place]:
+    """The rows `_read_lists` keeps when nothing is excluded: each list's first rows as
+    numbered when scored (GoalScore.place), read by index, not by numbering every row."""
+    limit, ranked, candidates = wanted
+    first = Q(place__lte=limit) | Q(group=ranked, place__lte=candidates)
+    numbered = (
+        GoalScore.objects.filter(first, goal_id__in=goal_ids)
+        .order_by("goal_id", "group", "place")
+        .values_list("id", "group", "place", "group_size")
+    )
+    return [
+        Place(id=pk, in_list=group, place=place, list_size=size)
+        for pk, group, place, size in numbered
+    ]
+
+
+def _read_lists(
+    goal_ids: Sequence[int],
+    constraints: Constraints,
+    limit: int,
+    candidates: int = 0,
+    with_why: bool = True,
+) -> list[Place]:
+    """Two queries: the best `limit` rows of each list of each goal, each row carrying its
+    list (`in_list`), its place in it, the list's full size and the cheapest usable price per
+    mg; and, when `candidates` is larger, that many of each goal's ranked rows for a stack
+    to choose from.
+
+    The first reads each list's first rows by their place as scored (`_numbered_lists`) or,
+    when the constraints exclude some, works out the exclusions once per row and numbers the
+    rows within their lists (`_number_lists`); the second reads only the rows
+    kept, whole (without their WHY unless `with_why`) as plain values, not model instances,
+    by primary key, and prices them (unless a budget needed every row's price already). A
+    stack's other candidates are read with them without their WHY; with it, by a third query,
+    only their CANDIDATE_COLUMNS (a hundred rows' components are not decoded). For a stack, every
+    row kept also carries the conditions its compound is contraindicated in
+    (`contraindicated_in`). One query joining the first two made PostgreSQL scan the whole
+    table: it cannot foresee how few rows the window keeps.
+    """
+    wanted = (limit, GoalScore.Group.RANKED.value, max(limit, candidates))
+    if constraints.exclude_any:
+        places, computed = _number_lists(goal_ids, constraints, wanted)
+    else:
+        places, computed = _numbered_lists(goal_ids, wanted), []
     shown = [place.id for place in places if place.place <= limit]
     candidates_only = [place.id for place in places if place.place > limit]
     if with_why or not shown:

@@ -179,6 +179,8 @@ def refresh_compounds(compound_ids: Iterable[int]) -> int:
     before = _certainties(old)
     old.delete()
     GoalScore.objects.bulk_create(rows, batch_size=1000)
+    # The other compounds of these goals move up or down a place too.
+    GoalScore.objects.number_places({goal_id for goal_id, _ in before} | {r.goal_id for r in rows})
     record_certainty_changes(before, rows)
     return len(rows)
 
@@ -222,6 +224,7 @@ def rescore_all(progress: Callable[[int, int], None] | None = None) -> int:
             batch = goal_ids[start : start + GOALS_PER_BATCH]
             rows = score_rows(goal_ids=batch)
             GoalScore.objects.bulk_create(rows, batch_size=2000)
+            GoalScore.objects.number_places(batch)
             record_certainty_changes(before, rows)
             written += len(rows)
             if progress:

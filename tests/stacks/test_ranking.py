@@ -1,5 +1,6 @@
 """The scoring service against the database: constraints, groups, stacks, query counts."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -537,3 +538,51 @@ constraints_drawn = st.builds(
 @given(constraints_drawn, constraints_drawn)
 def test_constraints_share_a_key_only_when_they_are_the_same(a, b):
     assert (a.key == b.key) == (a == b)
+
+
+# A ranking no constraint narrows reads each list's first rows by the place numbered when the
+# rows were scored (GoalScore.place); under constraints, a window numbers every row. The two
+# must agree whenever the constraints exclude nothing.
+EXCLUDING_NOTHING = Constraints(excluded_kinds=frozenset({"synthetic-kind-of-nothing"}))
+
+
+def test_a_ranking_nothing_narrows_reads_its_rows_by_place_not_by_a_window():
+    goal = make_goal()
+    for tier_number in (2, 3, 3):
+        make_rated_compound(goal, tier_number)
+    with CaptureQueriesContext(connection) as plain:
+        plain_ranking = rank_goal(goal, limit=2)
+    with CaptureQueriesContext(connection) as narrowed:
+        narrowed_ranking = rank_goal(goal, EXCLUDING_NOTHING, limit=2)
+    assert not any("ROW_NUMBER" in query["sql"] for query in plain.captured_queries)
+    assert any("ROW_NUMBER" in query["sql"] for query in narrowed.captured_queries)
+    assert replace(plain_ranking, key="") == replace(narrowed_ranking, key="")
+    assert plain_ranking.totals["ranked"] == 3
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    compounds=st.lists(
+        st.tuples(st.integers(1, 5), st.integers(0, 2), st.booleans()), min_size=1, max_size=7
+    ),
+    limit=st.integers(1, 4),
+)
+def test_rows_read_by_place_are_the_rows_a_window_numbers(compounds, limit):
+    goal, other = make_goal(), make_goal()
+    for tier_number, findings, also_other in compounds:
+        compound = make_compound()
+        if findings or tier_number < 5:
+            make_rating(compound, goal, tier_number)
+        for _ in range(findings):
+            make_finding(compound, goal)
+        if also_other:
+            make_rating(compound, other, tier_number)
+    for goals in ([goal], [goal, other]):
+        plain = build_stack(goals, limit=limit, size=3)
+        narrowed = build_stack(goals, EXCLUDING_NOTHING, limit=limit, size=3)
+        assert [replace(r, key="") for r in plain.rankings] == [
+            replace(r, key="") for r in narrowed.rankings
+        ]
+        assert plain.picks == narrowed.picks

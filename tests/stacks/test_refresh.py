@@ -1,6 +1,7 @@
 """The precomputed score table always equals a fresh computation, whatever staff edit."""
 
 import contextlib
+from collections import defaultdict
 from decimal import Decimal
 
 import pytest
@@ -25,7 +26,9 @@ from tests.factories.edits import TargetGone, first, set_fields
 
 pytestmark = pytest.mark.django_db
 
-FIELDS = [f.attname for f in GoalScore._meta.concrete_fields if f.name != "id"]
+# A row's place and its group's size depend on the goal's other rows (checked by `stored`).
+NUMBERING = ("place", "group_size")
+FIELDS = [f.attname for f in GoalScore._meta.concrete_fields if f.name not in ("id", *NUMBERING)]
 SIX_PLACES = Decimal("0.000001")
 
 
@@ -40,8 +43,35 @@ def normalised(row):
     return tuple(values.values())
 
 
+def numbered_in_python(rows) -> dict[int, tuple[int, int]]:
+    """Each row's place in its goal's group in the documented order, and the group's size."""
+    lists = defaultdict(list)
+    for row in rows:
+        lists[(row.goal_id, row.group)].append(row)
+    numbered = {}
+    for members in lists.values():
+        members.sort(
+            key=lambda r: (
+                -r.score if r.score is not None else float("inf"),
+                r.tier_number if r.tier_number is not None else 99,
+                -r.randomised_study_count,
+                -r.participants,
+                -r.design_weighted_studies,
+                -r.study_count,
+                r.sort_name,
+                r.slug,
+            )
+        )
+        for place, row in enumerate(members, start=1):
+            numbered[row.pk] = (place, len(members))
+    return numbered
+
+
 def stored():
-    return sorted(normalised(row) for row in GoalScore.objects.all())
+    """The stored rows, once their places are checked against the documented order."""
+    rows = list(GoalScore.objects.all())
+    assert {row.pk: (row.place, row.group_size) for row in rows} == numbered_in_python(rows)
+    return sorted(normalised(row) for row in rows)
 
 
 def fresh():

@@ -11,7 +11,7 @@ cost; they never touch a score.
 """
 
 import operator
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
@@ -61,6 +61,9 @@ BUDGET_MAX_DIGITS = 9
 BUDGET_DECIMAL_PLACES = 2
 # A stack chooses among this many of the best-ranked compounds of each goal.
 STACK_CANDIDATES = 100
+# Of those, this many are read whole with the goal's lists (the rest only by their order):
+# the most a stack of one goal can pick.
+CANDIDATES_READ = MAX_STACK_SIZE
 # Each further pick for a goal is worth this fraction of the previous one for that goal.
 DIMINISHING_RETURN = 0.5
 
@@ -136,19 +139,43 @@ class RankedCompound:
         return None if self.tier_number is None else TierRef(self.tier_number, self.tier_label)
 
     def sort_key(self):
-        """The documented order: score, then tier, randomised studies, participants, studies
-        weighted by design, studies, name; the insufficient (no score, no tier) after the
-        rest. At equal scores an editor's tier comes before a computed place."""
-        return (
-            -self.score if self.score is not None else float("inf"),
-            self.tier_number if self.tier_number is not None else 99,
-            -self.randomised_study_count,
-            -self.participants,
-            -self.design_weighted_studies,
-            -self.study_count,
+        """The documented order (`ranking_order`)."""
+        return ranking_order(
+            self.score,
+            self.tier_number,
+            self.randomised_study_count,
+            self.participants,
+            self.design_weighted_studies,
+            self.study_count,
             self.name.casefold(),
             self.slug,
         )
+
+
+def ranking_order(
+    score: float | None,
+    tier_number: int | None,
+    randomised_study_count: int,
+    participants: int,
+    design_weighted_studies: float,
+    study_count: int,
+    sort_name: str,
+    slug: str,
+) -> tuple:
+    """The documented order of a list, as a key (lower first): score, then tier, randomised
+    studies, participants, studies weighted by design, studies, casefolded name; the
+    insufficient (no score, no tier) after the rest. At equal scores an editor's tier comes
+    before a computed place. stacks.models.RANKING_ORDER_SQL is the same in SQL."""
+    return (
+        -score if score is not None else float("inf"),
+        tier_number if tier_number is not None else 99,
+        -randomised_study_count,
+        -participants,
+        -design_weighted_studies,
+        -study_count,
+        sort_name,
+        slug,
+    )
 
 
 @dataclass(frozen=True)
@@ -183,6 +210,24 @@ class Candidate:
     compound_id: int
     mechanism_class: str
     conditions: tuple[str, ...]  # every condition it is contraindicated in
+
+
+class Contender(NamedTuple):
+    """One of a goal's STACK_CANDIDATES best ranked rows, known by its order alone: enough for
+    a stack to tell which candidates it must read whole (`_contending`)."""
+
+    score_id: int
+    compound_id: int
+    order: tuple  # ranking_order's
+
+
+@dataclass(frozen=True)
+class GoalCandidates:
+    """A goal's candidates for a stack: every contender, best first, and the first
+    CANDIDATES_READ of them read whole, by their GoalScore row."""
+
+    contenders: tuple[Contender, ...]
+    read: dict[int, Candidate]
 
 
 @dataclass(frozen=True)
@@ -284,6 +329,7 @@ def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
 WINDOW_COLUMNS = (
     "id",
     "goal_id",
+    "compound_id",
     "group",
     "score",
     "tier_number",
@@ -297,11 +343,25 @@ WINDOW_COLUMNS = (
 )
 
 
+# What a row's place is read with: where it is, and enough to order it (ranking_order).
+ORDER_COLUMNS = (
+    "score",
+    "tier_number",
+    "randomised_study_count",
+    "participants",
+    "design_weighted_studies",
+    "study_count",
+    "sort_name",
+    "slug",
+)
+PLACE_COLUMNS = ("id", "goal_id", "compound_id", *ORDER_COLUMNS)
+
+
 class Place(SimpleNamespace):
-    """A row's place in its list: `id`, `in_list`, `place`, `list_size`, and what the
-    exclusions computed on the way (`x_in_stock`, `price_per_mg`); once read whole, also its
-    columns (SHOWN_COLUMNS, or CANDIDATE_COLUMNS for a stack's candidate below the shown
-    rows)."""
+    """A row's place in its list: `in_list`, `place`, `list_size`, its PLACE_COLUMNS, and what
+    the exclusions computed on the way (`x_in_stock`, `price_per_mg`); once read whole
+    (`whole`), also its columns (SHOWN_COLUMNS, or CANDIDATE_COLUMNS for a stack's candidate
+    below the shown rows)."""
 
 
 # What only a shown entry or a pick draws: a stack's other candidates are read without them.
@@ -348,9 +408,9 @@ def _number_lists(
     rows = _with_exclusions(GoalScore.objects.filter(goal_id__in=goal_ids), constraints)
     computed = [name for name in ("x_in_stock", "price_per_mg") if name in rows.query.annotations]
     inner, params = rows.values(*WINDOW_COLUMNS, *computed).query.sql_with_params()
-    carried = "".join(f", numbered.{name}" for name in computed)
+    carried = "".join(f", numbered.{name}" for name in (*PLACE_COLUMNS, *computed))
     sql = (
-        f"SELECT numbered.id, numbered.in_list, numbered.place, numbered.list_size{carried}"
+        f"SELECT numbered.in_list, numbered.place, numbered.list_size{carried}"
         " FROM ("
         "  SELECT listed.*,"
         f"   ROW_NUMBER() OVER (PARTITION BY goal_id, in_list ORDER BY {RANKING_ORDER_SQL})"
@@ -383,12 +443,9 @@ def _numbered_lists(goal_ids: Sequence[int], wanted: tuple[int, str, int]) -> li
     numbered = (
         GoalScore.objects.filter(first, goal_id__in=goal_ids)
         .order_by("goal_id", "group", "place")
-        .values_list("id", "group", "place", "group_size")
+        .values(*PLACE_COLUMNS, "place", in_list=F("group"), list_size=F("group_size"))
     )
-    return [
-        Place(id=pk, in_list=group, place=place, list_size=size)
-        for pk, group, place, size in numbered
-    ]
+    return [Place(**row) for row in numbered]
 
 
 def _read_lists(
@@ -420,33 +477,63 @@ def _read_lists(
     else:
         places, computed = _numbered_lists(goal_ids, wanted), []
     shown = [place.id for place in places if place.place <= limit]
-    candidates_only = [place.id for place in places if place.place > limit]
+    # A stack's first candidates of each goal, and those that are candidates for two of these
+    # goals (a stack of them may pick any: `_contending`), are read whole now.
+    contending = [place for place in places if candidates and _is_candidate(place)]
+    served = Counter(place.compound_id for place in contending)
+    candidates_read = [
+        place.id
+        for place in contending
+        if place.place > limit and (place.place <= CANDIDATES_READ or served[place.compound_id] > 1)
+    ]
     if with_why or not shown:
         shown_columns = SHOWN_COLUMNS if with_why else SHOWN_BRIEF_COLUMNS
-        reads = ((shown, shown_columns), (candidates_only, CANDIDATE_COLUMNS))
+        reads = ((shown, shown_columns), (candidates_read, CANDIDATE_COLUMNS))
     else:  # a candidate's few further columns cost less than a query of its own
-        reads = ((shown + candidates_only, SHOWN_BRIEF_COLUMNS),)
+        reads = ((shown + candidates_read, SHOWN_BRIEF_COLUMNS),)
     whole = {}
     for ids, columns in reads:
-        if not ids:
-            continue
-        kept = GoalScore.objects.filter(pk__in=ids)
-        if candidates:  # a stack's warnings name the contraindications of its picks
-            kept = kept.annotate(contraindicated_in=_contraindicated_in(OuterRef("compound_id")))
-        if "price_per_mg" not in computed:
-            cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
-            kept = kept.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
-        values = kept.values(*columns, *kept.query.annotations)
-        whole.update((row["id"], Place(**row)) for row in values)
+        priced = "price_per_mg" not in computed
+        whole.update(_read_rows(ids, columns, constraints, bool(candidates), priced))
     found = []
     for place in places:
-        row = whole[place.id]
-        for name in ("in_list", "place", "list_size", *computed):
-            setattr(row, name, getattr(place, name))
-        if row.price_per_mg is not None and not isinstance(row.price_per_mg, Decimal):
-            row.price_per_mg = Decimal(str(row.price_per_mg))  # SQLite: a float
-        found.append(row)
+        row = whole.get(place.id)
+        if row is None:
+            place.whole = False
+            found.append(place)
+            continue
+        vars(row).update(vars(place))  # its place in its list, not its place as scored
+        row.whole = True
+        found.append(_priced(row))
     return found
+
+
+def _read_rows(
+    ids: Sequence[int],
+    columns: Sequence[str],
+    constraints: Constraints,
+    with_conditions: bool,
+    with_price: bool,
+) -> dict[int, Place]:
+    """These GoalScore rows with these columns as plain values (no query for none), by id;
+    `with_conditions`, with the conditions their compound is contraindicated in (a stack's
+    warnings name those of its picks); `with_price`, with their cheapest usable price per mg
+    under the constraints."""
+    if not ids:
+        return {}
+    rows = GoalScore.objects.filter(pk__in=ids)
+    if with_conditions:
+        rows = rows.annotate(contraindicated_in=_contraindicated_in(OuterRef("compound_id")))
+    if with_price:
+        cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
+        rows = rows.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
+    return {row["id"]: Place(**row) for row in rows.values(*columns, *rows.query.annotations)}
+
+
+def _priced(row: Place) -> Place:
+    if row.price_per_mg is not None and not isinstance(row.price_per_mg, Decimal):
+        row.price_per_mg = Decimal(str(row.price_per_mg))  # SQLite: a float
+    return row
 
 
 def _cost(row: Place) -> Decimal | None:
@@ -591,21 +678,67 @@ def _is_candidate(row: Place) -> bool:
     return row.in_list == GoalScore.Group.RANKED and row.place <= STACK_CANDIDATES and row.score
 
 
-def _candidates(rows: Sequence[Place]) -> dict[int, tuple[Candidate, ...]]:
-    """Each goal's candidates for a stack, best first."""
-    by_goal: dict[int, list[Candidate]] = defaultdict(list)
+def _candidate(row: Place) -> Candidate:
+    conditions = tuple(sorted(filter(None, (row.contraindicated_in or "").split(","))))
+    return Candidate(
+        _entry(row, with_why=False, with_bottom_line=False),
+        row.id,
+        row.compound_id,
+        row.mechanism_class,
+        conditions,
+    )
+
+
+def _order(row: Place) -> tuple:
+    return ranking_order(*(getattr(row, name) for name in ORDER_COLUMNS))
+
+
+NO_CANDIDATES = GoalCandidates((), {})
+
+
+def _candidates(rows: Sequence[Place]) -> dict[int, GoalCandidates]:
+    """Each goal's candidates for a stack, best first: the contenders, and those read whole."""
+    contenders: dict[int, list[Contender]] = defaultdict(list)
+    read: dict[int, dict[int, Candidate]] = defaultdict(dict)
     for row in filter(_is_candidate, rows):
-        conditions = tuple(sorted(filter(None, (row.contraindicated_in or "").split(","))))
-        by_goal[row.goal_id].append(
-            Candidate(
-                _entry(row, with_why=False, with_bottom_line=False),
-                row.id,
-                row.compound_id,
-                row.mechanism_class,
-                conditions,
-            )
+        contenders[row.goal_id].append(Contender(row.id, row.compound_id, _order(row)))
+        if row.whole:
+            read[row.goal_id][row.id] = _candidate(row)
+    return {
+        goal_id: GoalCandidates(tuple(found), read[goal_id])
+        for goal_id, found in contenders.items()
+    }
+
+
+def _contending(
+    goals: Sequence[Goal], found: Mapping[int, GoalCandidates], size: int, constraints: Constraints
+) -> dict[int, tuple[Candidate, ...]]:
+    """The candidates a stack of `size` may pick, by goal, best first: every compound that is
+    a candidate for two of the goals or more, and of the others the best `size` of each goal.
+    A compound serving one of the goals only is always picked after a better one serving the
+    same goal (it adds less to that goal and nothing to the others, and it covers the same
+    goal), so a stack of `size` never reaches past the first `size` of them. Those the goals'
+    lists did not read whole are read in one more query."""
+    served = Counter(c.compound_id for goal in goals for c in found[goal.pk].contenders)
+    kept: dict[int, list[Contender]] = {}
+    for goal in goals:
+        contenders = found[goal.pk].contenders
+        alone = sorted((c for c in contenders if served[c.compound_id] == 1), key=lambda c: c.order)
+        best_alone = {c.score_id for c in alone[:size]}
+        kept[goal.pk] = [
+            c for c in contenders if served[c.compound_id] > 1 or c.score_id in best_alone
+        ]
+    unread = [
+        c.score_id for goal in goals for c in kept[goal.pk] if c.score_id not in found[goal.pk].read
+    ]
+    rows = _read_rows(unread, CANDIDATE_COLUMNS, constraints, with_conditions=True, with_price=True)
+    also_read = {score_id: _candidate(_priced(row)) for score_id, row in rows.items()}
+    return {
+        goal.pk: tuple(
+            found[goal.pk].read.get(c.score_id) or also_read[c.score_id] for c in kept[goal.pk]
         )
-    return {goal_id: tuple(candidates) for goal_id, candidates in by_goal.items()}
+        for goal in goals
+    }
 
 
 def _goal_lists(
@@ -614,7 +747,7 @@ def _goal_lists(
     limit: int,
     with_candidates: bool,
     with_why: bool = True,
-) -> tuple[dict[int, Ranking], dict[int, tuple[Candidate, ...]]]:
+) -> tuple[dict[int, Ranking], dict[int, GoalCandidates]]:
     """Each goal's ranking cut at `limit` (none when it is 0; its entries with their "why
     this rank" when `with_why`) and, `with_candidates`, its candidates for a stack, by goal id.
 
@@ -646,7 +779,7 @@ def _goal_lists(
             rankings = {ranking.goal.pk: ranking for ranking in found}
         candidates = _candidates(rows) if stack else {}
         return {
-            name: rankings[goal.pk] if part == "ranking" else candidates.get(goal.pk, ())
+            name: rankings[goal.pk] if part == "ranking" else candidates.get(goal.pk, NO_CANDIDATES)
             for name, (part, goal) in zip(missing, parts, strict=True)
         }
 
@@ -763,20 +896,24 @@ def build_stack(
     earlier pick serving the same goal halves what the next one is worth for it. While some
     goal that has evidence is still uncovered, only compounds covering an uncovered goal are
     considered, so every coverable goal gets a compound before any goal gets a second one.
-    The candidates are the STACK_CANDIDATES best-ranked compounds of each goal. Each goal's
-    ranking (cut at `limit`) comes with the stack, read by the same queries, unless
-    `with_rankings` is False (the API's stack returns none): at most six queries in all,
-    and a seventh once per content version (`stack_warnings`).
+    A goal's priority is a weight of 0 or more (a negative one counts as 0).
+    The candidates are the STACK_CANDIDATES best-ranked compounds of each goal, of which only
+    those the stack may pick are read whole (`_contending`). Each goal's ranking (cut at
+    `limit`) comes with the stack, read by the same queries, unless `with_rankings` is False
+    (the API's stack returns none): at most seven queries in all (the seventh only for
+    candidates below the first CANDIDATES_READ of a goal), and one more once per content
+    version (`stack_warnings`).
     Without `with_why` the entries and picks come without their "why this rank" (see
     `rank_goals` and `_with_details`): two queries fewer (no details read; the candidates read
     with the shown entries, `_read_lists`).
     """
     goals = tuple(dict.fromkeys(goals))
-    priorities = {g.slug: float((priorities or {}).get(g.slug, 1.0)) for g in goals}
+    priorities = {g.slug: max(0.0, float((priorities or {}).get(g.slug, 1.0))) for g in goals}
     size = max(1, min(size, MAX_STACK_SIZE))
     limit = max(1, min(limit, MAX_LIMIT))
     shown = limit if with_rankings else 0
-    rankings, candidates = _goal_lists(goals, constraints, shown, True, with_why)
+    rankings, found = _goal_lists(goals, constraints, shown, True, with_why)
+    candidates = _contending(goals, found, size, constraints)
 
     scores: dict[str, dict[str, float]] = defaultdict(dict)  # compound slug -> goal -> score
     # Each candidate at its best-ranked goal (the first goal by id at a tie, as read).

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evidence.models import Condition, Finding, Interaction, SideEffect, Study
+from stacks import ranking
 from stacks.ranking import Constraints, build_stack, rank_goal
 from tests.factories import (
     make_compound,
@@ -586,3 +587,79 @@ def test_rows_read_by_place_are_the_rows_a_window_numbers(compounds, limit):
             replace(r, key="") for r in narrowed.rankings
         ]
         assert plain.picks == narrowed.picks
+
+
+# A stack reads whole only the candidates it may pick (stacks.ranking._contending): it picks
+# exactly what it would pick from every goal's STACK_CANDIDATES best.
+
+
+def _from_every_candidate(contending):
+    def every(goals, found, size, constraints):
+        return contending(goals, found, ranking.STACK_CANDIDATES, constraints)
+
+    return every
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    compounds=st.lists(
+        st.tuples(st.sets(st.integers(0, 2), min_size=1), st.integers(1, 4), st.sampled_from("ab")),
+        min_size=1,
+        max_size=14,
+    ),
+    goal_count=st.integers(1, 3),
+    priorities=st.tuples(*[st.sampled_from([0, 0.5, 1, 3])] * 3),
+    size=st.integers(1, 4),
+)
+def test_a_stack_picks_from_its_contending_candidates_what_it_picks_from_all(
+    compounds, goal_count, priorities, size, monkeypatch
+):
+    goals = [make_goal() for _ in range(goal_count)]
+    for goal_indexes, tier_number, mechanism in compounds:
+        compound = make_compound(mechanism_class=f"Synthetic mechanism {mechanism}")
+        for index in {index % goal_count for index in goal_indexes}:
+            make_rating(compound, goals[index], tier_number)
+    weights = {goal.slug: weight for goal, weight in zip(goals, priorities, strict=False)}
+    contending = build_stack(goals, priorities=weights, size=size)
+    with monkeypatch.context() as patch:
+        patch.setattr(ranking, "_contending", _from_every_candidate(ranking._contending))
+        every = build_stack(goals, priorities=weights, size=size)
+    assert contending == every
+
+
+def liver_and_sleep_sharing_a_candidate_below_the_first_ones():
+    liver, sleep = make_goal(), make_goal()
+    # The first CANDIDATES_READ of the liver goal serve it alone; one further down serves both.
+    for _ in range(ranking.CANDIDATES_READ):
+        make_rated_compound(liver, 1)
+    both = make_rated_compound(liver, 3)
+    make_rating(both, sleep, 3)
+    return liver, sleep, both
+
+
+def test_a_candidate_for_two_goals_below_the_first_ones_is_read_with_their_lists():
+    liver, sleep, both = liver_and_sleep_sharing_a_candidate_below_the_first_ones()
+    build_stack([liver])  # what is read once per content version (stack_warnings) is read now
+    with CaptureQueriesContext(connection) as alone:
+        build_stack([liver], limit=1)
+    with CaptureQueriesContext(connection) as together:
+        stack = build_stack([liver, sleep], limit=1)
+    assert len(together) == len(alone)
+    assert both.slug in [pick.compound.slug for pick in stack.picks]
+
+
+def test_candidates_a_stack_may_pick_that_its_lists_did_not_read_are_read_in_one_query(
+    django_assert_num_queries,
+):
+    liver, sleep, both = liver_and_sleep_sharing_a_candidate_below_the_first_ones()
+    # Each goal's candidates as a page built for that goal alone stored them.
+    found = {}
+    for goal in (liver, sleep):
+        found.update(ranking._goal_lists([goal], Constraints(), 0, with_candidates=True)[1])
+    assert len(found[liver.pk].read) == ranking.CANDIDATES_READ
+    with django_assert_num_queries(1):
+        contending = ranking._contending([liver, sleep], found, 5, Constraints())
+    assert both.slug in [candidate.entry.slug for candidate in contending[liver.pk]]
+    assert len(contending[liver.pk]) == 5 + 1  # the best five serving liver alone, and both

@@ -325,24 +325,6 @@ def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
     )
 
 
-# What the window over a goal's rows reads: the list a row is in, and its place there.
-WINDOW_COLUMNS = (
-    "id",
-    "goal_id",
-    "compound_id",
-    "group",
-    "score",
-    "tier_number",
-    "randomised_study_count",
-    "participants",
-    "design_weighted_studies",
-    "study_count",
-    "sort_name",
-    "slug",
-    "x_excluded",
-)
-
-
 # What a row's place is read with: where it is, and enough to order it (ranking_order).
 ORDER_COLUMNS = (
     "score",
@@ -355,6 +337,8 @@ ORDER_COLUMNS = (
     "slug",
 )
 PLACE_COLUMNS = ("id", "goal_id", "compound_id", *ORDER_COLUMNS)
+# What the window over a goal's rows reads: those, the list a row is in, and its place there.
+WINDOW_COLUMNS = (*PLACE_COLUMNS, "group", "x_excluded")
 
 
 class Place(SimpleNamespace):

@@ -12,7 +12,7 @@ cost; they never touch a score.
 
 import operator
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
@@ -82,16 +82,10 @@ class Constraints:
 
     @property
     def exclude_any(self) -> bool:
-        """Whether these constraints may leave compounds out (the currency alone only prices
-        them)."""
-        return bool(
-            self.conditions
-            or self.no_injections
-            or self.excluded_kinds
-            or self.min_tier is not None
-            or self.in_stock_only
-            or self.monthly_budget is not None
-        )
+        """Whether these constraints may leave compounds out: any but the currency, which only
+        prices them, differs from its default (so a constraint added later counts as one that
+        excludes, and its rankings take the window, which is always right)."""
+        return replace(self, currency=Offer.DEFAULT_CURRENCY) != Constraints()
 
     @property
     def key(self) -> str:
@@ -382,7 +376,7 @@ SHOWN_COLUMNS = tuple(field.attname for field in GoalScore._meta.concrete_fields
 SHOWN_BRIEF_COLUMNS = tuple(name for name in SHOWN_COLUMNS if name not in WHY)
 
 
-def _number_lists(
+def _places_by_window(
     goal_ids: Sequence[int], constraints: Constraints, wanted: tuple[int, str, int]
 ) -> tuple[list[Place], list[str]]:
     """The rows `_read_lists` keeps (`wanted`: the shown limit, the ranked list, the
@@ -419,7 +413,7 @@ def _number_lists(
     return places, computed
 
 
-def _numbered_lists(goal_ids: Sequence[int], wanted: tuple[int, str, int]) -> list[Place]:
+def _places_as_scored(goal_ids: Sequence[int], wanted: tuple[int, str, int]) -> list[Place]:
     """The rows `_read_lists` keeps when nothing is excluded: each list's first rows as
     numbered when scored (GoalScore.place), read by index, not by numbering every row."""
     limit, ranked, candidates = wanted
@@ -444,40 +438,42 @@ def _read_lists(
     mg; and, when `candidates` is larger, that many of each goal's ranked rows for a stack
     to choose from.
 
-    The first reads each list's first rows by their place as scored (`_numbered_lists`) or,
-    when the constraints exclude some, works out the exclusions once per row and numbers the
-    rows within their lists (`_number_lists`); the second reads only the rows
-    kept, whole (without their WHY unless `with_why`) as plain values, not model instances,
-    by primary key, and prices them (unless a budget needed every row's price already). A
-    stack's other candidates are read with them without their WHY; with it, by a third query,
-    only their CANDIDATE_COLUMNS (a hundred rows' components are not decoded). For a stack, every
-    row kept also carries the conditions its compound is contraindicated in
+    The first reads each list's first rows by their place as scored (`_places_as_scored`)
+    or, when the constraints exclude some, works out the exclusions once per row and numbers
+    the rows within their lists (`_places_by_window`); the second reads the shown rows whole
+    (without their WHY unless `with_why`) as plain values, not model instances, by primary key,
+    and prices them (unless a budget needed every row's price already). Of a stack's other
+    candidates it reads whole only those a stack may pick without another query (each goal's
+    first CANDIDATES_READ, and those that are candidates for two of these goals): without
+    their WHY, with the shown rows; with it, by a third query, only their CANDIDATE_COLUMNS.
+    The rest keep only their place and order (`whole` is False). For a stack, every row read
+    whole also carries the conditions its compound is contraindicated in
     (`contraindicated_in`). One query joining the first two made PostgreSQL scan the whole
     table: it cannot foresee how few rows the window keeps.
     """
     wanted = (limit, GoalScore.Group.RANKED.value, max(limit, candidates))
     if constraints.exclude_any:
-        places, computed = _number_lists(goal_ids, constraints, wanted)
+        places, computed = _places_by_window(goal_ids, constraints, wanted)
     else:
-        places, computed = _numbered_lists(goal_ids, wanted), []
+        places, computed = _places_as_scored(goal_ids, wanted), []
     shown = [place.id for place in places if place.place <= limit]
     # A stack's first candidates of each goal, and those that are candidates for two of these
     # goals (a stack of them may pick any: `_contending`), are read whole now.
     contending = [place for place in places if candidates and _is_candidate(place)]
-    served = Counter(place.compound_id for place in contending)
+    shared = _shared_compounds(contending)
     candidates_read = [
         place.id
         for place in contending
-        if place.place > limit and (place.place <= CANDIDATES_READ or served[place.compound_id] > 1)
+        if place.place > limit and (place.place <= CANDIDATES_READ or place.compound_id in shared)
     ]
     if with_why or not shown:
         shown_columns = SHOWN_COLUMNS if with_why else SHOWN_BRIEF_COLUMNS
         reads = ((shown, shown_columns), (candidates_read, CANDIDATE_COLUMNS))
     else:  # a candidate's few further columns cost less than a query of its own
         reads = ((shown + candidates_read, SHOWN_BRIEF_COLUMNS),)
+    priced = "price_per_mg" not in computed
     whole = {}
     for ids, columns in reads:
-        priced = "price_per_mg" not in computed
         whole.update(_read_rows(ids, columns, constraints, bool(candidates), priced))
     found = []
     for place in places:
@@ -662,6 +658,13 @@ def _is_candidate(row: Place) -> bool:
     return row.in_list == GoalScore.Group.RANKED and row.place <= STACK_CANDIDATES and row.score
 
 
+def _shared_compounds(candidates: Iterable[Place | Contender]) -> set[int]:
+    """The compounds among these candidates of several goals that are a candidate of two or
+    more of them."""
+    counts = Counter(candidate.compound_id for candidate in candidates)
+    return {compound_id for compound_id, count in counts.items() if count > 1}
+
+
 def _candidate(row: Place) -> Candidate:
     conditions = tuple(sorted(filter(None, (row.contraindicated_in or "").split(","))))
     return Candidate(
@@ -703,14 +706,15 @@ def _contending(
     same goal (it adds less to that goal and nothing to the others, and it covers the same
     goal), so a stack of `size` never reaches past the first `size` of them. Those the goals'
     lists did not read whole are read in one more query."""
-    served = Counter(c.compound_id for goal in goals for c in found[goal.pk].contenders)
+    shared = _shared_compounds(c for goal in goals for c in found[goal.pk].contenders)
     kept: dict[int, list[Contender]] = {}
     for goal in goals:
         contenders = found[goal.pk].contenders
-        alone = sorted((c for c in contenders if served[c.compound_id] == 1), key=lambda c: c.order)
+        alone = [c for c in contenders if c.compound_id not in shared]
+        alone.sort(key=lambda c: c.order)
         best_alone = {c.score_id for c in alone[:size]}
         kept[goal.pk] = [
-            c for c in contenders if served[c.compound_id] > 1 or c.score_id in best_alone
+            c for c in contenders if c.compound_id in shared or c.score_id in best_alone
         ]
     unread = [
         c.score_id for goal in goals for c in kept[goal.pk] if c.score_id not in found[goal.pk].read

@@ -5,12 +5,14 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evidence.models import Condition, Finding, Interaction, SideEffect, Study
 from stacks import ranking
+from stacks.models import GoalScore
 from stacks.ranking import Constraints, build_stack, rank_goal
 from tests.factories import (
     make_compound,
@@ -663,3 +665,10 @@ def test_candidates_a_stack_may_pick_that_its_lists_did_not_read_are_read_in_one
         contending = ranking._contending([liver, sleep], found, 5, Constraints())
     assert both.slug in [candidate.entry.slug for candidate in contending[liver.pk]]
     assert len(contending[liver.pk]) == 5 + 1  # the best five serving liver alone, and both
+
+
+@given(constraints_drawn)
+def test_constraints_exclude_any_exactly_when_they_give_a_reason_to(constraints):
+    rows = ranking._with_exclusions(GoalScore.objects.all(), constraints)
+    gives_no_reason = isinstance(rows.query.annotations["x_excluded"], Value)
+    assert constraints.exclude_any == (not gives_no_reason)

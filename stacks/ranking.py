@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import reduce
+from itertools import groupby
 from types import SimpleNamespace
 from typing import NamedTuple
 
@@ -34,7 +35,7 @@ from django.db.models import (
     TextField,
     Value,
 )
-from django.db.models.lookups import GreaterThan, IsNull
+from django.db.models.lookups import IsNull, LessThanOrEqual
 
 from evidence.cache import shared_parts, until_content_changes
 from evidence.certainty import Level, Step
@@ -283,39 +284,61 @@ def _contraindicated_in(compound_id) -> Subquery:
     return Subquery(conditions, output_field=TextField())
 
 
-def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
-    """The rows annotated with `x_excluded`: whether the visitor's constraints leave the row
-    out (never, without constraints); and what that needed: the cheapest usable price per mg
-    for a budget, `x_in_stock` for "only in stock" (each worked out once per row)."""
-    reasons = []
+def _in_stock(compound_id) -> QuerySet:
+    """The precomputed price rows in stock of the compound `compound_id` (an OuterRef) names,
+    in any currency."""
+    return CompoundPrice.objects.filter(compound_id=compound_id, in_stock=True)
+
+
+def _with_price(rows: QuerySet, constraints: Constraints) -> QuerySet:
+    """The rows annotated with `price_per_mg`: their compound's cheapest usable price per mg
+    under the constraints (`_cheapest_price_per_mg`)."""
+    cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
+    return rows.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
+
+
+def _left_in_by(constraints: Constraints) -> list[Q]:
+    """Each of the visitor's constraints as what a row must meet to be left in by it, never
+    NULL (none without constraints). A budget's compares the row's `price_per_mg`: the rows
+    must carry it (`_with_price`). Positive, so that a filter by them is a join the database
+    can stop early (`_candidates_left_in`)."""
+    left_in = []
     if constraints.conditions:
         contraindicated = Contraindication.objects.filter(
             compound_id=OuterRef("compound_id"), condition__in=constraints.conditions
         )
-        reasons.append(Exists(contraindicated))
+        left_in.append(~Exists(contraindicated))
     if constraints.no_injections:
-        reasons.append(Q(injection_only=True))
+        left_in.append(Q(injection_only=False))
     if constraints.excluded_kinds:
-        reasons.append(Q(kind__in=constraints.excluded_kinds))
+        left_in.append(~Q(kind__in=constraints.excluded_kinds))
     if constraints.min_tier is not None:
-        reasons.append(Q(tier_number__isnull=True) | Q(tier_number__gt=constraints.min_tier))
+        left_in.append(Q(tier_number__isnull=False, tier_number__lte=constraints.min_tier))
     if constraints.in_stock_only:
-        in_stock = CompoundPrice.objects.filter(compound_id=OuterRef("compound_id"), in_stock=True)
-        rows = rows.annotate(x_in_stock=Exists(in_stock))
-        reasons.append(Q(x_in_stock=False))
+        left_in.append(Q(Exists(_in_stock(OuterRef("compound_id")))))
     if constraints.monthly_budget is not None:
-        cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
-        rows = rows.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
         cost = ExpressionWrapper(
             F("milligrams_per_month") * F("price_per_mg"), output_field=DecimalField()
         )
-        reasons.append(
-            Q(IsNull(cost, True)) | Q(GreaterThan(cost, Value(constraints.monthly_budget)))
+        left_in.append(
+            Q(IsNull(cost, False)) & Q(LessThanOrEqual(cost, Value(constraints.monthly_budget)))
         )
-    if not reasons:
+    return [Q(condition) for condition in left_in]
+
+
+def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
+    """The rows annotated with `x_excluded`: whether the visitor's constraints leave the row
+    out (never, without constraints); and what that needed: the cheapest usable price per mg
+    for a budget, `x_in_stock` for "only in stock" (each worked out once per row)."""
+    left_in = _left_in_by(constraints)
+    if constraints.in_stock_only:
+        rows = rows.annotate(x_in_stock=Exists(_in_stock(OuterRef("compound_id"))))
+    if constraints.monthly_budget is not None:
+        rows = _with_price(rows, constraints)
+    if not left_in:
         return rows.annotate(x_excluded=Value(False))
     return rows.annotate(
-        x_excluded=ExpressionWrapper(reduce(operator.or_, map(Q, reasons)), BooleanField())
+        x_excluded=ExpressionWrapper(~reduce(operator.and_, left_in), BooleanField())
     )
 
 
@@ -413,6 +436,42 @@ def _places_by_window(
     return places, computed
 
 
+def _candidates_left_in(
+    goal_ids: Sequence[int], constraints: Constraints, count: int
+) -> tuple[list[Place], list[str]]:
+    """The rows `_read_lists` keeps when only a stack's candidates are wanted (no list is
+    shown) under constraints that exclude some: each goal's first `count` ranked rows the
+    constraints leave in, read in their order as scored (GoalScore.place) by index, one
+    sub-select a goal, each stopping at its `count`th row; and what the exclusions computed
+    on the way. No list's size is wanted, so the rows past them are never read (those a
+    window numbers: `_places_by_window`). Their places are renumbered without the excluded."""
+    selects, params = [], []
+    priced = constraints.monthly_budget is not None
+    for goal_id in goal_ids:
+        rows = GoalScore.objects.filter(goal_id=goal_id, group=GoalScore.Group.RANKED)
+        rows = _with_price(rows, constraints) if priced else rows
+        first = rows.filter(*_left_in_by(constraints)).order_by("place")[:count]
+        sql, goal_params = first.values(
+            *PLACE_COLUMNS, "place", *rows.query.annotations
+        ).query.sql_with_params()
+        selects.append(f"SELECT * FROM ({sql}) goal_{len(selects)}")
+        params.extend(goal_params)
+    computed = ["price_per_mg"] if priced else []
+    if not selects:
+        return [], computed
+    with connections[GoalScore.objects.all().db].cursor() as cursor:
+        union = " UNION ALL ".join(selects)
+        cursor.execute(f"SELECT * FROM ({union}) found ORDER BY goal_id, place", params)
+        names = [column[0] for column in cursor.description]
+        found = [Place(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+    places = []
+    for _, rows in groupby(found, key=operator.attrgetter("goal_id")):
+        for number, place in enumerate(rows, start=1):
+            place.in_list, place.place, place.list_size = GoalScore.Group.RANKED, number, None
+            places.append(place)
+    return places, computed
+
+
 def _places_as_scored(goal_ids: Sequence[int], wanted: tuple[int, str, int]) -> list[Place]:
     """The rows `_read_lists` keeps when nothing is excluded: each list's first rows as
     numbered when scored (GoalScore.place), read by index, not by numbering every row."""
@@ -452,7 +511,9 @@ def _read_lists(
     table: it cannot foresee how few rows the window keeps.
     """
     wanted = (limit, GoalScore.Group.RANKED.value, max(limit, candidates))
-    if constraints.exclude_any:
+    if constraints.exclude_any and not limit:
+        places, computed = _candidates_left_in(goal_ids, constraints, candidates)
+    elif constraints.exclude_any:
         places, computed = _places_by_window(goal_ids, constraints, wanted)
     else:
         places, computed = _places_as_scored(goal_ids, wanted), []
@@ -505,8 +566,7 @@ def _read_rows(
     if with_conditions:
         rows = rows.annotate(contraindicated_in=_contraindicated_in(OuterRef("compound_id")))
     if with_price:
-        cheapest = _cheapest_price_per_mg(constraints, OuterRef("compound_id"))
-        rows = rows.annotate(price_per_mg=Subquery(cheapest, output_field=DecimalField()))
+        rows = _with_price(rows, constraints)
     return {row["id"]: Place(**row) for row in rows.values(*columns, *rows.query.annotations)}
 
 

@@ -591,6 +591,51 @@ def test_rows_read_by_place_are_the_rows_a_window_numbers(compounds, limit):
         assert plain.picks == narrowed.picks
 
 
+# A stack without its rankings (the API's) reads only each goal's first candidates the
+# constraints leave in, stopping there (stacks.ranking._candidates_left_in); with them, a window
+# numbers every row. The two must pick the same.
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    compounds=st.lists(
+        st.tuples(
+            st.integers(1, 5),  # tier (5: findings only)
+            st.sampled_from(["peptide", "supplement", "herbal"]),
+            st.booleans(),  # contraindicated in pregnancy
+            st.sampled_from(["oral", "subcutaneous"]),
+            st.sampled_from([None, ("USD", True), ("USD", False), ("EUR", True)]),  # an offer
+            st.booleans(),  # also rated for the second goal
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    constraints=constraints_drawn,
+    size=st.integers(1, 4),
+)
+def test_a_stack_without_its_rankings_picks_what_it_picks_with_them(compounds, constraints, size):
+    goal, other = make_goal(), make_goal()
+    for tier_number, kind, contraindicated, route, offer, also_other in compounds:
+        compound = make_compound(kind=kind)
+        if tier_number < 5:
+            make_rating(compound, goal, tier_number)
+        make_finding(compound, goal)
+        if also_other:
+            make_rating(compound, other, min(tier_number, 4))
+        if contraindicated:
+            make_contraindication(compound, "pregnancy")
+        make_dosing(compound, route=route)
+        if offer is not None:
+            currency, in_stock = offer
+            make_offer(compound, currency=currency, in_stock=in_stock)
+    for goals in ([goal], [goal, other]):
+        with_rankings = build_stack(goals, constraints, size=size, limit=3)
+        alone = build_stack(goals, constraints, size=size, with_rankings=False)
+        assert alone == replace(with_rankings, rankings=())
+
+
 # A stack reads whole only the candidates it may pick (stacks.ranking._contending): it picks
 # exactly what it would pick from every goal's STACK_CANDIDATES best.
 

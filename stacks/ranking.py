@@ -208,12 +208,12 @@ class Candidate:
 
 
 class Contender(NamedTuple):
-    """One of a goal's STACK_CANDIDATES best ranked rows, known by its order alone: enough for
+    """One of a goal's STACK_CANDIDATES best ranked rows, known by its place alone: enough for
     a stack to tell which candidates it must read whole (`_contending`)."""
 
     score_id: int
     compound_id: int
-    order: tuple  # ranking_order's
+    place: int  # in the goal's ranked list under the visitor's constraints
 
 
 @dataclass(frozen=True)
@@ -342,7 +342,10 @@ def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
     )
 
 
-# What a row's place is read with: where it is, and enough to order it (ranking_order).
+# What a row's place is read with: where it is, and whether it may be a stack's candidate.
+PLACE_COLUMNS = ("id", "goal_id", "compound_id", "score")
+# What the window over a goal's rows reads: those, what orders them (RANKING_ORDER_SQL), the
+# list a row is in, and its place there.
 ORDER_COLUMNS = (
     "score",
     "tier_number",
@@ -353,9 +356,7 @@ ORDER_COLUMNS = (
     "sort_name",
     "slug",
 )
-PLACE_COLUMNS = ("id", "goal_id", "compound_id", *ORDER_COLUMNS)
-# What the window over a goal's rows reads: those, the list a row is in, and its place there.
-WINDOW_COLUMNS = (*PLACE_COLUMNS, "group", "x_excluded")
+WINDOW_COLUMNS = (*dict.fromkeys((*PLACE_COLUMNS, *ORDER_COLUMNS)), "group", "x_excluded")
 
 
 class Place(SimpleNamespace):
@@ -736,10 +737,6 @@ def _candidate(row: Place) -> Candidate:
     )
 
 
-def _order(row: Place) -> tuple:
-    return ranking_order(*(getattr(row, name) for name in ORDER_COLUMNS))
-
-
 NO_CANDIDATES = GoalCandidates((), {})
 
 
@@ -748,7 +745,7 @@ def _candidates(rows: Sequence[Place]) -> dict[int, GoalCandidates]:
     contenders: dict[int, list[Contender]] = defaultdict(list)
     read: dict[int, dict[int, Candidate]] = defaultdict(dict)
     for row in filter(_is_candidate, rows):
-        contenders[row.goal_id].append(Contender(row.id, row.compound_id, _order(row)))
+        contenders[row.goal_id].append(Contender(row.id, row.compound_id, row.place))
         if row.whole:
             read[row.goal_id][row.id] = _candidate(row)
     return {
@@ -770,8 +767,7 @@ def _contending(
     kept: dict[int, list[Contender]] = {}
     for goal in goals:
         contenders = found[goal.pk].contenders
-        alone = [c for c in contenders if c.compound_id not in shared]
-        alone.sort(key=lambda c: c.order)
+        alone = [c for c in contenders if c.compound_id not in shared]  # best first
         best_alone = {c.score_id for c in alone[:size]}
         kept[goal.pk] = [
             c for c in contenders if c.compound_id in shared or c.score_id in best_alone

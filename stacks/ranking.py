@@ -48,7 +48,7 @@ from evidence.models import (
     Offer,
     TierRef,
 )
-from stacks.models import RANKING_ORDER_SQL, CompoundPrice, GoalScore
+from stacks.models import CompoundPrice, GoalScore
 from stacks.scoring import Component
 
 # What a visitor may ask for: the builder form and the API both take these limits from here.
@@ -284,10 +284,13 @@ def _contraindicated_in(compound_id) -> Subquery:
     return Subquery(conditions, output_field=TextField())
 
 
-def _in_stock(compound_id) -> QuerySet:
-    """The precomputed price rows in stock of the compound `compound_id` (an OuterRef) names,
-    in any currency."""
-    return CompoundPrice.objects.filter(compound_id=compound_id, in_stock=True)
+def _in_stock() -> IsNull:
+    """Whether the row's compound has an offer in stock, in any currency (its precomputed
+    price rows), as a condition. A one-value subquery, not EXISTS: PostgreSQL would answer an
+    EXISTS by hashing every in-stock price row of the catalogue, even for a goal of a few rows;
+    this one looks up each row's compound by index."""
+    in_stock = CompoundPrice.objects.filter(compound_id=OuterRef("compound_id"), in_stock=True)
+    return IsNull(Subquery(in_stock.values("compound_id")[:1]), False)
 
 
 def _with_price(rows: QuerySet, constraints: Constraints) -> QuerySet:
@@ -315,7 +318,7 @@ def _left_in_by(constraints: Constraints) -> list[Q]:
     if constraints.min_tier is not None:
         left_in.append(Q(tier_number__isnull=False, tier_number__lte=constraints.min_tier))
     if constraints.in_stock_only:
-        left_in.append(Q(Exists(_in_stock(OuterRef("compound_id")))))
+        left_in.append(Q(_in_stock()))
     if constraints.monthly_budget is not None:
         cost = ExpressionWrapper(
             F("milligrams_per_month") * F("price_per_mg"), output_field=DecimalField()
@@ -329,10 +332,8 @@ def _left_in_by(constraints: Constraints) -> list[Q]:
 def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
     """The rows annotated with `x_excluded`: whether the visitor's constraints leave the row
     out (never, without constraints); and what that needed: the cheapest usable price per mg
-    for a budget, `x_in_stock` for "only in stock" (each worked out once per row)."""
+    for a budget (worked out once per row)."""
     left_in = _left_in_by(constraints)
-    if constraints.in_stock_only:
-        rows = rows.annotate(x_in_stock=Exists(_in_stock(OuterRef("compound_id"))))
     if constraints.monthly_budget is not None:
         rows = _with_price(rows, constraints)
     if not left_in:
@@ -344,26 +345,16 @@ def _with_exclusions(rows: QuerySet, constraints: Constraints) -> QuerySet:
 
 # What a row's place is read with: where it is, and whether it may be a stack's candidate.
 PLACE_COLUMNS = ("id", "goal_id", "compound_id", "score")
-# What the window over a goal's rows reads: those, what orders them (RANKING_ORDER_SQL), the
-# list a row is in, and its place there.
-ORDER_COLUMNS = (
-    "score",
-    "tier_number",
-    "randomised_study_count",
-    "participants",
-    "design_weighted_studies",
-    "study_count",
-    "sort_name",
-    "slug",
-)
-WINDOW_COLUMNS = (*dict.fromkeys((*PLACE_COLUMNS, *ORDER_COLUMNS)), "group", "x_excluded")
+# What the window over a goal's rows reads: those, the row's place among the goal's rows in
+# the documented order (GoalScore.goal_place), its group, and whether the filters exclude it.
+WINDOW_COLUMNS = (*PLACE_COLUMNS, "goal_place", "group", "x_excluded")
 
 
 class Place(SimpleNamespace):
     """A row's place in its list: `in_list`, `place`, `list_size`, its PLACE_COLUMNS, and what
-    the exclusions computed on the way (`x_in_stock`, `price_per_mg`); once read whole
-    (`whole`), also its columns (SHOWN_COLUMNS, or CANDIDATE_COLUMNS for a stack's candidate
-    below the shown rows)."""
+    the exclusions computed on the way (`price_per_mg`); once read whole (`whole`), also its
+    columns (SHOWN_COLUMNS, or CANDIDATE_COLUMNS for a stack's candidate below the shown
+    rows) and `x_in_stock` under "only in stock"."""
 
 
 # What only a shown entry or a pick draws: a stack's other candidates are read without them.
@@ -405,18 +396,19 @@ def _places_by_window(
 ) -> tuple[list[Place], list[str]]:
     """The rows `_read_lists` keeps (`wanted`: the shown limit, the ranked list, the
     candidates' limit) under constraints that exclude some: the exclusions worked out once per
-    row over the few columns the order needs, the rows numbered within their lists by a
-    window over every row of the goals; and what the exclusions computed on the way."""
+    row over the few columns they and the order need, the rows numbered within their lists by
+    a window over every row of the goals in their goal's order (`goal_place`: one integer,
+    where the lists as scored have their own `place`, and the excluded list mixes them); and
+    what the exclusions computed on the way."""
     rows = _with_exclusions(GoalScore.objects.filter(goal_id__in=goal_ids), constraints)
-    computed = [name for name in ("x_in_stock", "price_per_mg") if name in rows.query.annotations]
+    computed = [name for name in ("price_per_mg",) if name in rows.query.annotations]
     inner, params = rows.values(*WINDOW_COLUMNS, *computed).query.sql_with_params()
     carried = "".join(f", numbered.{name}" for name in (*PLACE_COLUMNS, *computed))
     sql = (
         f"SELECT numbered.in_list, numbered.place, numbered.list_size{carried}"
         " FROM ("
         "  SELECT listed.*,"
-        f"   ROW_NUMBER() OVER (PARTITION BY goal_id, in_list ORDER BY {RANKING_ORDER_SQL})"
-        "    AS place,"
+        "   ROW_NUMBER() OVER (PARTITION BY goal_id, in_list ORDER BY goal_place) AS place,"
         "   COUNT(*) OVER (PARTITION BY goal_id, in_list) AS list_size"
         "  FROM ("
         "   SELECT annotated.*,"
@@ -560,10 +552,13 @@ def _read_rows(
     """These GoalScore rows with these columns as plain values (no query for none), by id;
     `with_conditions`, with the conditions their compound is contraindicated in (a stack's
     warnings name those of its picks); `with_price`, with their cheapest usable price per mg
-    under the constraints."""
+    under the constraints; under "only in stock", with whether their compound has an offer in
+    stock (`x_in_stock`: an excluded row's reasons say so)."""
     if not ids:
         return {}
     rows = GoalScore.objects.filter(pk__in=ids)
+    if constraints.in_stock_only:
+        rows = rows.annotate(x_in_stock=_in_stock())
     if with_conditions:
         rows = rows.annotate(contraindicated_in=_contraindicated_in(OuterRef("compound_id")))
     if with_price:

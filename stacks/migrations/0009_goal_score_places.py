@@ -2,14 +2,6 @@
 
 from django.db import migrations, models
 
-from stacks.models import GoalScoreQuerySet
-
-
-def number_existing_rows(apps, schema_editor):
-    """Number the rows already scored (the rule of GoalScoreQuerySet.number_places)."""
-    GoalScore = apps.get_model("stacks", "GoalScore")
-    GoalScoreQuerySet(model=GoalScore, using=schema_editor.connection.alias).number_places()
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -34,5 +26,6 @@ class Migration(migrations.Migration):
             model_name="goalscore",
             index=models.Index(fields=["goal", "group", "place"], name="goal_score_place_idx"),
         ),
-        migrations.RunPython(number_existing_rows, migrations.RunPython.noop),
+        # The rows already scored are numbered by 0010, with the column it adds: the rule
+        # (GoalScoreQuerySet.number_places) writes every place column at once.
     ]

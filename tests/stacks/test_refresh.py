@@ -27,7 +27,7 @@ from tests.factories.edits import TargetGone, first, set_fields
 pytestmark = pytest.mark.django_db
 
 # A row's place and its group's size depend on the goal's other rows (checked by `stored`).
-NUMBERING = ("place", "group_size")
+NUMBERING = ("place", "group_size", "goal_place")
 FIELDS = [f.attname for f in GoalScore._meta.concrete_fields if f.name not in ("id", *NUMBERING)]
 SIX_PLACES = Decimal("0.000001")
 
@@ -43,34 +43,44 @@ def normalised(row):
     return tuple(values.values())
 
 
-def numbered_in_python(rows) -> dict[int, tuple[int, int]]:
-    """Each row's place in its goal's group in the documented order, and the group's size."""
-    lists = defaultdict(list)
+def documented_order(row) -> tuple:
+    return (
+        -row.score if row.score is not None else float("inf"),
+        row.tier_number if row.tier_number is not None else 99,
+        -row.randomised_study_count,
+        -row.participants,
+        -row.design_weighted_studies,
+        -row.study_count,
+        row.sort_name,
+        row.slug,
+    )
+
+
+def numbered_in_python(rows) -> dict[int, tuple[int, int, int]]:
+    """Each row's place in its goal's group in the documented order, the group's size, and
+    its place among all of its goal's rows."""
+    lists, goals = defaultdict(list), defaultdict(list)
     for row in rows:
         lists[(row.goal_id, row.group)].append(row)
-    numbered = {}
+        goals[row.goal_id].append(row)
+    in_group = {}
     for members in lists.values():
-        members.sort(
-            key=lambda r: (
-                -r.score if r.score is not None else float("inf"),
-                r.tier_number if r.tier_number is not None else 99,
-                -r.randomised_study_count,
-                -r.participants,
-                -r.design_weighted_studies,
-                -r.study_count,
-                r.sort_name,
-                r.slug,
-            )
-        )
+        members.sort(key=documented_order)
         for place, row in enumerate(members, start=1):
-            numbered[row.pk] = (place, len(members))
+            in_group[row.pk] = (place, len(members))
+    numbered = {}
+    for members in goals.values():
+        members.sort(key=documented_order)
+        for goal_place, row in enumerate(members, start=1):
+            numbered[row.pk] = (*in_group[row.pk], goal_place)
     return numbered
 
 
 def stored():
     """The stored rows, once their places are checked against the documented order."""
     rows = list(GoalScore.objects.all())
-    assert {row.pk: (row.place, row.group_size) for row in rows} == numbered_in_python(rows)
+    places = {row.pk: (row.place, row.group_size, row.goal_place) for row in rows}
+    assert places == numbered_in_python(rows)
     return sorted(normalised(row) for row in rows)
 
 

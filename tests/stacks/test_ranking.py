@@ -186,6 +186,7 @@ def test_in_stock_only_and_budget_filter_on_offers():
     in_stock = rank_goal(goal, Constraints(in_stock_only=True))
     assert slugs(in_stock.ranked) == [cheap.slug]
     assert {e.slug for e in in_stock.excluded} == {dear.slug, unsold.slug}
+    assert {e.reasons for e in in_stock.excluded} == {("No offer in stock",)}
 
     budget = rank_goal(goal, Constraints(monthly_budget=Decimal(50)))
     assert slugs(budget.ranked) == [cheap.slug]

@@ -303,8 +303,9 @@ def _with_price(rows: QuerySet, constraints: Constraints) -> QuerySet:
 def _left_in_by(constraints: Constraints) -> list[Q]:
     """Each of the visitor's constraints as what a row must meet to be left in by it, never
     NULL (none without constraints). A budget's compares the row's `price_per_mg`: the rows
-    must carry it (`_with_price`). Positive, so that a filter by them is a join the database
-    can stop early (`_candidates_left_in`)."""
+    must carry it (`_with_price`). Stated as what a row must meet, so that a read filtered by
+    them can take a goal's rows in order and stop at the first it needs
+    (`_candidates_left_in`); the rows they exclude are their negation (`_with_exclusions`)."""
     left_in = []
     if constraints.conditions:
         contraindicated = Contraindication.objects.filter(
@@ -492,13 +493,15 @@ def _read_lists(
 
     The first reads each list's first rows by their place as scored (`_places_as_scored`)
     or, when the constraints exclude some, works out the exclusions once per row and numbers
-    the rows within their lists (`_places_by_window`); the second reads the shown rows whole
+    the rows within their lists (`_places_by_window`), or, when no list is shown (a stack's
+    candidates alone), reads each goal's first ranked rows the constraints leave in and stops
+    (`_candidates_left_in`); the second reads the shown rows whole
     (without their WHY unless `with_why`) as plain values, not model instances, by primary key,
     and prices them (unless a budget needed every row's price already). Of a stack's other
     candidates it reads whole only those a stack may pick without another query (each goal's
     first CANDIDATES_READ, and those that are candidates for two of these goals): without
     their WHY, with the shown rows; with it, by a third query, only their CANDIDATE_COLUMNS.
-    The rest keep only their place and order (`whole` is False). For a stack, every row read
+    The rest keep only their place (`whole` is False). For a stack, every row read
     whole also carries the conditions its compound is contraindicated in
     (`contraindicated_in`). One query joining the first two made PostgreSQL scan the whole
     table: it cannot foresee how few rows the window keeps.

@@ -6,11 +6,15 @@ from django.db.models import Q
 from evidence.models import Compound, Goal
 
 # The documented order of a goal's list (stacks.ranking.RankedCompound.sort_key), in SQL: the
-# insufficient (no score) last.
+# insufficient (no score) last. Names compare as Python compares them, by code point
+# ({collate}: PostgreSQL's "C" collation; SQLite's default already is), whatever the
+# database's locale: an en_US collation would put "Lion's Mane" before "L-Theanine".
 RANKING_ORDER_SQL = (
     "score DESC NULLS LAST, tier_number ASC NULLS LAST, randomised_study_count DESC, "
-    "participants DESC, design_weighted_studies DESC, study_count DESC, sort_name ASC, slug ASC"
+    "participants DESC, design_weighted_studies DESC, study_count DESC, "
+    "sort_name{collate} ASC, slug{collate} ASC"
 )
+BYTE_ORDER_COLLATION = {"postgresql": ' COLLATE "C"'}
 
 
 class GoalScoreQuerySet(models.QuerySet):
@@ -27,17 +31,19 @@ class GoalScoreQuerySet(models.QuerySet):
                 return
             scope = f" WHERE goal_id IN ({', '.join(['%s'] * len(goal_ids))})"
             params = goal_ids
+        connection = connections[self.db]
+        order = RANKING_ORDER_SQL.format(collate=BYTE_ORDER_COLLATION.get(connection.vendor, ""))
         sql = (
             f"UPDATE {table} SET place = numbered.place, group_size = numbered.size,"
             " goal_place = numbered.goal_place FROM ("
             f' SELECT id, ROW_NUMBER() OVER (PARTITION BY goal_id, "group"'
-            f" ORDER BY {RANKING_ORDER_SQL}) AS place,"
+            f" ORDER BY {order}) AS place,"
             f'  COUNT(*) OVER (PARTITION BY goal_id, "group") AS size,'
-            f"  ROW_NUMBER() OVER (PARTITION BY goal_id ORDER BY {RANKING_ORDER_SQL}) AS goal_place"
+            f"  ROW_NUMBER() OVER (PARTITION BY goal_id ORDER BY {order}) AS goal_place"
             f" FROM {table}{scope}"
             f") numbered WHERE {table}.id = numbered.id"
         )
-        with connections[self.db].cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
 
 
@@ -128,8 +134,8 @@ class GoalScore(models.Model):
             ),
             models.Index(fields=["goal", "group", "place"], name="goal_score_place_idx"),
             # What a filtered ranking's window reads of every row of its goals (stacks.ranking.
-            # _places_by_window): an index-only scan on PostgreSQL. SQLite has no INCLUDE and
-            # makes no such index.
+            # _places_by_window): an index-only scan on PostgreSQL. SQLite has no INCLUDE: it
+            # makes a plain index on (goal, goal_place).
             models.Index(
                 fields=["goal", "goal_place"],
                 include=[

@@ -35,6 +35,7 @@ from django.db.models import (
     TextField,
     Value,
 )
+from django.db.models.functions import Round
 from django.db.models.lookups import IsNull, LessThanOrEqual
 
 from evidence.cache import shared_parts, until_content_changes
@@ -62,7 +63,7 @@ BUDGET_MAX_DIGITS = 9
 BUDGET_DECIMAL_PLACES = 2
 # A stack chooses among this many of the best-ranked compounds of each goal.
 STACK_CANDIDATES = 100
-# Of those, this many are read whole with the goal's lists (the rest only by their order):
+# Of those, this many are read whole with the goal's lists (the rest only by their place):
 # the most a stack of one goal can pick.
 CANDIDATES_READ = MAX_STACK_SIZE
 # Each further pick for a goal is worth this fraction of the previous one for that goal.
@@ -85,7 +86,8 @@ class Constraints:
     def exclude_any(self) -> bool:
         """Whether these constraints may leave compounds out: any but the currency, which only
         prices them, differs from its default (so a constraint added later counts as one that
-        excludes, and its rankings take the window, which is always right)."""
+        excludes, and its rankings take the reads that work the exclusions out, which are
+        always right)."""
         return replace(self, currency=Offer.DEFAULT_CURRENCY) != Constraints()
 
     @property
@@ -321,8 +323,12 @@ def _left_in_by(constraints: Constraints) -> list[Q]:
     if constraints.in_stock_only:
         left_in.append(Q(_in_stock()))
     if constraints.monthly_budget is not None:
-        cost = ExpressionWrapper(
-            F("milligrams_per_month") * F("price_per_mg"), output_field=DecimalField()
+        # To the cent, as the visitor sees it (`_cost`): 30.333 fits a budget of 30.33.
+        cost = Round(
+            ExpressionWrapper(
+                F("milligrams_per_month") * F("price_per_mg"), output_field=DecimalField()
+            ),
+            2,
         )
         left_in.append(
             Q(IsNull(cost, False)) & Q(LessThanOrEqual(cost, Value(constraints.monthly_budget)))

@@ -196,6 +196,20 @@ def test_in_stock_only_and_budget_filter_on_offers():
     assert reasons[unsold.slug] == "Monthly cost cannot be estimated in USD"
 
 
+def test_a_budget_compares_the_cost_to_the_cent_as_shown():
+    goal = make_goal()
+    compound = make_rated_compound(goal)
+    make_dosing(compound, amount=Decimal(1), doses_per_week=Decimal(7))  # ~30.333 mg a month
+    make_offer(compound, price=Decimal("10.00"), amount_per_unit=Decimal(10))  # 1 USD/mg
+
+    shown_cost = rank_goal(goal, Constraints(monthly_budget=Decimal("30.33")))
+    assert slugs(shown_cost.ranked) == [compound.slug]
+    assert shown_cost.ranked[0].monthly_cost == Decimal("30.33")
+    a_cent_less = rank_goal(goal, Constraints(monthly_budget=Decimal("30.32")))
+    assert a_cent_less.ranked == ()
+    assert a_cent_less.excluded[0].reasons[0].startswith("Estimated 30.33 USD/month is over")
+
+
 def test_an_offer_held_for_review_moves_no_cost_or_filter():
     """Issue 13 finding 5: 0.01 for 2,000,000,000 units of 99,999,999 g ranked a compound at
     a monthly cost of 0.0. Such a pack is refused; one far below the median is held."""
@@ -616,7 +630,13 @@ def test_rows_read_by_place_are_the_rows_a_window_numbers(compounds, limit):
     constraints=constraints_drawn,
     size=st.integers(1, 4),
 )
-def test_a_stack_without_its_rankings_picks_what_it_picks_with_them(compounds, constraints, size):
+def test_a_stack_without_its_rankings_picks_what_it_picks_with_them(
+    compounds, constraints, size, monkeypatch
+):
+    # Few enough candidates that the read stops before a goal's last row, and reads some of
+    # them whole only when a stack may pick them (`_contending`).
+    monkeypatch.setattr(ranking, "STACK_CANDIDATES", 3)
+    monkeypatch.setattr(ranking, "CANDIDATES_READ", 2)
     goal, other = make_goal(), make_goal()
     for tier_number, kind, contraindicated, route, offer, also_other in compounds:
         compound = make_compound(kind=kind)
@@ -633,8 +653,10 @@ def test_a_stack_without_its_rankings_picks_what_it_picks_with_them(compounds, c
             make_offer(compound, currency=currency, in_stock=in_stock)
     for goals in ([goal], [goal, other]):
         with_rankings = build_stack(goals, constraints, size=size, limit=3)
-        alone = build_stack(goals, constraints, size=size, with_rankings=False)
+        with CaptureQueriesContext(connection) as read:
+            alone = build_stack(goals, constraints, size=size, with_rankings=False)
         assert alone == replace(with_rankings, rankings=())
+        assert not any("ROW_NUMBER" in query["sql"] for query in read.captured_queries)
 
 
 # A stack reads whole only the candidates it may pick (stacks.ranking._contending): it picks

@@ -5,7 +5,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -190,3 +190,25 @@ def test_rescore_all_rebuilds_a_table_that_bulk_writes_left_stale():
     assert stored() != fresh()
     rescore_all()
     assert stored() == fresh()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a collation of PostgreSQL's")
+def test_places_follow_the_documented_order_whatever_the_databases_collation():
+    """The documented order compares names by code point, as Python does; a database whose
+    locale sorts "é" with "e" (before "f") still numbers by code point ("f" first)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu'")
+        if cursor.fetchone() is None:
+            pytest.skip("this PostgreSQL has no ICU collations")
+        cursor.execute(
+            "ALTER TABLE stacks_goalscore"
+            ' ALTER COLUMN sort_name TYPE varchar(160) COLLATE "und-x-icu"'
+        )
+    goal = make_goal()
+    accented = make_compound("Synthetic é compound")
+    plain = make_compound("Synthetic f compound")
+    for compound in (accented, plain):
+        make_rating(compound, goal, 2)
+    places = dict(GoalScore.objects.filter(goal=goal).values_list("compound_id", "goal_place"))
+    assert places == {plain.pk: 1, accented.pk: 2}
+    stored()

@@ -427,13 +427,17 @@ def _places_by_window(
         " WHERE numbered.place <= %s OR (numbered.in_list = %s AND numbered.place <= %s)"
         " ORDER BY numbered.goal_id, numbered.in_list, numbered.place"
     )
-    # Plain rows, not model instances: the numbers are all this query is for. The database
-    # is the one the router gives the scores' reads (a replica's, on public pages).
+    return _fetch_places(sql, (*params, *wanted)), computed
+
+
+def _fetch_places(sql: str, params: Sequence) -> list[Place]:
+    """The rows of this query over the scores as Places: plain rows, not model instances, as
+    the numbers are all such a query is for. The database is the one the router gives the
+    scores' reads (a replica's, on public pages)."""
     with connections[GoalScore.objects.all().db].cursor() as cursor:
-        cursor.execute(sql, (*params, *wanted))
+        cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
-        places = [Place(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
-    return places, computed
+        return [Place(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 
 
 def _candidates_left_in(
@@ -447,10 +451,11 @@ def _candidates_left_in(
     window numbers: `_places_by_window`). Their places are renumbered without the excluded."""
     selects, params = [], []
     priced = constraints.monthly_budget is not None
+    left_in = _left_in_by(constraints)
     for goal_id in goal_ids:
         rows = GoalScore.objects.filter(goal_id=goal_id, group=GoalScore.Group.RANKED)
         rows = _with_price(rows, constraints) if priced else rows
-        first = rows.filter(*_left_in_by(constraints)).order_by("place")[:count]
+        first = rows.filter(*left_in).order_by("place")[:count]
         sql, goal_params = first.values(
             *PLACE_COLUMNS, "place", *rows.query.annotations
         ).query.sql_with_params()
@@ -459,11 +464,8 @@ def _candidates_left_in(
     computed = ["price_per_mg"] if priced else []
     if not selects:
         return [], computed
-    with connections[GoalScore.objects.all().db].cursor() as cursor:
-        union = " UNION ALL ".join(selects)
-        cursor.execute(f"SELECT * FROM ({union}) found ORDER BY goal_id, place", params)
-        names = [column[0] for column in cursor.description]
-        found = [Place(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+    union = " UNION ALL ".join(selects)
+    found = _fetch_places(f"SELECT * FROM ({union}) found ORDER BY goal_id, place", params)
     places = []
     for _, rows in groupby(found, key=operator.attrgetter("goal_id")):
         for number, place in enumerate(rows, start=1):

@@ -14,21 +14,35 @@ def number_existing_rows(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('evidence', '0030_compound_published_index'),
-        ('stacks', '0009_goal_score_places'),
+        ("evidence", "0030_compound_published_index"),
+        ("stacks", "0009_goal_score_places"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='goalscore',
-            name='goal_place',
-            field=models.PositiveIntegerField(default=0, help_text="1 is the goal's first row; 0: not numbered yet."),
+            model_name="goalscore",
+            name="goal_place",
+            field=models.PositiveIntegerField(
+                default=0, help_text="1 is the goal's first row; 0: not numbered yet."
+            ),
         ),
         migrations.AddIndex(
-            model_name='goalscore',
-            index=models.Index(fields=['goal', 'goal_place'], include=('id', 'compound', 'group', 'score', 'injection_only', 'kind', 'tier_number', 'milligrams_per_month'), name='goal_score_goal_place_idx'),
+            model_name="goalscore",
+            index=models.Index(
+                fields=["goal", "goal_place"],
+                include=(
+                    "id",
+                    "compound",
+                    "group",
+                    "score",
+                    "injection_only",
+                    "kind",
+                    "tier_number",
+                    "milligrams_per_month",
+                ),
+                name="goal_score_goal_place_idx",
+            ),
         ),
         migrations.AddIndex(
             model_name="compoundprice",

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from evidence.batch import bulk_edit
 from evidence.models import Dosing, Finding, Rating, SideEffect, Study, Tier
 from stacks.models import GoalScore
+from stacks.ranking import ranking_order
 from stacks.refresh import rescore_all, score_rows
 from tests.factories import (
     make_compound,
@@ -44,13 +45,13 @@ def normalised(row):
 
 
 def documented_order(row) -> tuple:
-    return (
-        -row.score if row.score is not None else float("inf"),
-        row.tier_number if row.tier_number is not None else 99,
-        -row.randomised_study_count,
-        -row.participants,
-        -row.design_weighted_studies,
-        -row.study_count,
+    return ranking_order(
+        row.score,
+        row.tier_number,
+        row.randomised_study_count,
+        row.participants,
+        row.design_weighted_studies,
+        row.study_count,
         row.sort_name,
         row.slug,
     )
